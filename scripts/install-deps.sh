@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages Burnrate builds against, only when they are missing:
+# pkg-config and the GNU Scientific Library (libgsl-dev). Debian/Ubuntu (apt-get).
+set -euo pipefail
+
+if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists gsl; then
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "error: GSL not found by pkg-config and apt-get is not available;" >&2
+    echo "       install the GNU Scientific Library (libgsl-dev) and pkg-config by hand." >&2
+    exit 1
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+
+echo "installing libgsl-dev and pkg-config with apt-get" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends libgsl-dev pkg-config >/dev/null
+pkg-config --exists gsl || { echo "error: GSL still not visible to pkg-config" >&2; exit 1; }
