@@ -9,9 +9,12 @@ let package = Package(
     products: [
         .executable(name: "burnrate", targets: ["burnrate"]),
         .library(name: "Stochastic", targets: ["Stochastic"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The GNU Scientific Library, found through pkg-config; `make` installs libgsl-dev.
@@ -24,16 +27,32 @@ let package = Package(
             name: "Stochastic",
             dependencies: ["CGSL"]
         ),
+        // The credit ledger: a pure state machine. It imports no module of this project.
+        .target(
+            name: "Ledger",
+            dependencies: [
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
         .executableTarget(
             name: "burnrate",
             dependencies: [
                 "Stochastic",
+                "Ledger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "StochasticTests",
             dependencies: ["Stochastic"]
+        ),
+        .testTarget(
+            name: "LedgerTests",
+            dependencies: [
+                "Ledger",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,211 @@
+/// One command for the ledger, with the time it happens and its idempotency key.
+///
+/// Commands from outside (a CLI, `ledger apply`, a service) carry a key; a repeat of an accepted
+/// command with the same key returns the first outcome and changes nothing. Commands the
+/// simulator generates are unique by construction and go without a key.
+public struct Request: Hashable, Sendable, Codable {
+    /// When the command happens, in milliseconds since the caller's epoch. Must not be earlier
+    /// than the ledger's clock.
+    public var atMs: Int64
+    public var key: String?
+    public var command: Command
+
+    public init(atMs: Int64, key: String? = nil, _ command: Command) {
+        self.atMs = atMs
+        self.key = key
+        self.command = command
+    }
+}
+
+/// Every way to change the ledger.
+public enum Command: Hashable, Sendable, Codable {
+    /// Creates a pool (optionally under a parent) with its exhaustion policies.
+    case createPool(PoolSpec)
+    /// Creates an identity (agent, service account, API key).
+    case createIdentity(IdentitySpec)
+    /// Lets `identity` draw from `pool` under the entitlement's limits (replaces an earlier one).
+    case entitle(identity: IdentityID, pool: PoolID, Entitlement)
+    /// Suspends (kill switch), resumes or revokes an identity, from the next command on.
+    case setIdentityStatus(identity: IdentityID, IdentityStatus)
+    /// Adds a grant of credits to a pool, from the funding source.
+    case fund(pool: PoolID, GrantSpec)
+    /// Places a hold: reserves `amountMicrocredits` for `identity` until `expiresAtMs`.
+    case authorize(identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64, expiresAtMs: Int64)
+    /// Settles a hold at the actual amount; the rest of the hold is released. Above the hold, the
+    /// difference is drawn under the pool's policies.
+    case capture(hold: HoldID, amountMicrocredits: Int64)
+    /// Releases a hold without charging.
+    case release(hold: HoldID)
+    /// Draws `amountMicrocredits` for `identity` in one step.
+    case debit(identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64)
+    /// Moves credits between pools; the moved credits keep their expiry, priority, category and
+    /// price.
+    case transfer(from: PoolID, to: PoolID, amountMicrocredits: Int64)
+    /// Only advances the clock: expires grants and holds, closes periods, fires top-ups.
+    case advanceTime
+    /// A correcting entry, never an edit: a positive amount credits the pool (as a new grant, from
+    /// `against`), a negative amount takes credits from it (to `against`).
+    case adjust(pool: PoolID, amountMicrocredits: Int64, against: AdjustmentAccount, memo: String)
+}
+
+/// The account on the other side of an adjustment.
+public enum AdjustmentAccount: String, Hashable, Sendable, Codable {
+    /// Correct a funding mistake.
+    case funding
+    /// Correct a charge (a refund when positive).
+    case usage
+}
+
+/// A pool's definition.
+public struct PoolSpec: Hashable, Sendable, Codable {
+    public var name: String
+    public var parent: PoolID?
+    /// Exhaustion policies, evaluated in order on every draw. An empty list means `hard_stop`.
+    public var policies: [Policy]
+    /// The accounting period of the pool (top-up caps, borrow caps and alerts reset each period;
+    /// refills and rollover happen at its end). Default 30 days.
+    public var periodMs: Int64
+    /// An optional refill at each period start, with rollover of what is left at its end.
+    public var refill: Refill?
+
+    public init(name: String, parent: PoolID? = nil, policies: [Policy] = [], periodMs: Int64 = 30 * Millis.day,
+                refill: Refill? = nil) {
+        self.name = name
+        self.parent = parent
+        self.policies = policies
+        self.periodMs = periodMs
+        self.refill = refill
+    }
+}
+
+/// A refill at every period start. Refill grants expire at the period end; at that moment up to
+/// `rolloverPartsPerMillion` of what is left of them (at most `rolloverCapMicrocredits`) becomes a
+/// new `rollover` grant that expires one period later.
+public struct Refill: Hashable, Sendable, Codable {
+    public var amountMicrocredits: Int64
+    public var rolloverPartsPerMillion: Int64
+    public var rolloverCapMicrocredits: Int64?
+    public var priority: Int32
+    public var priceMicrocreditsPerCredit: Int64
+
+    public init(amountMicrocredits: Int64, rolloverPartsPerMillion: Int64 = 0, rolloverCapMicrocredits: Int64? = nil,
+                priority: Int32 = 0, priceMicrocreditsPerCredit: Int64 = Money.microcreditsPerCredit) {
+        self.amountMicrocredits = amountMicrocredits
+        self.rolloverPartsPerMillion = rolloverPartsPerMillion
+        self.rolloverCapMicrocredits = rolloverCapMicrocredits
+        self.priority = priority
+        self.priceMicrocreditsPerCredit = priceMicrocreditsPerCredit
+    }
+}
+
+/// An exhaustion policy. A pool evaluates its list in order on every draw (debit, authorize, the
+/// part of a capture above its hold); see `Ledger+Policies.swift` for the exact semantics.
+public enum Policy: Hashable, Sendable, Codable {
+    /// Refuse a draw the pool cannot cover. Policies after it are never reached for such a draw.
+    case hardStop
+    /// Allow the pool to go below zero by up to `limitMicrocredits`; what is drawn beyond funding
+    /// is overage.
+    case overdraft(limitMicrocredits: Int64)
+    /// Answer "degrade to `toTier`" when the draw would leave less than `belowMicrocredits`
+    /// available, or when the pool is short. A request already at `toTier` is not degraded.
+    case degrade(toTier: Int, belowMicrocredits: Int64)
+    /// Below `belowMicrocredits` available, allow at most `maxDraws` draws per `windowMs`.
+    case throttle(maxDraws: Int, windowMs: Int64, belowMicrocredits: Int64)
+    /// When available falls below `belowMicrocredits` (or the pool is short), buy
+    /// `amountMicrocredits` more, at most `maxPerPeriodMicrocredits` per period.
+    case autoTopUp(belowMicrocredits: Int64, amountMicrocredits: Int64, maxPerPeriodMicrocredits: Int64,
+                   priceMicrocreditsPerCredit: Int64)
+    /// When short, move credits from the parent pool, at most `capPerPeriodMicrocredits` per period.
+    case borrow(capPerPeriodMicrocredits: Int64)
+    /// Raise an alert when available crosses below each threshold, once per crossing per period.
+    case alerts(thresholdsMicrocredits: [Int64])
+}
+
+/// The credit block a `fund` creates.
+public struct GrantSpec: Hashable, Sendable, Codable {
+    public var amountMicrocredits: Int64
+    /// When the grant becomes usable; nil means at the command's time.
+    public var effectiveAtMs: Int64?
+    /// When it stops being usable (a draw at exactly this time does not see it); nil = never.
+    public var expiresAtMs: Int64?
+    /// Lower values burn first.
+    public var priority: Int32
+    public var category: GrantCategory
+    /// What was paid for one credit of this grant, in micro-credits of the buyer's currency unit
+    /// (for procurement maths; the ledger only carries it).
+    public var priceMicrocreditsPerCredit: Int64
+
+    public init(amountMicrocredits: Int64, effectiveAtMs: Int64? = nil, expiresAtMs: Int64? = nil,
+                priority: Int32 = 0, category: GrantCategory = .paid,
+                priceMicrocreditsPerCredit: Int64 = Money.microcreditsPerCredit) {
+        self.amountMicrocredits = amountMicrocredits
+        self.effectiveAtMs = effectiveAtMs
+        self.expiresAtMs = expiresAtMs
+        self.priority = priority
+        self.category = category
+        self.priceMicrocreditsPerCredit = priceMicrocreditsPerCredit
+    }
+}
+
+public enum GrantCategory: String, Hashable, Sendable, Codable, CaseIterable {
+    case paid, promotional, rollover
+}
+
+public struct IdentitySpec: Hashable, Sendable, Codable {
+    public var name: String
+    public var stopCondition: StopCondition?
+
+    public init(name: String, stopCondition: StopCondition? = nil) {
+        self.name = name
+        self.stopCondition = stopCondition
+    }
+}
+
+public enum IdentityStatus: String, Hashable, Sendable, Codable {
+    case active, suspended, revoked
+}
+
+/// What an identity may draw from one pool.
+public struct Entitlement: Hashable, Sendable, Codable {
+    /// Bit `t` set: tier (or tool) `t` is allowed. All bits set: any tier.
+    public var allowedTiers: UInt64
+    /// Spend cap per `capPeriodMs` (spent plus open holds), nil = none.
+    public var capPerPeriodMicrocredits: Int64?
+    public var capPeriodMs: Int64
+    /// At most `rateMaxDraws` draws per `rateWindowMs`, nil = none.
+    public var rateMaxDraws: Int?
+    public var rateWindowMs: Int64
+
+    public init(allowedTiers: UInt64 = .max, capPerPeriodMicrocredits: Int64? = nil, capPeriodMs: Int64 = Millis.day,
+                rateMaxDraws: Int? = nil, rateWindowMs: Int64 = Millis.minute) {
+        self.allowedTiers = allowedTiers
+        self.capPerPeriodMicrocredits = capPerPeriodMicrocredits
+        self.capPeriodMs = capPeriodMs
+        self.rateMaxDraws = rateMaxDraws
+        self.rateWindowMs = rateWindowMs
+    }
+
+    /// An entitlement limited to the listed tiers.
+    public static func tiers(_ tiers: [Int]) -> Entitlement {
+        var mask: UInt64 = 0
+        for t in tiers where t >= 0 && t < 64 { mask |= 1 << UInt64(t) }
+        return Entitlement(allowedTiers: mask)
+    }
+}
+
+/// A spend-rate anomaly detector: when an identity's spend in the current window exceeds
+/// `factorPercent`/100 times its average over the previous `baselineWindows` windows, and at least
+/// `minSpendMicrocredits`, the identity is suspended and an alert is raised.
+public struct StopCondition: Hashable, Sendable, Codable {
+    public var windowMs: Int64
+    public var baselineWindows: Int
+    public var factorPercent: Int64
+    public var minSpendMicrocredits: Int64
+
+    public init(windowMs: Int64, baselineWindows: Int, factorPercent: Int64, minSpendMicrocredits: Int64) {
+        self.windowMs = windowMs
+        self.baselineWindows = baselineWindows
+        self.factorPercent = factorPercent
+        self.minSpendMicrocredits = minSpendMicrocredits
+    }
+}

@@ -1,0 +1,197 @@
+// Draws: debit (one step), authorize (a hold), capture, release.
+
+extension Ledger {
+    mutating func debit(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Outcome {
+        guard amount > 0 else { return .refused(.invalidArgument("amount must be positive")) }
+        let e: Int
+        switch checkIdentity(identity, pool, tier, amount) {
+        case .failure(let r): return .refused(r)
+        case .success(let index): e = index
+        }
+        let p = Int(pool.index)
+        if let refusal = admit(pool: p, amount: amount, tier: tier) { return .refused(refusal) }
+        let before = pools[p].available
+        let overdraft = drawFromGrants(pool: p, amount: amount, to: .usage)
+        pools[p].spentTotal &+= amount - overdraft
+        pools[p].overageTotal &+= overdraft
+        countDraw(pool: p)
+        afterAvailableFell(pool: p, from: before)
+        recordSpend(identity: Int(identity.index), entitlement: e, amount: amount, countsDraw: true)
+        var a = Acceptance(seq: 0)
+        a.pool = pool
+        a.identity = identity
+        a.chargedMicrocredits = amount
+        a.overageMicrocredits = overdraft
+        return .accepted(a)
+    }
+
+    mutating func authorize(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64,
+                            _ expiresAtMs: Int64) -> Outcome {
+        guard amount > 0 else { return .refused(.invalidArgument("amount must be positive")) }
+        guard expiresAtMs > nowMs else { return .refused(.invalidArgument("hold expires before it is placed")) }
+        let e: Int
+        switch checkIdentity(identity, pool, tier, amount) {
+        case .failure(let r): return .refused(r)
+        case .success(let index): e = index
+        }
+        let p = Int(pool.index)
+        if let refusal = admit(pool: p, amount: amount, tier: tier) { return .refused(refusal) }
+        let before = pools[p].available
+
+        // Reserve grant by grant in burn-down order; the rest on the overdraft.
+        var segments: [HoldState.Segment] = []
+        var left = amount
+        var i = 0
+        while left > 0 && i < pools[p].active.count {
+            let g = pools[p].active[i]
+            let gi = Int(g)
+            guard grants[gi].effective else { i += 1; continue }
+            let take = min(grants[gi].remaining, left)
+            grants[gi].remaining -= take
+            grants[gi].reserved += take
+            pools[p].effectiveRemaining -= take
+            left -= take
+            segments.append(HoldState.Segment(grant: g, amount: take))
+            if grants[gi].remaining == 0 { unlist(at: i, pool: p) } else { i += 1 }
+        }
+        pools[p].overdraftReserved += left
+        pools[p].held += amount
+
+        let slot: Int32
+        let generation: UInt32
+        let hold = HoldState(generation: 0, phase: .open, identity: identity.index, pool: pool.index, tier: tier,
+                             amount: amount, expiresAtMs: expiresAtMs, segments: segments, overdraftPart: left)
+        if let free = freeHoldSlots.popFirst() {
+            slot = free
+            generation = holds[Int(free)].generation &+ 1
+            holds[Int(free)] = hold
+            holds[Int(free)].generation = generation
+        } else {
+            slot = Int32(holds.count)
+            generation = 0
+            holds.append(hold)
+        }
+        schedule(.holdExpiry, at: expiresAtMs, target: slot, generation: generation)
+        countDraw(pool: p)
+        identities[Int(identity.index)].entitlements[e].openHeld &+= amount
+        noteRate(identity: Int(identity.index), entitlement: e)
+        afterAvailableFell(pool: p, from: before)
+
+        var a = Acceptance(seq: 0)
+        a.pool = pool
+        a.identity = identity
+        a.hold = HoldID(slot: slot, generation: generation)
+        return .accepted(a)
+    }
+
+    /// The open hold behind `id`, or why there is none.
+    func openHold(_ id: HoldID) -> Result<Int, Refusal> {
+        guard id.slot >= 0, Int(id.slot) < holds.count else { return .failure(.unknownHold(id)) }
+        let h = holds[Int(id.slot)]
+        if h.generation != id.generation {
+            return .failure(id.generation < h.generation ? .holdSettled : .unknownHold(id))
+        }
+        switch h.phase {
+        case .open: return .success(Int(id.slot))
+        case .expired: return .failure(.holdExpired)
+        case .captured, .released, .free: return .failure(.holdSettled)
+        }
+    }
+
+    mutating func capture(_ id: HoldID, _ amount: Int64) -> Outcome {
+        guard amount >= 0 else { return .refused(.invalidArgument("amount must not be negative")) }
+        let h: Int
+        switch openHold(id) {
+        case .failure(let r): return .refused(r)
+        case .success(let slot): h = slot
+        }
+        let hold = holds[h]
+        let p = Int(hold.pool)
+        let excess = amount - min(amount, hold.amount)
+        if excess > 0, let refusal = admit(pool: p, amount: excess, tier: hold.tier) {
+            // Nothing changed for the hold: the caller may capture at most the hold, or release.
+            return .refused(refusal)
+        }
+        let before = pools[p].available
+        let settled = settle(hold: h, charge: amount - excess, phase: .captured)
+        var overdraft = settled.overdraft
+        if excess > 0 {
+            overdraft += drawFromGrants(pool: p, amount: excess, to: .usage)
+        }
+        pools[p].spentTotal &+= amount - overdraft
+        pools[p].overageTotal &+= overdraft
+        afterAvailableFell(pool: p, from: before)
+        let i = Int(hold.identity)
+        if let e = identities[i].entitlementIndex(pool: hold.pool) {
+            recordSpend(identity: i, entitlement: e, amount: amount, countsDraw: false)
+        }
+        var a = Acceptance(seq: 0)
+        a.pool = PoolID(hold.pool)
+        a.identity = IdentityID(hold.identity)
+        a.hold = id
+        a.chargedMicrocredits = amount
+        a.overageMicrocredits = overdraft
+        a.releasedMicrocredits = settled.released
+        return .accepted(a)
+    }
+
+    mutating func release(_ id: HoldID) -> Outcome {
+        let h: Int
+        switch openHold(id) {
+        case .failure(let r): return .refused(r)
+        case .success(let slot): h = slot
+        }
+        let hold = holds[h]
+        let settled = settle(hold: h, charge: 0, phase: .released)
+        var a = Acceptance(seq: 0)
+        a.pool = PoolID(hold.pool)
+        a.identity = IdentityID(hold.identity)
+        a.hold = id
+        a.releasedMicrocredits = settled.released
+        return .accepted(a)
+    }
+
+    /// Closes a hold: charges `charge` (≤ the hold) from its reservations in burn-down order, and
+    /// returns the rest to its grants; a reservation whose grant expired meanwhile expires now.
+    mutating func settle(hold h: Int, charge: Int64, phase: HoldState.Phase) -> (overdraft: Int64, released: Int64) {
+        let hold = holds[h]
+        let p = Int(hold.pool)
+        let account = Account.pool(PoolID(hold.pool))
+        var left = charge
+        var released: Int64 = 0
+        for segment in hold.segments {
+            let gi = Int(segment.grant)
+            let used = min(segment.amount, left)
+            left -= used
+            grants[gi].reserved -= segment.amount
+            post(account, .usage, used, grant: segment.grant)
+            let rest = segment.amount - used
+            guard rest > 0 else { continue }
+            if grants[gi].expired {
+                post(account, .expiry, rest, grant: segment.grant)
+                pools[p].expiredTotal &+= rest
+            } else {
+                grants[gi].remaining += rest
+                pools[p].effectiveRemaining += rest
+                released += rest
+                if !grants[gi].listed { list(segment.grant) }
+            }
+        }
+        let overdraftUsed = min(hold.overdraftPart, left)
+        pools[p].overdraftReserved -= hold.overdraftPart
+        released += hold.overdraftPart - overdraftUsed
+        if overdraftUsed > 0 {
+            pools[p].overdrawn += overdraftUsed
+            post(account, .overage, overdraftUsed)
+        }
+        pools[p].held -= hold.amount
+        let i = Int(hold.identity)
+        if let e = identities[i].entitlementIndex(pool: hold.pool) {
+            identities[i].entitlements[e].openHeld -= hold.amount
+        }
+        holds[h].phase = phase
+        holds[h].segments = []
+        freeHoldSlots.append(Int32(h))
+        return (overdraftUsed, released)
+    }
+}

@@ -1,0 +1,101 @@
+// Identities: the entitlement check (before any balance check), spend caps, rate caps, usage,
+// and the spend-rate stop condition.
+
+extension Ledger {
+    /// Checks, in order: the identity exists and is active, is entitled to the pool, for this
+    /// tier, within its rate cap and its spend cap. Returns the entitlement's index.
+    func checkIdentity(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Result<Int, Refusal> {
+        guard isIdentity(identity) else { return .failure(.unknownIdentity(identity)) }
+        let state = identities[Int(identity.index)]
+        switch state.status {
+        case .active: break
+        case .suspended: return .failure(.identitySuspended)
+        case .revoked: return .failure(.identityRevoked)
+        }
+        guard isPool(pool) else { return .failure(.unknownPool(pool)) }
+        guard let e = state.entitlementIndex(pool: pool.index) else { return .failure(.notEntitled) }
+        let ent = state.entitlements[e]
+        guard tier >= 0, tier < 64, ent.entitlement.allowedTiers & (1 << UInt64(tier)) != 0 else {
+            return .failure(.tierNotAllowed(tier: tier))
+        }
+        if let maxDraws = ent.entitlement.rateMaxDraws {
+            let window = nowMs / ent.entitlement.rateWindowMs
+            if ent.rateWindow == window && ent.rateCount >= maxDraws {
+                return .failure(.rateCapExceeded(retryAfterMs: (window + 1) * ent.entitlement.rateWindowMs - nowMs))
+            }
+        }
+        if let cap = ent.entitlement.capPerPeriodMicrocredits {
+            let period = nowMs / ent.entitlement.capPeriodMs
+            let spent = ent.capPeriodIndex == period ? ent.capSpent : 0
+            let used = spent &+ ent.openHeld
+            guard let total = Money.add(used, amount), total <= cap else {
+                return .failure(.spendCapExceeded(capMicrocredits: cap, usedMicrocredits: used))
+            }
+        }
+        return .success(e)
+    }
+
+    /// Counts a draw against the entitlement's rate cap.
+    @inline(__always)
+    mutating func noteRate(identity i: Int, entitlement e: Int) {
+        guard identities[i].entitlements[e].entitlement.rateMaxDraws != nil else { return }
+        let window = nowMs / identities[i].entitlements[e].entitlement.rateWindowMs
+        if identities[i].entitlements[e].rateWindow != window {
+            identities[i].entitlements[e].rateWindow = window
+            identities[i].entitlements[e].rateCount = 0
+        }
+        identities[i].entitlements[e].rateCount += 1
+    }
+
+    /// Records credits an identity spent: cap period, usage buckets, stop condition.
+    mutating func recordSpend(identity i: Int, entitlement e: Int, amount: Int64, countsDraw: Bool) {
+        if countsDraw { noteRate(identity: i, entitlement: e) }
+        if identities[i].entitlements[e].entitlement.capPerPeriodMicrocredits != nil {
+            let period = nowMs / identities[i].entitlements[e].entitlement.capPeriodMs
+            if identities[i].entitlements[e].capPeriodIndex != period {
+                identities[i].entitlements[e].capPeriodIndex = period
+                identities[i].entitlements[e].capSpent = 0
+            }
+            identities[i].entitlements[e].capSpent &+= amount
+        }
+        identities[i].spentTotal &+= amount
+        let bucket = nowMs / config.usagePeriodMs
+        if let last = identities[i].usage.last, last.periodIndex == bucket {
+            identities[i].usage[identities[i].usage.count - 1].spentMicrocredits &+= amount
+            identities[i].usage[identities[i].usage.count - 1].draws += 1
+        } else {
+            identities[i].usage.append(UsageBucket(periodIndex: bucket, spentMicrocredits: amount, draws: 1))
+        }
+        if identities[i].stopCondition != nil { checkStopCondition(identity: i, amount: amount) }
+    }
+
+    /// The spend-rate anomaly check. The draw that trips it is accepted (it already passed every
+    /// check); the suspension takes effect from the next command, like a manual suspend.
+    mutating func checkStopCondition(identity i: Int, amount: Int64) {
+        guard let stop = identities[i].stopCondition, identities[i].status == .active else { return }
+        let window = nowMs / stop.windowMs
+        var windows = identities[i].stopWindows
+        if let last = windows.last, last.periodIndex == window {
+            windows[windows.count - 1].spentMicrocredits &+= amount
+        } else {
+            windows.append(UsageBucket(periodIndex: window, spentMicrocredits: amount, draws: 0))
+        }
+        // Keep the current window and the `baselineWindows` before it.
+        while let first = windows.first, first.periodIndex < window - Int64(stop.baselineWindows) {
+            windows.removeFirst()
+        }
+        identities[i].stopWindows = windows
+        let current = windows[windows.count - 1].spentMicrocredits
+        var baselineTotal: Int64 = 0
+        for w in windows.dropLast() { baselineTotal &+= w.spentMicrocredits }
+        // current > factor × (baselineTotal / baselineWindows), in integers:
+        // current × 100 × baselineWindows > factorPercent × baselineTotal.
+        let lhs = current.multipliedReportingOverflow(by: 100 * Int64(stop.baselineWindows))
+        let rhs = stop.factorPercent.multipliedReportingOverflow(by: baselineTotal)
+        let anomalous = lhs.overflow || (!rhs.overflow && lhs.partialValue > rhs.partialValue)
+        if anomalous && current >= stop.minSpendMicrocredits {
+            identities[i].status = .suspended
+            decisions.append(.identitySuspended(identity: IdentityID(Int32(i)), reason: "spend_rate_anomaly"))
+        }
+    }
+}

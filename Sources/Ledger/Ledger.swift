@@ -1,0 +1,284 @@
+import DequeModule
+import HeapModule
+
+/// Settings fixed for the life of a ledger.
+public struct LedgerConfig: Hashable, Sendable, Codable {
+    /// How long an idempotency key is remembered, in ledger time (default 24 h). After it a key is
+    /// forgotten, as payment APIs do, so memory stays bounded.
+    public var keyRetentionMs: Int64
+    /// The granularity of per-identity usage buckets (default one day).
+    public var usagePeriodMs: Int64
+
+    public init(keyRetentionMs: Int64 = Millis.day, usagePeriodMs: Int64 = Millis.day) {
+        self.keyRetentionMs = keyRetentionMs
+        self.usagePeriodMs = usagePeriodMs
+    }
+}
+
+/// The credit ledger: a pure, deterministic state machine.
+///
+/// Commands go in (``apply(_:)``), outcomes come out. The ledger does no I/O, reads no clock and
+/// draws no random number: time is the `atMs` of each ``Request``, so the same code runs under
+/// simulated time in the simulator and under wall-clock time in a durable store. Every movement of
+/// credits is a double-entry ``Transfer``; the sum of all account balances is zero after every
+/// command (see `Ledger+Invariants.swift`).
+///
+/// **Idempotency.** A keyed command whose key was seen within the retention window returns the
+/// first outcome and changes nothing (not even the clock). Only *accepted* outcomes are
+/// remembered: a refused command moved no credits for its request, so a retry with the same key
+/// is evaluated afresh — after the pool was topped up, the retry can succeed. That is what a
+/// client retrying the same purchase wants, and it cannot double-charge: a charge happens at most
+/// once, on the first acceptance. Reusing a remembered key for a different command is refused
+/// with ``Refusal/idempotencyKeyReused(_:)``.
+///
+/// **Refusals.** A refused command makes no transfer for its own request. It still advances the
+/// clock (which may expire grants and holds), and policies consulted on the way may have acted
+/// (an automatic top-up is a real purchase). That is why refusals are journaled too.
+public struct Ledger: Sendable {
+    public let config: LedgerConfig
+
+    /// The ledger clock: the time of the last journaled command.
+    public internal(set) var nowMs: Int64 = .min
+    /// The sequence number of the last journaled command.
+    public internal(set) var lastSeq: UInt64 = 0
+
+    var pools: [PoolState] = []
+    var grants: [GrantState] = []
+    var holds: [HoldState] = []
+    var freeHoldSlots: Deque<Int32> = []
+    var identities: [IdentityState] = []
+    var poolByName: [String: Int32] = [:]
+    var identityByName: [String: Int32] = [:]
+
+    // Account balances (double entry). Pools are in `poolBalances`.
+    var fundingBalance: Int64 = 0
+    var usageBalance: Int64 = 0
+    var overageBalance: Int64 = 0
+    var expiryBalance: Int64 = 0
+    var poolBalances: [Int64] = []
+
+    var events = Heap<ScheduledEvent>()
+    var eventSeq: UInt64 = 0
+
+    var keys: [String: KeyEntry] = [:]
+    var keyOrder: Deque<(atMs: Int64, key: String)> = []
+
+    // Per-command scratch: whether transfers are collected, the transfers, the decisions.
+    var collecting = false
+    var scratch: [Transfer] = []
+    var decisions: [Decision] = []
+
+    public init(config: LedgerConfig = LedgerConfig()) {
+        self.config = config
+    }
+
+    // MARK: Applying commands
+
+    /// Applies one command and returns its outcome. The journal record is discarded.
+    @discardableResult
+    public mutating func apply(_ request: Request) -> Outcome {
+        var sink = DiscardingSink()
+        return apply(request, sink: &sink)
+    }
+
+    /// Applies one command, hands its journal record to `sink`, and returns its outcome.
+    ///
+    /// Idempotent repeats are answered from memory and not journaled.
+    /// - Complexity: O(g + log e) for a draw touching g grants with e scheduled events, plus the
+    ///   cost of the events that fall due.
+    public mutating func apply<S: JournalSink>(_ request: Request, sink: inout S) -> Outcome {
+        if let key = request.key, let prior = keys[key] {
+            if prior.command == request.command { return prior.outcome }
+            return .refused(.idempotencyKeyReused(key))
+        }
+        collecting = sink.wantsTransfers
+        if collecting { scratch.removeAll(keepingCapacity: true) }
+        decisions.removeAll(keepingCapacity: true)
+
+        lastSeq += 1
+        var outcome: Outcome
+        if request.atMs < nowMs {
+            outcome = .refused(.timeWentBackwards(nowMs: nowMs))
+        } else {
+            advance(to: request.atMs)
+            outcome = execute(request.command)
+        }
+        if case .accepted(var a) = outcome {
+            a.seq = lastSeq
+            if !decisions.isEmpty { a.decisions = decisions }
+            outcome = .accepted(a)
+            if let key = request.key {
+                keys[key] = KeyEntry(command: request.command, outcome: outcome, atMs: request.atMs)
+                keyOrder.append((request.atMs, key))
+            }
+        }
+        if request.key != nil { forgetExpiredKeys() }
+        sink.record(seq: lastSeq, request: request, outcome: outcome, transfers: collecting ? scratch : [])
+        return outcome
+    }
+
+    /// Forgets keys older than the retention window.
+    mutating func forgetExpiredKeys() {
+        while let first = keyOrder.first, first.atMs <= nowMs - config.keyRetentionMs {
+            keyOrder.removeFirst()
+            if let entry = keys[first.key], entry.atMs == first.atMs { keys[first.key] = nil }
+        }
+    }
+
+    mutating func execute(_ command: Command) -> Outcome {
+        switch command {
+        case .createPool(let spec): return createPool(spec)
+        case .createIdentity(let spec): return createIdentity(spec)
+        case .entitle(let identity, let pool, let e): return entitle(identity, pool, e)
+        case .setIdentityStatus(let identity, let status): return setStatus(identity, status)
+        case .fund(let pool, let spec): return fund(pool, spec)
+        case .authorize(let identity, let pool, let tier, let amount, let expiresAtMs):
+            return authorize(identity, pool, tier, amount, expiresAtMs)
+        case .capture(let hold, let amount): return capture(hold, amount)
+        case .release(let hold): return release(hold)
+        case .debit(let identity, let pool, let tier, let amount): return debit(identity, pool, tier, amount)
+        case .transfer(let from, let to, let amount): return transferBetweenPools(from, to, amount)
+        case .advanceTime: return .accepted(Acceptance(seq: 0))
+        case .adjust(let pool, let amount, let against, _): return adjust(pool, amount, against)
+        }
+    }
+
+    // MARK: Double entry
+
+    /// Moves `amount` from one account to another. The only place balances change.
+    @inline(__always)
+    mutating func post(_ from: Account, _ to: Account, _ amount: Int64, grant: Int32 = -1) {
+        guard amount != 0 else { return }
+        change(from, by: -amount)
+        change(to, by: amount)
+        if collecting {
+            scratch.append(Transfer(from: from, to: to, amountMicrocredits: amount,
+                                    grant: grant >= 0 ? GrantID(grant) : nil))
+        }
+    }
+
+    @inline(__always)
+    mutating func change(_ account: Account, by delta: Int64) {
+        // Wrapping is impossible here: every amount that reaches `post` was bounded by checked
+        // arithmetic when its command was validated, and balances are sums of such amounts
+        // bounded by the funding total, itself checked at `fund`.
+        switch account {
+        case .funding: fundingBalance &+= delta
+        case .usage: usageBalance &+= delta
+        case .overage: overageBalance &+= delta
+        case .expiry: expiryBalance &+= delta
+        case .pool(let p): poolBalances[Int(p.index)] &+= delta
+        }
+    }
+
+    // MARK: Pools and identities
+
+    mutating func createPool(_ spec: PoolSpec) -> Outcome {
+        guard !spec.name.isEmpty else { return .refused(.invalidArgument("pool name is empty")) }
+        guard poolByName[spec.name] == nil else { return .refused(.duplicateName(spec.name)) }
+        if let parent = spec.parent, !isPool(parent) { return .refused(.unknownPool(parent)) }
+        guard spec.periodMs > 0 else { return .refused(.invalidArgument("periodMs must be positive")) }
+        guard pools.count < Int(Int32.max) else { return .refused(.overflow) }
+        var limit: Int64 = 0
+        for policy in spec.policies {
+            if let problem = Self.validate(policy) { return .refused(.invalidArgument(problem)) }
+            if case .overdraft(let l) = policy { limit = max(limit, l) }
+        }
+        if let r = spec.refill {
+            guard r.amountMicrocredits > 0 else { return .refused(.invalidArgument("refill amount must be positive")) }
+            guard (0...1_000_000).contains(r.rolloverPartsPerMillion) else {
+                return .refused(.invalidArgument("rollover fraction must be in [0, 1]"))
+            }
+            guard (r.rolloverCapMicrocredits ?? 0) >= 0, r.priceMicrocreditsPerCredit >= 0 else {
+                return .refused(.invalidArgument("rollover cap and refill price must not be negative"))
+            }
+        }
+        let index = Int32(pools.count)
+        let start = nowMs == .min ? 0 : nowMs
+        pools.append(PoolState(name: spec.name, parent: spec.parent?.index ?? -1, policies: spec.policies,
+                               periodMs: spec.periodMs, createdAtMs: start, refill: spec.refill,
+                               overdraftLimit: limit))
+        poolBalances.append(0)
+        poolByName[spec.name] = index
+        if spec.refill != nil {
+            // The first period starts now; the refill of a later period is made when its
+            // predecessor closes.
+            refillPool(index, periodStartMs: start)
+            schedule(.periodClose, at: start &+ spec.periodMs, target: index)
+        }
+        var a = Acceptance(seq: 0)
+        a.pool = PoolID(index)
+        return .accepted(a)
+    }
+
+    static func validate(_ policy: Policy) -> String? {
+        switch policy {
+        case .hardStop: return nil
+        case .overdraft(let limit): return limit >= 0 ? nil : "overdraft limit must not be negative"
+        case .degrade(let tier, let below):
+            return tier >= 0 && below >= 0 ? nil : "degrade tier and threshold must not be negative"
+        case .throttle(let maxDraws, let windowMs, let below):
+            return maxDraws >= 1 && windowMs > 0 && below >= 0 ? nil : "throttle needs maxDraws ≥ 1, a positive window and a threshold ≥ 0"
+        case .autoTopUp(let below, let amount, let cap, let price):
+            return below >= 0 && amount > 0 && cap >= 0 && price >= 0 ? nil : "auto top-up needs a positive amount and non-negative trigger, cap and price"
+        case .borrow(let cap): return cap >= 0 ? nil : "borrow cap must not be negative"
+        case .alerts(let thresholds):
+            return thresholds.count <= 64 ? nil : "at most 64 alert thresholds per pool"
+        }
+    }
+
+    mutating func createIdentity(_ spec: IdentitySpec) -> Outcome {
+        guard !spec.name.isEmpty else { return .refused(.invalidArgument("identity name is empty")) }
+        guard identityByName[spec.name] == nil else { return .refused(.duplicateName(spec.name)) }
+        if let s = spec.stopCondition {
+            guard s.windowMs > 0, s.baselineWindows >= 1, s.baselineWindows <= 10_000, s.factorPercent > 0,
+                  s.minSpendMicrocredits >= 0
+            else { return .refused(.invalidArgument("stop condition needs a positive window, 1…10000 baseline windows and a positive factor")) }
+        }
+        guard identities.count < Int(Int32.max) else { return .refused(.overflow) }
+        let index = Int32(identities.count)
+        identities.append(IdentityState(name: spec.name, status: .active, stopCondition: spec.stopCondition))
+        identityByName[spec.name] = index
+        var a = Acceptance(seq: 0)
+        a.identity = IdentityID(index)
+        return .accepted(a)
+    }
+
+    mutating func entitle(_ identity: IdentityID, _ pool: PoolID, _ e: Entitlement) -> Outcome {
+        guard isIdentity(identity) else { return .refused(.unknownIdentity(identity)) }
+        guard isPool(pool) else { return .refused(.unknownPool(pool)) }
+        guard e.capPeriodMs > 0, e.rateWindowMs > 0, (e.capPerPeriodMicrocredits ?? 0) >= 0, (e.rateMaxDraws ?? 1) >= 1 else {
+            return .refused(.invalidArgument("entitlement needs positive periods, a cap ≥ 0 and a rate ≥ 1"))
+        }
+        let i = Int(identity.index)
+        if let k = identities[i].entitlementIndex(pool: pool.index) {
+            identities[i].entitlements[k].entitlement = e
+        } else {
+            identities[i].entitlements.append(EntitlementState(pool: pool.index, entitlement: e))
+        }
+        var a = Acceptance(seq: 0)
+        a.identity = identity
+        a.pool = pool
+        return .accepted(a)
+    }
+
+    mutating func setStatus(_ identity: IdentityID, _ status: IdentityStatus) -> Outcome {
+        guard isIdentity(identity) else { return .refused(.unknownIdentity(identity)) }
+        let i = Int(identity.index)
+        if identities[i].status == .revoked && status != .revoked { return .refused(.statusChangeNotAllowed) }
+        identities[i].status = status
+        var a = Acceptance(seq: 0)
+        a.identity = identity
+        return .accepted(a)
+    }
+
+    @inline(__always) func isPool(_ p: PoolID) -> Bool { p.index >= 0 && Int(p.index) < pools.count }
+    @inline(__always) func isIdentity(_ i: IdentityID) -> Bool { i.index >= 0 && Int(i.index) < identities.count }
+
+    // MARK: Scheduling
+
+    mutating func schedule(_ kind: ScheduledEvent.Kind, at atMs: Int64, target: Int32, generation: UInt32 = 0) {
+        eventSeq += 1
+        events.insert(ScheduledEvent(atMs: atMs, kind: kind, seq: eventSeq, target: target, generation: generation))
+    }
+}

@@ -1,0 +1,144 @@
+// The ledger's internal state: plain structs in arrays indexed by dense ids (hot paths index,
+// never hash). Only `Ledger` mutates them.
+
+struct GrantState: Hashable {
+    var pool: Int32
+    var amount: Int64
+    /// Unreserved credits that a draw can take (if effective and not expired).
+    var remaining: Int64
+    /// Credits reserved by open holds.
+    var reserved: Int64
+    var effectiveAtMs: Int64
+    /// `Int64.max` when the grant never expires.
+    var expiresAtMs: Int64
+    var priority: Int32
+    var category: GrantCategory
+    var priceMicrocreditsPerCredit: Int64
+    /// Created by a period refill (eligible for rollover at the period end).
+    var isRefill: Bool
+    var effective: Bool
+    var expired: Bool
+    /// In its pool's `active` list.
+    var listed: Bool
+}
+
+struct PoolState: Hashable {
+    var name: String
+    var parent: Int32
+    var policies: [Policy]
+    var periodMs: Int64
+    var createdAtMs: Int64
+    var refill: Refill?
+    /// The overdraft limit granted by the pool's policies (0 without an `overdraft` policy).
+    var overdraftLimit: Int64
+
+    /// Grants with something to draw (or about to become effective), in burn-down order:
+    /// priority, then soonest expiry, then oldest, then creation order.
+    var active: [Int32] = []
+    /// Σ remaining over effective, unexpired grants.
+    var effectiveRemaining: Int64 = 0
+    /// Σ remaining over grants not yet effective.
+    var pending: Int64 = 0
+    /// Credits drawn beyond funding and not yet settled by new funding.
+    var overdrawn: Int64 = 0
+    /// Overdraft reserved by open holds.
+    var overdraftReserved: Int64 = 0
+    /// Σ amount over open holds on this pool.
+    var held: Int64 = 0
+
+    // Per-period counters, reset lazily when the period index changes.
+    var periodIndex: Int64 = 0
+    var toppedUpInPeriod: Int64 = 0
+    var borrowedInPeriod: Int64 = 0
+    var alertsFired: UInt64 = 0
+    // Throttle window.
+    var throttleWindow: Int64 = .min
+    var throttleCount: Int = 0
+
+    // Lifetime totals, for queries.
+    var fundedTotal: Int64 = 0
+    var spentTotal: Int64 = 0
+    var overageTotal: Int64 = 0
+    var expiredTotal: Int64 = 0
+    var toppedUpTotal: Int64 = 0
+    var borrowedTotal: Int64 = 0
+
+    /// What a draw may take without any overdraft (may be negative within an overdraft).
+    var available: Int64 { effectiveRemaining - overdrawn - overdraftReserved }
+}
+
+struct HoldState: Hashable {
+    enum Phase: UInt8, Hashable { case open, captured, released, expired, free }
+    var generation: UInt32
+    var phase: Phase
+    var identity: Int32
+    var pool: Int32
+    var tier: Int
+    var amount: Int64
+    var expiresAtMs: Int64
+    /// Reserved parts, in burn-down order: (grant, amount).
+    var segments: [Segment]
+    /// The part reserved on the pool's overdraft.
+    var overdraftPart: Int64
+
+    struct Segment: Hashable {
+        var grant: Int32
+        var amount: Int64
+    }
+}
+
+struct EntitlementState: Hashable {
+    var pool: Int32
+    var entitlement: Entitlement
+    var capPeriodIndex: Int64 = .min
+    var capSpent: Int64 = 0
+    var openHeld: Int64 = 0
+    var rateWindow: Int64 = .min
+    var rateCount: Int = 0
+}
+
+struct UsageBucket: Hashable {
+    var periodIndex: Int64
+    var spentMicrocredits: Int64
+    var draws: Int64
+}
+
+struct IdentityState: Hashable {
+    var name: String
+    var status: IdentityStatus
+    var entitlements: [EntitlementState] = []
+    var stopCondition: StopCondition?
+    /// Spend per stop-condition window: (window index, spent), oldest first.
+    var stopWindows: [UsageBucket] = []
+    var usage: [UsageBucket] = []
+    var spentTotal: Int64 = 0
+
+    func entitlementIndex(pool: Int32) -> Int? {
+        for i in entitlements.indices where entitlements[i].pool == pool { return i }
+        return nil
+    }
+}
+
+/// A scheduled ledger event. At one instant, hold expiries run first (released credits count
+/// for rollover), then period closes, then grant expiries, then grants becoming effective; ties
+/// go by scheduling order. That makes the order total and runs reproducible.
+struct ScheduledEvent: Comparable, Hashable {
+    enum Kind: UInt8 { case holdExpiry = 0, periodClose = 1, grantExpiry = 2, grantEffective = 3 }
+    var atMs: Int64
+    var kind: Kind
+    var seq: UInt64
+    var target: Int32
+    var generation: UInt32
+
+    static func < (a: Self, b: Self) -> Bool {
+        if a.atMs != b.atMs { return a.atMs < b.atMs }
+        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        return a.seq < b.seq
+    }
+}
+
+struct KeyEntry: Hashable {
+    var command: Command
+    var outcome: Outcome
+    var atMs: Int64
+}
