@@ -7,8 +7,7 @@ extension Ledger {
     /// - Complexity: O(k log e) for k due events among e scheduled.
     @inline(__always)
     mutating func advance(to t: Int64) {
-        while let next = events.min, next.atMs <= t {
-            _ = events.removeMin()
+        while nextEventDueMs <= t, let next = popNextEvent() {
             nowMs = next.atMs
             run(next)
         }

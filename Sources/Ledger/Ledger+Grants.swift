@@ -141,7 +141,7 @@ extension Ledger {
         let g = addGrant(pool: pool.index, amount: spec.amountMicrocredits, effectiveAtMs: effective,
                          expiresAtMs: expires, priority: spec.priority, category: spec.category,
                          price: spec.priceMicrocreditsPerCredit, isRefill: false, from: .funding)
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.pool = pool
         a.grant = GrantID(g)
         return .accepted(a)
@@ -158,7 +158,7 @@ extension Ledger {
         let before = pools[Int(from.index)].available
         moveCredits(from: Int(from.index), to: Int(to.index), amount: amount)
         afterAvailableFell(pool: Int(from.index), from: before)
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.pool = to
         return .accepted(a)
     }
@@ -168,7 +168,7 @@ extension Ledger {
         guard amount != 0, amount != .min else { return .refused(.invalidArgument("adjustment amount must be non-zero")) }
         let p = Int(pool.index)
         let account: Account = against == .funding ? .funding : .usage
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.pool = pool
         if amount > 0 {
             guard Money.subtract(fundingBalance, amount) != nil, Money.subtract(usageBalance, amount) != nil else {

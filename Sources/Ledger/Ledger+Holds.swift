@@ -17,7 +17,7 @@ extension Ledger {
         countDraw(pool: p)
         afterAvailableFell(pool: p, from: before)
         recordSpend(identity: Int(identity.index), entitlement: e, amount: amount, countsDraw: true)
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.pool = pool
         a.identity = identity
         a.chargedMicrocredits = amount
@@ -38,8 +38,21 @@ extension Ledger {
         if let refusal = admit(pool: p, amount: amount, tier: tier) { return .refused(refusal) }
         let before = pools[p].available
 
+        // Take a hold slot first, so the reservations are written into its (reused) buffer.
+        let slot: Int32
+        let generation: UInt32
+        if let free = freeHoldSlots.popFirst() {
+            slot = free
+            generation = holds[Int(free)].generation &+ 1
+        } else {
+            slot = Int32(holds.count)
+            generation = 0
+            holds.append(HoldState(generation: 0, phase: .free, identity: 0, pool: 0, tier: 0, amount: 0,
+                                   expiresAtMs: 0, segments: [], overdraftPart: 0))
+        }
+        let h = Int(slot)
+
         // Reserve grant by grant in burn-down order; the rest on the overdraft.
-        var segments: [HoldState.Segment] = []
         var left = amount
         var i = 0
         while left > 0 && i < pools[p].active.count {
@@ -51,33 +64,26 @@ extension Ledger {
             grants[gi].reserved += take
             pools[p].effectiveRemaining -= take
             left -= take
-            segments.append(HoldState.Segment(grant: g, amount: take))
+            holds[h].segments.append(HoldState.Segment(grant: g, amount: take))
             if grants[gi].remaining == 0 { unlist(at: i, pool: p) } else { i += 1 }
         }
         pools[p].overdraftReserved += left
         pools[p].held += amount
-
-        let slot: Int32
-        let generation: UInt32
-        let hold = HoldState(generation: 0, phase: .open, identity: identity.index, pool: pool.index, tier: tier,
-                             amount: amount, expiresAtMs: expiresAtMs, segments: segments, overdraftPart: left)
-        if let free = freeHoldSlots.popFirst() {
-            slot = free
-            generation = holds[Int(free)].generation &+ 1
-            holds[Int(free)] = hold
-            holds[Int(free)].generation = generation
-        } else {
-            slot = Int32(holds.count)
-            generation = 0
-            holds.append(hold)
-        }
+        holds[h].generation = generation
+        holds[h].phase = .open
+        holds[h].identity = identity.index
+        holds[h].pool = pool.index
+        holds[h].tier = tier
+        holds[h].amount = amount
+        holds[h].expiresAtMs = expiresAtMs
+        holds[h].overdraftPart = left
         schedule(.holdExpiry, at: expiresAtMs, target: slot, generation: generation)
         countDraw(pool: p)
         identities[Int(identity.index)].entitlements[e].openHeld &+= amount
         noteRate(identity: Int(identity.index), entitlement: e)
         afterAvailableFell(pool: p, from: before)
 
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.pool = pool
         a.identity = identity
         a.hold = HoldID(slot: slot, generation: generation)
@@ -105,10 +111,10 @@ extension Ledger {
         case .failure(let r): return .refused(r)
         case .success(let slot): h = slot
         }
-        let hold = holds[h]
-        let p = Int(hold.pool)
-        let excess = amount - min(amount, hold.amount)
-        if excess > 0, let refusal = admit(pool: p, amount: excess, tier: hold.tier) {
+        let holdPool = holds[h].pool, holdIdentity = holds[h].identity, holdAmount = holds[h].amount
+        let p = Int(holdPool)
+        let excess = amount - min(amount, holdAmount)
+        if excess > 0, let refusal = admit(pool: p, amount: excess, tier: holds[h].tier) {
             // Nothing changed for the hold: the caller may capture at most the hold, or release.
             return .refused(refusal)
         }
@@ -121,13 +127,13 @@ extension Ledger {
         pools[p].spentTotal &+= amount - overdraft
         pools[p].overageTotal &+= overdraft
         afterAvailableFell(pool: p, from: before)
-        let i = Int(hold.identity)
-        if let e = identities[i].entitlementIndex(pool: hold.pool) {
+        let i = Int(holdIdentity)
+        if let e = identities[i].entitlementIndex(pool: holdPool) {
             recordSpend(identity: i, entitlement: e, amount: amount, countsDraw: false)
         }
-        var a = Acceptance(seq: 0)
-        a.pool = PoolID(hold.pool)
-        a.identity = IdentityID(hold.identity)
+        var a = Acceptance(seq: lastSeq)
+        a.pool = PoolID(holdPool)
+        a.identity = IdentityID(holdIdentity)
         a.hold = id
         a.chargedMicrocredits = amount
         a.overageMicrocredits = overdraft
@@ -141,11 +147,11 @@ extension Ledger {
         case .failure(let r): return .refused(r)
         case .success(let slot): h = slot
         }
-        let hold = holds[h]
+        let holdPool = holds[h].pool, holdIdentity = holds[h].identity
         let settled = settle(hold: h, charge: 0, phase: .released)
-        var a = Acceptance(seq: 0)
-        a.pool = PoolID(hold.pool)
-        a.identity = IdentityID(hold.identity)
+        var a = Acceptance(seq: lastSeq)
+        a.pool = PoolID(holdPool)
+        a.identity = IdentityID(holdIdentity)
         a.hold = id
         a.releasedMicrocredits = settled.released
         return .accepted(a)
@@ -154,12 +160,14 @@ extension Ledger {
     /// Closes a hold: charges `charge` (≤ the hold) from its reservations in burn-down order, and
     /// returns the rest to its grants; a reservation whose grant expired meanwhile expires now.
     mutating func settle(hold h: Int, charge: Int64, phase: HoldState.Phase) -> (overdraft: Int64, released: Int64) {
-        let hold = holds[h]
-        let p = Int(hold.pool)
-        let account = Account.pool(PoolID(hold.pool))
+        // Fields are read one by one: a copy of the hold would share its segment buffer and make
+        // the `removeAll(keepingCapacity:)` below reallocate it.
+        let p = Int(holds[h].pool)
+        let account = Account.pool(PoolID(holds[h].pool))
         var left = charge
         var released: Int64 = 0
-        for segment in hold.segments {
+        for k in holds[h].segments.indices {
+            let segment = holds[h].segments[k]
             let gi = Int(segment.grant)
             let used = min(segment.amount, left)
             left -= used
@@ -177,20 +185,22 @@ extension Ledger {
                 if !grants[gi].listed { list(segment.grant) }
             }
         }
-        let overdraftUsed = min(hold.overdraftPart, left)
-        pools[p].overdraftReserved -= hold.overdraftPart
-        released += hold.overdraftPart - overdraftUsed
+        let overdraftPart = holds[h].overdraftPart
+        let amount = holds[h].amount
+        let identity = Int(holds[h].identity)
+        let overdraftUsed = min(overdraftPart, left)
+        pools[p].overdraftReserved -= overdraftPart
+        released += overdraftPart - overdraftUsed
         if overdraftUsed > 0 {
             pools[p].overdrawn += overdraftUsed
             post(account, .overage, overdraftUsed)
         }
-        pools[p].held -= hold.amount
-        let i = Int(hold.identity)
-        if let e = identities[i].entitlementIndex(pool: hold.pool) {
-            identities[i].entitlements[e].openHeld -= hold.amount
+        pools[p].held -= amount
+        if let e = identities[identity].entitlementIndex(pool: Int32(p)) {
+            identities[identity].entitlements[e].openHeld -= amount
         }
         holds[h].phase = phase
-        holds[h].segments = []
+        holds[h].segments.removeAll(keepingCapacity: true)
         freeHoldSlots.append(Int32(h))
         return (overdraftUsed, released)
     }

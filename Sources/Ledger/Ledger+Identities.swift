@@ -6,15 +6,16 @@ extension Ledger {
     /// tier, within its rate cap and its spend cap. Returns the entitlement's index.
     func checkIdentity(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Result<Int, Refusal> {
         guard isIdentity(identity) else { return .failure(.unknownIdentity(identity)) }
-        let state = identities[Int(identity.index)]
-        switch state.status {
+        let i = Int(identity.index)
+        // Field by field: copying the whole identity would retain its name and arrays.
+        switch identities[i].status {
         case .active: break
         case .suspended: return .failure(.identitySuspended)
         case .revoked: return .failure(.identityRevoked)
         }
         guard isPool(pool) else { return .failure(.unknownPool(pool)) }
-        guard let e = state.entitlementIndex(pool: pool.index) else { return .failure(.notEntitled) }
-        let ent = state.entitlements[e]
+        guard let e = identities[i].entitlementIndex(pool: pool.index) else { return .failure(.notEntitled) }
+        let ent = identities[i].entitlements[e]
         guard tier >= 0, tier < 64, ent.entitlement.allowedTiers & (1 << UInt64(tier)) != 0 else {
             return .failure(.tierNotAllowed(tier: tier))
         }

@@ -110,13 +110,12 @@ extension Ledger {
             for b in i.usage { d.add(b.periodIndex); d.add(b.spentMicrocredits); d.add(b.draws) }
             for b in i.stopWindows { d.add(b.periodIndex); d.add(b.spentMicrocredits) }
         }
-        for e in events.unordered.sorted() {
+        for e in (events.unordered + orderedEvents).sorted() {
             d.add(e.atMs); d.add(Int64(e.kind.rawValue)); d.add(Int64(bitPattern: e.seq)); d.add(Int64(e.target)); d.add(Int64(e.generation))
         }
         d.add(Int64(bitPattern: eventSeq))
-        for key in keys.keys.sorted() {
-            let entry = keys[key]!
-            d.add(key); d.add(entry.atMs); d.add(String(describing: entry.outcome))
+        for entry in keyEntries where keys[entry.key] != nil {
+            d.add(entry.key); d.add(entry.atMs); d.add(String(describing: entry.outcome))
         }
         return d.value
     }

@@ -32,10 +32,11 @@ extension Ledger {
     /// Decides whether pool `p` admits a draw of `amount`; may buy credits or borrow on the way.
     /// Returns nil when the draw may proceed (possibly into the overdraft).
     mutating func admit(pool p: Int, amount: Int64, tier: Int) -> Refusal? {
+        // A draw the pool covers passes every policy unless one can act on covered draws.
+        if pools[p].admitsCoveredDraws && amount <= pools[p].available { return nil }
         let policies = pools[p].policies
         if policies.isEmpty {
-            let available = pools[p].available
-            return amount <= available ? nil : .insufficientFunds(availableMicrocredits: max(available, 0))
+            return .insufficientFunds(availableMicrocredits: max(pools[p].available, 0))
         }
         rollPeriod(pool: p)
         var allowance: Int64 = 0
@@ -104,6 +105,7 @@ extension Ledger {
     /// Counts a draw in the pool's throttle window.
     @inline(__always)
     mutating func countDraw(pool p: Int) {
+        guard pools[p].hasThrottle else { return }
         for policy in pools[p].policies {
             guard case .throttle(_, let windowMs, _) = policy else { continue }
             let window = nowMs / windowMs
@@ -118,8 +120,8 @@ extension Ledger {
 
     /// After available credits fell from `before`: fire alerts crossed and top-ups triggered.
     mutating func afterAvailableFell(pool p: Int, from before: Int64) {
+        if pools[p].available >= pools[p].quietAboveMicrocredits { return }
         let policies = pools[p].policies
-        guard !policies.isEmpty else { return }
         rollPeriod(pool: p)
         for policy in policies {
             switch policy {

@@ -129,5 +129,5 @@ extension Ledger {
     }
 
     /// The time of the next scheduled ledger event (expiry, refill, hold expiry), if any.
-    public var nextEventAtMs: Int64? { events.min?.atMs }
+    public var nextEventAtMs: Int64? { nextEvent?.atMs }
 }

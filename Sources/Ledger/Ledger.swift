@@ -57,11 +57,23 @@ public struct Ledger: Sendable {
     var expiryBalance: Int64 = 0
     var poolBalances: [Int64] = []
 
+    /// Scheduled events, in two structures. Hold expiries are the most frequent events and are
+    /// usually scheduled in time order (one timeout for all requests): those go to a FIFO queue in
+    /// O(1). Everything else (and a hold expiry earlier than the last queued one) goes to a heap.
+    /// The next event is the lesser of the two fronts.
     var events = Heap<ScheduledEvent>()
+    var orderedEvents: Deque<ScheduledEvent> = []
     var eventSeq: UInt64 = 0
+    /// The time of the next scheduled event (`Int64.max` when none): lets `advance` return at once
+    /// when nothing is due, which is the case for almost every command.
+    var nextEventDueMs: Int64 = .max
 
-    var keys: [String: KeyEntry] = [:]
-    var keyOrder: Deque<(atMs: Int64, key: String)> = []
+    /// Remembered keys → absolute index into `keyEntries` (which holds them oldest first, from
+    /// absolute index `keyBase`). The dictionary stays small per entry (a string and an index),
+    /// so that a day of keys costs little to grow and to rehash.
+    var keys: [String: Int] = [:]
+    var keyEntries: Deque<KeyEntry> = []
+    var keyBase = 0
 
     // Per-command scratch: whether transfers are collected, the transfers, the decisions.
     var collecting = false
@@ -87,13 +99,14 @@ public struct Ledger: Sendable {
     /// - Complexity: O(g + log e) for a draw touching g grants with e scheduled events, plus the
     ///   cost of the events that fall due.
     public mutating func apply<S: JournalSink>(_ request: Request, sink: inout S) -> Outcome {
-        if let key = request.key, let prior = keys[key] {
-            if prior.command == request.command { return prior.outcome }
+        if let key = request.key, let index = keys[key] {
+            let prior = keyEntries[index - keyBase]
+            if prior.commandHash == request.command.hashValue { return prior.outcome }
             return .refused(.idempotencyKeyReused(key))
         }
         collecting = sink.wantsTransfers
         if collecting { scratch.removeAll(keepingCapacity: true) }
-        decisions.removeAll(keepingCapacity: true)
+        if !decisions.isEmpty { decisions.removeAll(keepingCapacity: true) }
 
         lastSeq += 1
         var outcome: Outcome
@@ -103,14 +116,13 @@ public struct Ledger: Sendable {
             advance(to: request.atMs)
             outcome = execute(request.command)
         }
-        if case .accepted(var a) = outcome {
-            a.seq = lastSeq
-            if !decisions.isEmpty { a.decisions = decisions }
+        if !decisions.isEmpty, case .accepted(var a) = outcome {
+            a.decisions = decisions
             outcome = .accepted(a)
-            if let key = request.key {
-                keys[key] = KeyEntry(command: request.command, outcome: outcome, atMs: request.atMs)
-                keyOrder.append((request.atMs, key))
-            }
+        }
+        if let key = request.key, outcome.isAccepted {
+            keys[key] = keyBase + keyEntries.count
+            keyEntries.append(KeyEntry(key: key, commandHash: request.command.hashValue, outcome: outcome, atMs: request.atMs))
         }
         if request.key != nil { forgetExpiredKeys() }
         sink.record(seq: lastSeq, request: request, outcome: outcome, transfers: collecting ? scratch : [])
@@ -119,9 +131,10 @@ public struct Ledger: Sendable {
 
     /// Forgets keys older than the retention window.
     mutating func forgetExpiredKeys() {
-        while let first = keyOrder.first, first.atMs <= nowMs - config.keyRetentionMs {
-            keyOrder.removeFirst()
-            if let entry = keys[first.key], entry.atMs == first.atMs { keys[first.key] = nil }
+        while let first = keyEntries.first, first.atMs <= nowMs - config.keyRetentionMs {
+            keyEntries.removeFirst()
+            if keys[first.key] == keyBase { keys[first.key] = nil }
+            keyBase += 1
         }
     }
 
@@ -138,7 +151,7 @@ public struct Ledger: Sendable {
         case .release(let hold): return release(hold)
         case .debit(let identity, let pool, let tier, let amount): return debit(identity, pool, tier, amount)
         case .transfer(let from, let to, let amount): return transferBetweenPools(from, to, amount)
-        case .advanceTime: return .accepted(Acceptance(seq: 0))
+        case .advanceTime: return .accepted(Acceptance(seq: lastSeq))
         case .adjust(let pool, let amount, let against, _): return adjust(pool, amount, against)
         }
     }
@@ -195,9 +208,10 @@ public struct Ledger: Sendable {
         }
         let index = Int32(pools.count)
         let start = nowMs == .min ? 0 : nowMs
-        pools.append(PoolState(name: spec.name, parent: spec.parent?.index ?? -1, policies: spec.policies,
-                               periodMs: spec.periodMs, createdAtMs: start, refill: spec.refill,
-                               overdraftLimit: limit))
+        var state = PoolState(name: spec.name, parent: spec.parent?.index ?? -1, policies: spec.policies,
+                              periodMs: spec.periodMs, createdAtMs: start, refill: spec.refill, overdraftLimit: limit)
+        state.derive()
+        pools.append(state)
         poolBalances.append(0)
         poolByName[spec.name] = index
         if spec.refill != nil {
@@ -206,7 +220,7 @@ public struct Ledger: Sendable {
             refillPool(index, periodStartMs: start)
             schedule(.periodClose, at: start &+ spec.periodMs, target: index)
         }
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.pool = PoolID(index)
         return .accepted(a)
     }
@@ -239,7 +253,7 @@ public struct Ledger: Sendable {
         let index = Int32(identities.count)
         identities.append(IdentityState(name: spec.name, status: .active, stopCondition: spec.stopCondition))
         identityByName[spec.name] = index
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.identity = IdentityID(index)
         return .accepted(a)
     }
@@ -256,7 +270,7 @@ public struct Ledger: Sendable {
         } else {
             identities[i].entitlements.append(EntitlementState(pool: pool.index, entitlement: e))
         }
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.identity = identity
         a.pool = pool
         return .accepted(a)
@@ -267,7 +281,7 @@ public struct Ledger: Sendable {
         let i = Int(identity.index)
         if identities[i].status == .revoked && status != .revoked { return .refused(.statusChangeNotAllowed) }
         identities[i].status = status
-        var a = Acceptance(seq: 0)
+        var a = Acceptance(seq: lastSeq)
         a.identity = identity
         return .accepted(a)
     }
@@ -279,6 +293,35 @@ public struct Ledger: Sendable {
 
     mutating func schedule(_ kind: ScheduledEvent.Kind, at atMs: Int64, target: Int32, generation: UInt32 = 0) {
         eventSeq += 1
-        events.insert(ScheduledEvent(atMs: atMs, kind: kind, seq: eventSeq, target: target, generation: generation))
+        let event = ScheduledEvent(atMs: atMs, kind: kind, seq: eventSeq, target: target, generation: generation)
+        if kind == .holdExpiry && (orderedEvents.last.map { !(event < $0) } ?? true) {
+            orderedEvents.append(event)
+        } else {
+            events.insert(event)
+        }
+        if atMs < nextEventDueMs { nextEventDueMs = atMs }
+    }
+
+    /// The next scheduled event, if any.
+    @inline(__always)
+    var nextEvent: ScheduledEvent? {
+        switch (orderedEvents.first, events.min) {
+        case (let a?, let b?): return a < b ? a : b
+        case (let a?, nil): return a
+        case (nil, let b?): return b
+        case (nil, nil): return nil
+        }
+    }
+
+    /// Removes and returns the next scheduled event.
+    mutating func popNextEvent() -> ScheduledEvent? {
+        guard let next = nextEvent else { return nil }
+        if let first = orderedEvents.first, first == next {
+            orderedEvents.removeFirst()
+        } else {
+            events.removeMin()
+        }
+        nextEventDueMs = nextEvent?.atMs ?? .max
+        return next
     }
 }

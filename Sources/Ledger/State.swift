@@ -32,6 +32,15 @@ struct PoolState: Hashable {
     /// The overdraft limit granted by the pool's policies (0 without an `overdraft` policy).
     var overdraftLimit: Int64
 
+    // Figures derived once from `policies`, so that the draw path does not walk the list when it
+    // cannot matter (see `PoolState.derive`).
+    /// No policy can refuse or act on a draw that the pool covers (no throttle, no degrade with a
+    /// threshold): a covered draw is admitted without walking the list.
+    var admitsCoveredDraws = true
+    var hasThrottle = false
+    /// After a draw leaves at least this much available, no alert or top-up can fire.
+    var quietAboveMicrocredits: Int64 = .min
+
     /// Grants with something to draw (or about to become effective), in burn-down order:
     /// priority, then soonest expiry, then oldest, then creation order.
     var active: [Int32] = []
@@ -62,6 +71,27 @@ struct PoolState: Hashable {
     var expiredTotal: Int64 = 0
     var toppedUpTotal: Int64 = 0
     var borrowedTotal: Int64 = 0
+
+    mutating func derive() {
+        admitsCoveredDraws = true
+        hasThrottle = false
+        quietAboveMicrocredits = .min
+        for policy in policies {
+            switch policy {
+            case .throttle:
+                hasThrottle = true
+                admitsCoveredDraws = false
+            case .degrade(_, let below) where below > 0:
+                admitsCoveredDraws = false
+            case .autoTopUp(let below, _, _, _):
+                quietAboveMicrocredits = max(quietAboveMicrocredits, below)
+            case .alerts(let thresholds):
+                for t in thresholds { quietAboveMicrocredits = max(quietAboveMicrocredits, t) }
+            default:
+                break
+            }
+        }
+    }
 
     /// What a draw may take without any overdraft (may be negative within an overdraft).
     var available: Int64 { effectiveRemaining - overdrawn - overdraftReserved }
@@ -137,8 +167,12 @@ struct ScheduledEvent: Comparable, Hashable {
     }
 }
 
+/// A remembered idempotency key. The command is kept as a hash (process-local, never written
+/// anywhere) to tell a repeat from a reuse of the key for another command; keeping the whole
+/// command would triple the memory of a day of keys.
 struct KeyEntry: Hashable {
-    var command: Command
+    var key: String
+    var commandHash: Int
     var outcome: Outcome
     var atMs: Int64
 }

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
             Figures from a debug build are meaningless; run \
             `swift run -c release burnrate bench rng`.
             """,
-        subcommands: [BenchRNG.self]
+        subcommands: [BenchRNG.self, BenchLedger.self]
     )
 }
 
@@ -22,6 +22,14 @@ struct BenchOptions: ParsableArguments {
 
     @Option(name: .long, help: "Repetitions of each case; the best (fastest) is reported.")
     var repeats: Int = 3
+
+    @Option(name: .customLong("case"), help: "Run only the case with this name.")
+    var only: String?
+
+    /// Whether a case is selected by `--case`.
+    func selects(_ name: String) -> Bool {
+        only.map { name == $0 } ?? true
+    }
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
@@ -54,7 +62,9 @@ func padded(_ text: String, _ width: Int) -> String {
 }
 
 /// Runs `body` `repeats` times and keeps the fastest run: the least disturbed by the machine.
-func measure(_ benchmark: String, _ name: String, operations: Int, repeats: Int, _ body: () -> Void) -> BenchResult {
+func measure(_ benchmark: String, _ name: String, operations: Int, options: BenchOptions, _ body: () -> Void) -> BenchResult? {
+    guard options.selects(name) else { return nil }
+    let repeats = options.repeats
     let clock = ContinuousClock()
     var best = Double.infinity
     for _ in 0..<repeats {
@@ -65,8 +75,8 @@ func measure(_ benchmark: String, _ name: String, operations: Int, repeats: Int,
     return BenchResult(benchmark: benchmark, name: name, operations: operations, seconds: best)
 }
 
-func report(_ results: [BenchResult], json: Bool) {
-    for r in results { print(json ? r.json : r.line) }
+func report(_ results: [BenchResult?], json: Bool) {
+    for case let r? in results { print(json ? r.json : r.line) }
 }
 
 /// Keeps the optimiser from deleting a benchmark's work.
@@ -104,28 +114,28 @@ struct BenchRNG: ParsableCommand {
         let categorical = try Categorical(weights: [0.55, 0.3, 0.1, 0.05])
         let exponential = try Exponential(rate: 3)
         let n = draws
-        var results = [BenchResult]()
-        results.append(measure("rng", "uniform", operations: n, repeats: options.repeats) {
+        var results = [BenchResult?]()
+        results.append(measure("rng", "uniform", operations: n, options: options) {
             var s = 0.0
             for _ in 0..<n { s += stream.uniform() }
             blackHole(s)
         })
-        results.append(measure("rng", "lognormal", operations: n, repeats: options.repeats) {
+        results.append(measure("rng", "lognormal", operations: n, options: options) {
             var s = 0.0
             for _ in 0..<n { s += lognormal.sample(stream) }
             blackHole(s)
         })
-        results.append(measure("rng", "poisson", operations: n, repeats: options.repeats) {
+        results.append(measure("rng", "poisson", operations: n, options: options) {
             var s = 0
             for _ in 0..<n { s &+= poisson.sample(stream) }
             blackHole(s)
         })
-        results.append(measure("rng", "categorical", operations: n, repeats: options.repeats) {
+        results.append(measure("rng", "categorical", operations: n, options: options) {
             var s = 0
             for _ in 0..<n { s &+= categorical.sample(stream) }
             blackHole(s)
         })
-        results.append(measure("rng", "exponential", operations: n, repeats: options.repeats) {
+        results.append(measure("rng", "exponential", operations: n, options: options) {
             var s = 0.0
             for _ in 0..<n { s += exponential.sample(stream) }
             blackHole(s)
