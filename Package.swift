@@ -5,11 +5,12 @@ import PackageDescription
 
 let package = Package(
     name: "Burnrate",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "burnrate", targets: ["burnrate"]),
         .library(name: "Stochastic", targets: ["Stochastic"]),
         .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "Simulation", targets: ["Simulation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,17 +36,30 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "Ledger", "Stochastic",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         .executableTarget(
             name: "burnrate",
             dependencies: [
                 "Stochastic",
                 "Ledger",
+                "Simulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "StochasticTests",
             dependencies: ["Stochastic"]
+        ),
+        .testTarget(
+            name: "SimulationTests",
+            dependencies: ["Simulation", "Ledger", "Stochastic"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "LedgerTests",

@@ -78,6 +78,9 @@ extension Ledger {
     @inline(__always)
     public func available(in pool: PoolID) -> Int64 { pools[Int(pool.index)].available }
 
+    /// How far below zero `pool` may go (its `overdraft` policy's limit, 0 without one). O(1).
+    public func overdraftLimit(of pool: PoolID) -> Int64 { pools[Int(pool.index)].overdraftLimit }
+
     /// Lifetime totals of `pool`.
     public func totals(of pool: PoolID) -> PoolTotals? {
         guard isPool(pool) else { return nil }

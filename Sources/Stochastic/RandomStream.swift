@@ -196,3 +196,24 @@ public struct StreamKey: Hashable, Sendable, CustomStringConvertible {
         return (Self.mix(value), Self.mix(value &+ golden), Self.mix(value &+ golden &* 2))
     }
 }
+
+extension RandomStream {
+    /// An exponential draw with the given mean (`gsl_ran_exponential`), for callers whose mean
+    /// changes from draw to draw (time-varying rates).
+    @inlinable
+    public func exponential(mean: Double) -> Double {
+        gsl_ran_exponential(gslPointer, mean)
+    }
+
+    /// A gamma draw (`gsl_ran_gamma`); parameters are the caller's to validate.
+    @inlinable
+    public func gamma(shape: Double, scale: Double) -> Double {
+        gsl_ran_gamma(gslPointer, shape, scale)
+    }
+
+    /// A Weibull draw (`gsl_ran_weibull`); parameters are the caller's to validate.
+    @inlinable
+    public func weibull(shape: Double, scale: Double) -> Double {
+        gsl_ran_weibull(gslPointer, scale, shape)
+    }
+}

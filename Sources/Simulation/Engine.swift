@@ -1,0 +1,600 @@
+import Ledger
+import Stochastic
+
+/// Runs one replication of a model: turns its workloads into requests, sends every request
+/// through `Ledger`, and measures what happened. It never reimplements a ledger rule: every
+/// draw, hold, expiry and policy decision is a call into `Ledger`.
+public enum Engine {
+    /// Runs replication `replication` of `compiled`.
+    public static func run(_ compiled: CompiledModel, replication: Int) throws(ConservationError) -> ReplicationResult {
+        var run = ReplicationRun(compiled, replication: replication)
+        return try run.execute()
+    }
+}
+
+/// A model made ready to run many replications: the starting ledger (built once, copied per
+/// replication), the alias tables of model mixes, thinning bounds.
+public final class CompiledModel: Sendable {
+    public let model: SimulationModel
+    let ledger: Ledger
+    let poolIDs: [PoolID]
+    let identityIDs: [IdentityID]
+    let mixes: [Categorical?]
+    let poissonMaxPerMs: [Double]
+    let tierModel: [Int]
+    let prices: [ModelPrice]
+    let streamNames: [[String]]
+
+    public init(_ model: SimulationModel) throws(SetupError) {
+        self.model = model
+        var ledger = Ledger(config: model.ledgerConfig)
+        var pools: [PoolID] = []
+        for (i, p) in model.pools.enumerated() {
+            var spec = p.spec
+            if let parent = spec.parent { spec.parent = pools[Int(parent.index)] }
+            guard let id = ledger.apply(Request(atMs: 0, .createPool(spec))).acceptance?.pool else {
+                throw SetupError(message: "pool '\(p.spec.name)' (#\(i)) was refused by the ledger")
+            }
+            pools.append(id)
+        }
+        for (i, p) in model.pools.enumerated() {
+            for g in p.grants {
+                let out = ledger.apply(Request(atMs: 0, .fund(pool: pools[i], g)))
+                if let r = out.refusal { throw SetupError(message: "grant for pool '\(p.spec.name)' refused: \(r)") }
+            }
+        }
+        var identities: [IdentityID] = []
+        for d in model.identities {
+            guard let id = ledger.apply(Request(atMs: 0, .createIdentity(d.spec))).acceptance?.identity else {
+                throw SetupError(message: "identity '\(d.spec.name)' was refused by the ledger")
+            }
+            identities.append(id)
+            for e in d.entitlements {
+                guard e.pool >= 0 && e.pool < pools.count else { throw SetupError(message: "identity '\(d.spec.name)': no pool #\(e.pool)") }
+                let out = ledger.apply(Request(atMs: 0, .entitle(identity: id, pool: pools[e.pool], e.entitlement)))
+                if let r = out.refusal { throw SetupError(message: "entitlement of '\(d.spec.name)' refused: \(r)") }
+            }
+        }
+        self.ledger = ledger
+        self.poolIDs = pools
+        self.identityIDs = identities
+        self.prices = model.prices.models
+        var mixes: [Categorical?] = []
+        var bounds: [Double] = []
+        var names: [[String]] = []
+        for w in model.workloads {
+            guard w.identity >= 0 && w.identity < identities.count else { throw SetupError(message: "workload '\(w.name)': no identity #\(w.identity)") }
+            guard w.pool >= 0 && w.pool < pools.count else { throw SetupError(message: "workload '\(w.name)': no pool #\(w.pool)") }
+            guard w.fixedCostMicrocredits != nil || !w.models.isEmpty else { throw SetupError(message: "workload '\(w.name)' names no model and no fixed cost") }
+            for m in w.models where m < 0 || m >= model.prices.models.count {
+                throw SetupError(message: "workload '\(w.name)': no model #\(m) in the price table")
+            }
+            if w.models.count > 1 {
+                do { mixes.append(try Categorical(weights: w.modelWeights)) } catch {
+                    throw SetupError(message: "workload '\(w.name)': model weights: \(error)")
+                }
+            } else {
+                mixes.append(nil)
+            }
+            switch w.arrivals {
+            case .poisson(let rate, let profile, let growth):
+                let g = growth > 0 ? growthFactor(growth, atMs: model.horizonMs) : 1
+                bounds.append(rate / 3_600_000 * profile.maximum * g)
+            default:
+                bounds.append(0)
+            }
+            names.append(["arrivals", "mix", "tokens", "latency", "bootstrap"].map { "workload/\(w.name)/\($0)" })
+        }
+        self.mixes = mixes
+        self.poissonMaxPerMs = bounds
+        self.streamNames = names
+        var tierModel = Array(repeating: -1, count: 64)
+        for (t, m) in model.modelForTier where t >= 0 && t < 64 { tierModel[t] = m }
+        self.tierModel = tierModel
+    }
+}
+
+/// A model that cannot be set up (a bug in the caller: the scenario layer validates first).
+public struct SetupError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// A request between arrival and completion.
+struct Pending {
+    var workload: Int32
+    var identity: Int32
+    var pool: Int32
+    var model: Int32
+    var tier: Int32
+    var inputTokens: Int64
+    var outputTokens: Int64
+    var costMicrocredits: Int64
+    var reservedMicrocredits: Int64
+    var attempts: Int32
+    var throttleWaits: Int32
+    var degradeSteps: Int32
+    var degraded: Bool
+    var hold: HoldID?
+    var latencyMs: Int64
+}
+
+struct ReplicationRun {
+    let compiled: CompiledModel
+    let model: SimulationModel
+    let replication: Int
+    var ledger: Ledger
+    var queue = EventQueue()
+    var streams: [[RandomStream]]
+    var arrivalState: [ArrivalState]
+    var stopped: [Bool]
+    var slots: [Pending] = []
+    var freeSlots: [Int32] = []
+    var result: ReplicationResult
+    var downSince: [Int64?]
+    var now: Int64 = 0
+
+    init(_ compiled: CompiledModel, replication: Int) {
+        self.compiled = compiled
+        self.model = compiled.model
+        self.replication = replication
+        self.ledger = compiled.ledger
+        self.streams = compiled.streamNames.map { names in
+            names.map { RandomStream(seed: compiled.model.seed, replication: replication, name: $0, generator: compiled.model.generator) }
+        }
+        self.arrivalState = Array(repeating: ArrivalState(), count: compiled.model.workloads.count)
+        self.stopped = Array(repeating: false, count: compiled.model.workloads.count)
+        self.result = ReplicationResult(replication: replication, horizonMs: compiled.model.horizonMs,
+                                        pools: compiled.model.pools.map { PoolOutcome(name: $0.spec.name) },
+                                        identities: compiled.model.identities.map { IdentityOutcome(name: $0.spec.name) })
+        self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
+    }
+
+    mutating func execute() throws(ConservationError) -> ReplicationResult {
+        let horizon = model.horizonMs
+        for w in model.workloads.indices {
+            if let t = firstArrival(w) { queue.push(t, .arrival, Int32(w)) }
+        }
+        if model.sampleEveryMs > 0 { queue.push(0, .sample, 0, cls: 0) }
+        var events: Int64 = 0
+        while let e = queue.pop() {
+            if e.timeMs >= horizon { break }
+            now = e.timeMs
+            events += 1
+            switch e.kind {
+            case .arrival: arrive(Int(e.index))
+            case .attempt: attempt(Int(e.index))
+            case .completion: complete(Int(e.index))
+            case .sample: sample()
+            }
+        }
+        result.events = events
+        return try finish()
+    }
+
+    // MARK: Arrivals
+
+    mutating func firstArrival(_ w: Int) -> Int64? {
+        let workload = model.workloads[w]
+        switch workload.arrivals {
+        case .replay(let source):
+            if let block = source.blockMs, source.blockCount > 0 {
+                arrivalState[w].outputBlock = -1
+                arrivalState[w].row = 0
+                arrivalState[w].rowEnd = 0
+                _ = block
+            } else {
+                arrivalState[w].row = 0
+                arrivalState[w].rowEnd = source.trace.count
+            }
+            return nextReplay(w, source)
+        case .periodic:
+            return workload.startMs < model.horizonMs ? workload.startMs : nil
+        case .markovModulated(_, let sojourn):
+            arrivalState[w].stateIndex = 0
+            arrivalState[w].stateEndsMs = workload.startMs + Int64(streams[w][0].exponential(mean: sojourn[0]))
+            return nextArrival(w, after: workload.startMs)
+        default:
+            return nextArrival(w, after: workload.startMs)
+        }
+    }
+
+    /// The next arrival strictly after the previous one at `t` (or at `t` for the first).
+    mutating func nextArrival(_ w: Int, after t: Int64) -> Int64? {
+        let workload = model.workloads[w]
+        let stream = streams[w][0]
+        let horizon = min(model.horizonMs, workload.stopMs ?? .max)
+        switch workload.arrivals {
+        case .poisson(let rate, let profile, let growth):
+            // Thinning (Lewis & Shedler 1979): candidates at the peak rate, each kept with
+            // probability rate(t) / peak. Exact for any bounded rate function.
+            let peak = compiled.poissonMaxPerMs[w]
+            guard peak > 0 else { return nil }
+            var time = Double(t)
+            let base = rate / 3_600_000
+            while true {
+                time += stream.exponential(mean: 1 / peak)
+                if time >= Double(horizon) { return nil }
+                let ms = Int64(time)
+                let r = base * profile.factor(atMs: ms) * growthFactor(growth, atMs: ms)
+                if r >= peak || stream.uniform() * peak < r { return ms }
+            }
+        case .renewal(let rate, let family, let profile, let growth):
+            let r = rate / 3_600_000 * profile.factor(atMs: t) * growthFactor(growth, atMs: t)
+            guard r > 0 else { return nil }
+            let mean = 1 / r
+            let gap: Double
+            switch family {
+            case .gamma(let cv):
+                let k = 1 / (cv * cv)
+                gap = stream.gamma(shape: k, scale: mean / k)
+            case .weibull(let shape):
+                gap = stream.weibull(shape: shape, scale: mean / tgamma(1 + 1 / shape))
+            }
+            let next = t + max(Int64(gap.rounded()), 0)
+            return next < horizon ? next : nil
+        case .markovModulated(let rates, let sojourn):
+            var time = Double(t)
+            while true {
+                let state = arrivalState[w].stateIndex
+                let r = rates[state] / 3_600_000
+                let candidate = r > 0 ? time + stream.exponential(mean: 1 / r) : .infinity
+                if candidate < Double(arrivalState[w].stateEndsMs) {
+                    let ms = Int64(candidate)
+                    return ms < horizon ? ms : nil
+                }
+                // Memoryless: restart from the switch.
+                time = Double(arrivalState[w].stateEndsMs)
+                if time >= Double(horizon) { return nil }
+                let nextState = (state + 1) % rates.count
+                arrivalState[w].stateIndex = nextState
+                arrivalState[w].stateEndsMs += max(1, Int64(stream.exponential(mean: sojourn[nextState])))
+            }
+        case .periodic(let interval):
+            let next = t + interval
+            return next < horizon ? next : nil
+        case .replay(let source):
+            return nextReplay(w, source)
+        }
+    }
+
+    /// The next row of a replayed trace, in simulation time; advances the cursor.
+    mutating func nextReplay(_ w: Int, _ source: ReplaySource) -> Int64? {
+        let horizon = min(model.horizonMs, model.workloads[w].stopMs ?? .max)
+        let trace = source.trace
+        if let blockMs = source.blockMs, source.blockCount > 0 {
+            // Block bootstrap: output block k replays a source block drawn uniformly.
+            while arrivalState[w].row >= arrivalState[w].rowEnd {
+                arrivalState[w].outputBlock += 1
+                let k = arrivalState[w].outputBlock
+                if source.startMs + Int64(Double(k * blockMs) * source.timeScale) >= horizon { return nil }
+                let b = streams[w][4].uniformInt(below: source.blockCount)
+                arrivalState[w].sourceBlock = b
+                arrivalState[w].row = source.blockStarts[b]
+                arrivalState[w].rowEnd = source.blockStarts[b + 1]
+            }
+            let row = arrivalState[w].row
+            let within = trace.timesMs[row] - Int64(arrivalState[w].sourceBlock) * blockMs
+            let t = source.startMs + Int64(Double(arrivalState[w].outputBlock * blockMs + within) * source.timeScale)
+            return t < horizon ? t : nil
+        }
+        if arrivalState[w].row >= trace.count {
+            guard source.loop else { return nil }
+            arrivalState[w].loop += 1
+            arrivalState[w].row = 0
+        }
+        let row = arrivalState[w].row
+        let t = source.startMs + Int64(Double(arrivalState[w].loop * trace.spanMs + trace.timesMs[row]) * source.timeScale)
+        return t < horizon ? t : nil
+    }
+
+    mutating func arrive(_ w: Int) {
+        let workload = model.workloads[w]
+        var identity = Int32(workload.identity)
+        var pool = Int32(workload.pool)
+        var modelIndex: Int32 = -1
+        var input: Int64 = 0, output: Int64 = 0
+        var fromTrace = false
+        if case .replay(let source) = workload.arrivals {
+            let row = arrivalState[w].row
+            arrivalState[w].row += 1
+            let trace = source.trace
+            input = Int64(trace.inputTokens[row])
+            output = Int64(trace.outputTokens[row])
+            let who = Int(trace.identities[row])
+            if who >= 0, source.identityMap[who] >= 0 {
+                identity = Int32(source.identityMap[who])
+                if let first = model.identities[Int(identity)].entitlements.first { pool = Int32(first.pool) }
+            }
+            let m = Int(trace.models[row])
+            if m >= 0, source.modelMap[m] >= 0 { modelIndex = Int32(source.modelMap[m]) }
+            fromTrace = true
+        }
+        if !stopped[w], let next = nextArrival(w, after: now) { queue.push(next, .arrival, Int32(w)) }
+        if stopped[w] { return }
+
+        let streamsW = streams[w]
+        if modelIndex < 0 && !workload.models.isEmpty {
+            modelIndex = Int32(workload.models.count == 1 ? workload.models[0] : workload.models[compiled.mixes[w]!.sample(streamsW[1])])
+        }
+        if !fromTrace {
+            input = workload.inputTokens.count(streamsW[2])
+            output = workload.outputTokens.count(streamsW[2])
+        }
+        let latency = workload.latencyMs.map { $0.count(streamsW[3]) } ?? 0
+        let cost: Int64
+        let tier: Int32
+        if let fixed = workload.fixedCostMicrocredits {
+            cost = fixed
+            tier = modelIndex >= 0 ? Int32(compiled.prices[Int(modelIndex)].tier) : 0
+        } else {
+            let price = compiled.prices[Int(modelIndex)]
+            cost = PriceTable.cost(price, inputTokens: input, outputTokens: output) ?? .max
+            tier = Int32(price.tier)
+        }
+        count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
+        if workload.stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
+        let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
+                                    inputTokens: input, outputTokens: output, costMicrocredits: cost,
+                                    reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
+                                    degraded: false, hold: nil, latencyMs: latency))
+        attempt(slot)
+    }
+
+    mutating func allocate(_ p: Pending) -> Int {
+        if let free = freeSlots.popLast() {
+            slots[Int(free)] = p
+            return Int(free)
+        }
+        slots.append(p)
+        return slots.count - 1
+    }
+
+    // MARK: The request lifecycle
+
+    /// Tries to start a request: debit (zero latency, reserve actual), authorize a hold, or check
+    /// the balance (reserve none).
+    mutating func attempt(_ s: Int) {
+        let r = slots[s]
+        let workload = model.workloads[Int(r.workload)]
+        let identity = compiled.identityIDs[Int(r.identity)]
+        let pool = compiled.poolIDs[Int(r.pool)]
+        switch workload.reserve {
+        case .none:
+            // Check the balance, record after completion (as many proxies do).
+            if ledger.status(of: identity) != .active {
+                reject(s, forCredit: false)
+                return
+            }
+            let drawable = ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool)
+            if r.costMicrocredits > drawable {
+                refused(s, .insufficientFunds(availableMicrocredits: max(ledger.available(in: pool), 0)))
+                return
+            }
+            poolUp(Int(r.pool))
+            queue.push(now + r.latencyMs, .completion, Int32(s))
+        case .actual where r.latencyMs == 0:
+            // Authorize and capture at the same instant are one debit.
+            let out = ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            switch out {
+            case .accepted(let a):
+                charged(s, a)
+                finish(s)
+            case .refused(let refusal):
+                refused(s, refusal)
+            }
+        case .actual, .maxOutputTokens:
+            var amount = r.costMicrocredits
+            if case .maxOutputTokens(let n) = workload.reserve, workload.fixedCostMicrocredits == nil, r.model >= 0 {
+                amount = PriceTable.cost(compiled.prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
+            }
+            let out = ledger.apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(r.tier),
+                                                                 amountMicrocredits: amount, expiresAtMs: now + model.holdTimeoutMs)))
+            switch out {
+            case .accepted(let a):
+                slots[s].hold = a.hold
+                slots[s].reservedMicrocredits = amount
+                poolUp(Int(r.pool))
+                queue.push(now + r.latencyMs, .completion, Int32(s))
+            case .refused(let refusal):
+                refused(s, refusal)
+            }
+        }
+    }
+
+    /// Completion: capture the actual cost (reserve none: record it).
+    mutating func complete(_ s: Int) {
+        let r = slots[s]
+        let identity = compiled.identityIDs[Int(r.identity)]
+        let pool = compiled.poolIDs[Int(r.pool)]
+        if let hold = r.hold {
+            var out = ledger.apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: r.costMicrocredits)))
+            if case .refused(let refusal) = out {
+                // The work is done: charge what the hold covers (or, if it expired, what the pool
+                // allows); the rest was served beyond what the policies allowed.
+                let covered: Int64
+                if refusal == .holdExpired || refusal == .holdSettled {
+                    covered = min(r.costMicrocredits, max(ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool), 0))
+                    out = covered > 0
+                        ? ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
+                        : .refused(refusal)
+                } else {
+                    covered = min(r.costMicrocredits, r.reservedMicrocredits)
+                    out = ledger.apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: covered)))
+                }
+                let charged = out.acceptance?.chargedMicrocredits ?? 0
+                count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
+            }
+            if let a = out.acceptance { charged(s, a) }
+        } else {
+            var out = ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            if out.refusal != nil {
+                let drawable = max(ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool), 0)
+                let partial = min(drawable, r.costMicrocredits)
+                out = partial > 0
+                    ? ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
+                    : out
+                let charged = out.acceptance?.chargedMicrocredits ?? 0
+                count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
+            }
+            if let a = out.acceptance { charged(s, a) }
+        }
+        finish(s)
+    }
+
+    /// Books what an accepted command charged.
+    mutating func charged(_ s: Int, _ a: Acceptance) {
+        let r = slots[s]
+        poolUp(Int(r.pool))
+        let spend = a.chargedMicrocredits, overage = a.overageMicrocredits
+        count(identity: Int(r.identity), pool: Int(r.pool)) {
+            $0.spendMicrocredits += spend
+            $0.overageMicrocredits += overage
+        }
+        if model.workloads[Int(r.workload)].stopsAtFirstRefusal {
+            result.identities[Int(r.identity)].runawaySpendMicrocredits += spend
+        }
+    }
+
+    mutating func finish(_ s: Int) {
+        let degraded = slots[s].degraded
+        count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
+            if degraded { $0.requestsDegraded += 1 } else { $0.requestsServed += 1 }
+        }
+        release(s)
+    }
+
+    mutating func reject(_ s: Int, forCredit: Bool) {
+        count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
+            $0.requestsRejected += 1
+            if forCredit { $0.rejectedForCredit += 1 }
+        }
+        release(s)
+    }
+
+    mutating func release(_ s: Int) {
+        slots[s].hold = nil
+        freeSlots.append(Int32(s))
+    }
+
+    /// Acts on a refusal as the agent would.
+    mutating func refused(_ s: Int, _ refusal: Refusal) {
+        let r = slots[s]
+        let workload = model.workloads[Int(r.workload)]
+        let retry = workload.retry
+        if case .insufficientFunds = refusal { poolDown(Int(r.pool)) }
+        if workload.stopsAtFirstRefusal {
+            // A runaway loop stops at its first refusal: a stop condition, a cap or exhaustion.
+            let w = Int(r.workload)
+            if !stopped[w] {
+                stopped[w] = true
+                result.identities[Int(r.identity)].runawayStoppedAfterMs = now - workload.startMs
+            }
+            reject(s, forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+            return
+        }
+        switch refusal {
+        case .degrade(let toTier):
+            let m = toTier >= 0 && toTier < compiled.tierModel.count ? compiled.tierModel[toTier] : -1
+            guard m >= 0, r.degradeSteps < 4 else { reject(s, forCredit: true); return }
+            let price = compiled.prices[m]
+            slots[s].model = Int32(m)
+            slots[s].tier = Int32(price.tier)
+            slots[s].degraded = true
+            slots[s].degradeSteps += 1
+            if workload.fixedCostMicrocredits == nil {
+                slots[s].costMicrocredits = PriceTable.cost(price, inputTokens: r.inputTokens, outputTokens: r.outputTokens) ?? .max
+            }
+            attempt(s)
+        case .throttled(let after):
+            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { reject(s, forCredit: false); return }
+            slots[s].throttleWaits += 1
+            queue.push(now + max(after, 1), .attempt, Int32(s))
+        case .insufficientFunds, .spendCapExceeded, .rateCapExceeded:
+            guard Int(r.attempts) < retry.maxRetries else {
+                reject(s, forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+                return
+            }
+            var wait = Double(retry.backoffMs) * pow(retry.multiplier, Double(r.attempts))
+            if case .rateCapExceeded(let after) = refusal { wait = max(wait, Double(after)) }
+            slots[s].attempts += 1
+            queue.push(now + max(1, Int64(min(wait, 1e15))), .attempt, Int32(s))
+        default:
+            reject(s, forCredit: false)
+        }
+    }
+
+    // MARK: Bookkeeping
+
+    @inline(__always)
+    mutating func count(identity i: Int, pool p: Int, _ update: (inout Counts) -> Void) {
+        update(&result.totals)
+        update(&result.pools[p].counts)
+        update(&result.identities[i].counts)
+    }
+
+    mutating func poolDown(_ p: Int) {
+        if result.pools[p].exhaustedAtMs == nil { result.pools[p].exhaustedAtMs = now }
+        if downSince[p] == nil { downSince[p] = now }
+    }
+
+    @inline(__always)
+    mutating func poolUp(_ p: Int) {
+        if let since = downSince[p] {
+            result.pools[p].downtimeMs += now - since
+            downSince[p] = nil
+        }
+    }
+
+    mutating func sample() {
+        ledger.apply(Request(atMs: now, .advanceTime))
+        result.sampleTimesMs.append(now)
+        for (p, id) in compiled.poolIDs.enumerated() {
+            result.pools[p].availableSeries.append(ledger.available(in: id))
+        }
+        let next = now + model.sampleEveryMs
+        if next < model.horizonMs { queue.push(next, .sample, 0, cls: 0) }
+    }
+
+    /// Closes the books at the horizon and checks the conservation laws.
+    mutating func finish() throws(ConservationError) -> ReplicationResult {
+        now = model.horizonMs
+        ledger.apply(Request(atMs: now, .advanceTime))
+        for p in result.pools.indices { poolUp(p) }
+        // Requests still in flight.
+        var live = Set(0..<slots.count)
+        for f in freeSlots { live.remove(Int(f)) }
+        for s in live.sorted() {
+            count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) { $0.requestsInFlight += 1 }
+        }
+        for (p, id) in compiled.poolIDs.enumerated() {
+            let totals = ledger.totals(of: id)!
+            result.pools[p].fundedMicrocredits = totals.fundedMicrocredits
+            result.pools[p].expiredMicrocredits = totals.expiredMicrocredits
+            result.pools[p].endBalanceMicrocredits = ledger.balance(of: .pool(id))
+        }
+        result.fundedMicrocredits = -ledger.balance(of: .funding)
+        result.expiredMicrocredits = ledger.balance(of: .expiry)
+        result.ledgerDigest = ledger.stateDigest
+
+        func violation(_ message: String) -> ConservationError { ConservationError(replication: replication, message: message) }
+        let t = result.totals
+        guard t.requestsTotal == t.requestsServed + t.requestsDegraded + t.requestsRejected + t.requestsInFlight else {
+            throw violation("requests total \(t.requestsTotal) ≠ served \(t.requestsServed) + degraded \(t.requestsDegraded) + rejected \(t.requestsRejected) + in flight \(t.requestsInFlight)")
+        }
+        let spent = ledger.balance(of: .usage) + ledger.balance(of: .overage)
+        guard t.spendMicrocredits == spent else { throw violation("spend counted \(t.spendMicrocredits) ≠ ledger usage + overage \(spent)") }
+        var balances: Int64 = 0
+        for id in compiled.poolIDs { balances += ledger.balance(of: .pool(id)) }
+        guard result.fundedMicrocredits == spent + result.expiredMicrocredits + balances else {
+            throw violation("funded \(result.fundedMicrocredits) ≠ spent \(spent) + expired \(result.expiredMicrocredits) + balances \(balances)")
+        }
+        return result
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,195 @@
+import Ledger
+import Stochastic
+
+/// Everything a simulation needs, already validated: the ledger set-up (pools, grants,
+/// identities, entitlements), prices, workloads, faults, horizon and seed. The `Scenario` module
+/// builds one from a YAML file; tests and benchmarks build them in code.
+public struct SimulationModel: Sendable {
+    public var name: String
+    public var seed: UInt64
+    public var horizonMs: Int64
+    public var generator: Generator
+    public var pools: [PoolSetup]
+    public var identities: [IdentitySetup]
+    public var prices: PriceTable
+    /// The model a request is re-priced at when a `degrade` policy answers "tier t".
+    public var modelForTier: [Int: Int]
+    public var workloads: [Workload]
+    /// How often pool balances are sampled for the time series (fan charts).
+    public var sampleEveryMs: Int64
+    /// How long a hold lives when nothing captures it (the ledger releases it then).
+    public var holdTimeoutMs: Int64
+    public var ledgerConfig: LedgerConfig
+
+    public init(name: String, seed: UInt64, horizonMs: Int64, generator: Generator = .taus2, pools: [PoolSetup],
+                identities: [IdentitySetup], prices: PriceTable, modelForTier: [Int: Int] = [:], workloads: [Workload],
+                sampleEveryMs: Int64? = nil, holdTimeoutMs: Int64 = Millis.hour, ledgerConfig: LedgerConfig = LedgerConfig()) {
+        self.name = name
+        self.seed = seed
+        self.horizonMs = horizonMs
+        self.generator = generator
+        self.pools = pools
+        self.identities = identities
+        self.prices = prices
+        self.modelForTier = modelForTier
+        self.workloads = workloads
+        // About 240 samples over the horizon, on whole minutes.
+        self.sampleEveryMs = sampleEveryMs ?? max(Millis.minute, horizonMs / 240 / Millis.minute * Millis.minute)
+        self.holdTimeoutMs = holdTimeoutMs
+        self.ledgerConfig = ledgerConfig
+    }
+}
+
+/// A pool and the grants it starts with.
+public struct PoolSetup: Sendable {
+    public var spec: PoolSpec
+    /// Grants funded at time zero (their own effective and expiry times apply).
+    public var grants: [GrantSpec]
+
+    public init(_ spec: PoolSpec, grants: [GrantSpec] = []) {
+        self.spec = spec
+        self.grants = grants
+    }
+}
+
+/// An identity and its entitlements (pool indexes into ``SimulationModel/pools``).
+public struct IdentitySetup: Sendable {
+    public var spec: IdentitySpec
+    public var entitlements: [(pool: Int, entitlement: Entitlement)]
+
+    public init(_ spec: IdentitySpec, entitlements: [(pool: Int, entitlement: Entitlement)]) {
+        self.spec = spec
+        self.entitlements = entitlements
+    }
+}
+
+/// One source of requests: who sends them, to which pool, when, for which model, at what size.
+public struct Workload: Sendable {
+    public var name: String
+    /// Index into ``SimulationModel/identities``.
+    public var identity: Int
+    /// Index into ``SimulationModel/pools``.
+    public var pool: Int
+    public var arrivals: ArrivalProcess
+    /// Model indexes (into the price table) and their weights.
+    public var models: [Int]
+    public var modelWeights: [Double]
+    public var inputTokens: Sampler
+    public var outputTokens: Sampler
+    /// A fixed cost per request instead of token pricing.
+    public var fixedCostMicrocredits: Int64?
+    /// Time from arrival to completion, in ms; nil = zero latency (capture at arrival).
+    public var latencyMs: Sampler?
+    public var reserve: Reserve
+    public var retry: RetryPolicy
+    /// A runaway fault: the loop stops at its first refusal (a stop condition, a cap, exhaustion).
+    public var stopsAtFirstRefusal: Bool
+    /// No arrival before this time (a fault's start) or from this time on.
+    public var startMs: Int64
+    public var stopMs: Int64?
+
+    public init(name: String, identity: Int, pool: Int, arrivals: ArrivalProcess, models: [Int], modelWeights: [Double]? = nil,
+                inputTokens: Sampler = .constant(0), outputTokens: Sampler = .constant(0), fixedCostMicrocredits: Int64? = nil,
+                latencyMs: Sampler? = nil, reserve: Reserve = .actual, retry: RetryPolicy = RetryPolicy(),
+                stopsAtFirstRefusal: Bool = false, startMs: Int64 = 0, stopMs: Int64? = nil) {
+        self.startMs = startMs
+        self.stopMs = stopMs
+        self.name = name
+        self.identity = identity
+        self.pool = pool
+        self.arrivals = arrivals
+        self.models = models
+        self.modelWeights = modelWeights ?? Array(repeating: 1, count: models.count)
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.fixedCostMicrocredits = fixedCostMicrocredits
+        self.latencyMs = latencyMs
+        self.reserve = reserve
+        self.retry = retry
+        self.stopsAtFirstRefusal = stopsAtFirstRefusal
+    }
+}
+
+/// What is held at arrival (DESIGN.md, "Simulation semantics").
+public enum Reserve: Sendable, Hashable {
+    /// The request's own cost (the default).
+    case actual
+    /// Input cost plus this many output tokens, as proxies reserve before the answer is known.
+    case maxOutputTokens(Int64)
+    /// Nothing: check the balance at arrival, record after completion (may overshoot).
+    case none
+}
+
+/// How an agent reacts to a refusal.
+public struct RetryPolicy: Sendable, Hashable {
+    /// Retries after a refusal for lack of credit or a cap (0 = give up at once, the default).
+    public var maxRetries: Int
+    /// Wait before the first retry; each further retry waits `multiplier` times longer.
+    public var backoffMs: Int64
+    public var multiplier: Double
+    /// A throttled request waits as told, at most this many times, then gives up.
+    public var maxThrottleWaits: Int
+
+    public init(maxRetries: Int = 0, backoffMs: Int64 = 1_000, multiplier: Double = 2, maxThrottleWaits: Int = 10) {
+        self.maxRetries = maxRetries
+        self.backoffMs = backoffMs
+        self.multiplier = multiplier
+        self.maxThrottleWaits = maxThrottleWaits
+    }
+}
+
+/// A distribution to draw token counts or latencies from, as a closed enum (no existential on the
+/// hot path).
+public enum Sampler: Sendable {
+    case constant(Double)
+    case exponential(Exponential)
+    case normal(Normal)
+    case lognormal(LogNormal)
+    case gamma(Gamma)
+    case weibull(Weibull)
+    case pareto(Pareto)
+    case uniform(Uniform)
+    case empirical(Empirical)
+
+    @inline(__always)
+    public func sample(_ stream: RandomStream) -> Double {
+        switch self {
+        case .constant(let v): v
+        case .exponential(let d): d.sample(stream)
+        case .normal(let d): d.sample(stream)
+        case .lognormal(let d): d.sample(stream)
+        case .gamma(let d): d.sample(stream)
+        case .weibull(let d): d.sample(stream)
+        case .pareto(let d): d.sample(stream)
+        case .uniform(let d): d.sample(stream)
+        case .empirical(let d): d.sample(stream)
+        }
+    }
+
+    /// A draw rounded to a whole, non-negative count.
+    @inline(__always)
+    public func count(_ stream: RandomStream) -> Int64 {
+        let x = sample(stream)
+        guard x > 0 else { return 0 }
+        return x >= 1e15 ? 1_000_000_000_000_000 : Int64(x.rounded())
+    }
+
+    public var mean: Double {
+        switch self {
+        case .constant(let v): v
+        case .exponential(let d): d.mean
+        case .normal(let d): d.mean
+        case .lognormal(let d): d.mean
+        case .gamma(let d): d.mean
+        case .weibull(let d): d.mean
+        case .pareto(let d): d.mean
+        case .uniform(let d): d.mean
+        case .empirical(let d): d.mean
+        }
+    }
+
+    var isZero: Bool {
+        if case .constant(let v) = self { return v <= 0 }
+        return false
+    }
+}

@@ -1,0 +1,120 @@
+import Dispatch
+import Stochastic
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs replications in parallel on all cores. Each replication is independent (its own ledger
+/// copy and its own random streams, derived from (seed, replication, name)), so the results do
+/// not depend on the number of threads or on scheduling: they are returned in replication order.
+public enum MonteCarlo {
+    /// Runs `replications` of `compiled` on `threads` threads (default: every core).
+    /// `progress`, if given, is called after each finished replication with the count so far.
+    public static func run(_ compiled: CompiledModel, replications: Range<Int>, threads: Int? = nil,
+                           progress: (@Sendable (Int) -> Void)? = nil) throws(ConservationError) -> [ReplicationResult] {
+        let count = replications.count
+        guard count > 0 else { return [] }
+        let workers = max(1, min(threads ?? ProcessInfoLite.activeProcessorCount, count))
+        let state = Mutex(Shared(results: Array(repeating: nil, count: count)))
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let index: Int? = state.withLock { s in
+                    guard s.next < count, s.error == nil else { return nil }
+                    defer { s.next += 1 }
+                    return s.next
+                }
+                guard let index else { return }
+                do throws(ConservationError) {
+                    let r = try Engine.run(compiled, replication: replications.lowerBound + index)
+                    let done = state.withLock { s in
+                        s.results[index] = r
+                        s.done += 1
+                        return s.done
+                    }
+                    progress?(done)
+                } catch {
+                    state.withLock { s in if s.error == nil { s.error = error } }
+                    return
+                }
+            }
+        }
+        let shared = state.withLock { $0 }
+        if let error = shared.error { throw error }
+        return shared.results.map { $0! }
+    }
+
+    struct Shared: Sendable {
+        var results: [ReplicationResult?]
+        var next = 0
+        var done = 0
+        var error: ConservationError?
+    }
+}
+
+/// The processor count without Foundation.
+enum ProcessInfoLite {
+    static var activeProcessorCount: Int {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return 1
+        #endif
+    }
+}
+
+/// One metric across replications: DESIGN.md's statistics.
+public struct MetricSummary: Sendable, Hashable, Codable {
+    public var n: Int
+    public var mean: Double
+    public var sd: Double
+    public var ci95: [Double]
+    public var p05: Double
+    public var p50: Double
+    public var p95: Double
+    public var p99: Double
+
+    /// Summarises per-replication values. A proportion (values in {0, 1}, such as
+    /// `exhaustion_probability`) gets a Wilson interval; anything else a Student-t interval.
+    public init?(_ values: [Double], proportion: Bool = false) {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        n = values.count
+        mean = Statistics.mean(values)
+        sd = values.count > 1 ? Statistics.standardDeviation(values) : 0
+        if proportion {
+            let successes = values.reduce(0) { $0 + ($1 >= 0.5 ? 1 : 0) }
+            let ci = Statistics.wilsonInterval(successes: successes, trials: n)!
+            ci95 = [ci.lowerBound, ci.upperBound]
+        } else {
+            let ci = Statistics.meanConfidenceInterval(values)!
+            ci95 = [ci.lowerBound, ci.upperBound]
+        }
+        p05 = Statistics.quantile(sorted: sorted, 0.05)
+        p50 = Statistics.quantile(sorted: sorted, 0.5)
+        p95 = Statistics.quantile(sorted: sorted, 0.95)
+        p99 = Statistics.quantile(sorted: sorted, 0.99)
+    }
+}
+
+/// Metrics whose per-replication values are 0 or 1.
+public let proportionMetrics: Set<String> = ["exhaustion_probability"]
+
+/// Aggregates a metric dictionary per replication into summaries, name by name (sorted).
+/// `spend_cv` (the coefficient of variation of spend across replications) is added when spend is
+/// present.
+public func summarize(_ perReplication: [[String: Double]]) -> [String: MetricSummary] {
+    var names = Set<String>()
+    for m in perReplication { names.formUnion(m.keys) }
+    var out: [String: MetricSummary] = [:]
+    for name in names.sorted() {
+        let values = perReplication.compactMap { $0[name] }
+        if let s = MetricSummary(values, proportion: proportionMetrics.contains(name)) { out[name] = s }
+    }
+    if let spend = out["spend_credits"], spend.mean > 0 {
+        let cv = spend.sd / spend.mean
+        out["spend_cv"] = MetricSummary([cv])
+    }
+    return out
+}
