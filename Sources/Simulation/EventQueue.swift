@@ -38,5 +38,20 @@ struct EventQueue {
     @inline(__always)
     mutating func pop() -> SimEvent? { heap.popMin() }
 
+    /// The next event, left in the queue.
+    @inline(__always)
+    var min: SimEvent? { heap.min }
+
+    /// Replaces the next event by a new one: one sift instead of a pop and a push (an arrival
+    /// schedules its successor as it is handled).
+    @inline(__always)
+    mutating func replaceMin(_ timeMs: Int64, _ kind: SimEvent.Kind, _ index: Int32, cls: UInt8 = 1) {
+        seq &+= 1
+        heap.replaceMin(with: SimEvent(timeMs: timeMs, cls: cls, seq: seq, kind: kind, index: index))
+    }
+
+    @inline(__always)
+    mutating func removeMin() { _ = heap.popMin() }
+
     var count: Int { heap.count }
 }

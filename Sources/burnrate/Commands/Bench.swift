@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
             Figures from a debug build are meaningless; run \
             `swift run -c release burnrate bench rng`.
             """,
-        subcommands: [BenchRNG.self, BenchLedger.self]
+        subcommands: [BenchRNG.self, BenchLedger.self, BenchSim.self]
     )
 }
 
@@ -40,7 +40,7 @@ struct BenchOptions: ParsableArguments {
 struct BenchResult {
     let benchmark: String
     let name: String
-    let operations: Int
+    var operations: Int
     let seconds: Double
 
     var opsPerSecond: Double { Double(operations) / seconds }
