@@ -191,3 +191,18 @@ public struct Histogram: Sendable, Equatable {
         self.init(values, bins: bins, range: lo...(hi + (hi - lo) * 1e-12))
     }
 }
+
+extension Statistics {
+    /// The Kolmogorov–Smirnov statistic D = sup |F̂(x) − F(x)| of sorted data against a CDF:
+    /// max over i of max(F(xᵢ) − (i−1)/n, i/n − F(xᵢ)). A goodness-of-fit figure: small is good;
+    /// about 1.36/√n is the 5% critical value for a fully specified F.
+    public static func kolmogorovSmirnov(sorted xs: [Double], cdf: (Double) -> Double) -> Double {
+        let n = Double(xs.count)
+        var d = 0.0
+        for (i, x) in xs.enumerated() {
+            let f = cdf(x)
+            d = max(d, f - Double(i) / n, Double(i + 1) / n - f)
+        }
+        return d
+    }
+}

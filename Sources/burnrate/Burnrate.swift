@@ -14,6 +14,6 @@ struct Burnrate: ParsableCommand {
             exhaustion policies, and runs the same credit ledger for real balances.
             """,
         version: version,
-        subcommands: [Bench.self]
+        subcommands: [Fit.self, Bench.self]
     )
 }

@@ -116,3 +116,25 @@ struct DeterminismTests {
         #expect(r.pools[0].downtimeMs == 120 * Millis.minute)
     }
 }
+
+@Suite("Metric names")
+struct MetricNameTests {
+    @Test func replicationMetricsUseTheNamesOfTheContract() throws {
+        let model = DeterminismTests().richModel()
+        let r = try Engine.run(try CompiledModel(model), replication: 0)
+        // DESIGN.md, "Metrics": these names are part of the contract.
+        let contract: Set<String> = [
+            "requests_total", "requests_served", "requests_degraded", "requests_rejected", "continuity", "full_service",
+            "exhaustion_probability", "time_to_exhaustion_hours", "downtime_hours", "spend_credits", "overage_credits",
+            "unused_credits", "budget_utilisation", "overshoot_credits", "runaway_spend_credits", "time_to_stop_minutes",
+        ]
+        let names = Set(r.runMetrics.keys)
+        #expect(names.isSubset(of: contract), "unexpected: \(names.subtracting(contract))")
+        #expect(contract.subtracting(names).isSubset(of: ["time_to_exhaustion_hours"]))
+        #expect(Set(r.poolMetrics(0).keys).isSubset(of: contract))
+        #expect(Set(r.identityMetrics(1).keys).isSubset(of: contract))
+        let summary = summarize([r.runMetrics, try Engine.run(try CompiledModel(model), replication: 1).runMetrics])
+        #expect(summary["spend_cv"] != nil)
+        #expect(summary["exhaustion_probability"]!.ci95.count == 2)
+    }
+}

@@ -126,3 +126,12 @@ struct FitTests {
         #expect(throws: FitError.degenerate) { try Gamma.fit([5, 5, 5]) }
     }
 }
+
+@Suite("Goodness of fit")
+struct GoodnessOfFitTests {
+    @Test func kolmogorovSmirnovMatchesScipy() {
+        // scipy.stats.kstest([0.1, 0.5, 0.9, 1.3, -0.4], 'norm').statistic = 0.3445782583896758
+        let d = Statistics.kolmogorovSmirnov(sorted: [-0.4, 0.1, 0.5, 0.9, 1.3]) { Distributions.normalCDF($0) }
+        #expect(abs(d - 0.3445782583896758) < 1e-12)
+    }
+}
