@@ -129,6 +129,24 @@ public struct Ledger: Sendable {
         return outcome
     }
 
+    /// An unkeyed debit whose journal record is discarded: exactly `apply(Request(atMs: t,
+    /// .debit(…)))` with a ``DiscardingSink``, the same rule code, without building a request
+    /// value. The simulator's hot path (each request of a synthetic workload is unique by
+    /// construction, so it needs no key).
+    public mutating func debit(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64) -> Outcome {
+        collecting = false
+        if !decisions.isEmpty { decisions.removeAll(keepingCapacity: true) }
+        lastSeq += 1
+        guard t >= nowMs else { return .refused(.timeWentBackwards(nowMs: nowMs)) }
+        advance(to: t)
+        var outcome = debit(identity, pool, tier, amountMicrocredits)
+        if !decisions.isEmpty, case .accepted(var a) = outcome {
+            a.decisions = decisions
+            outcome = .accepted(a)
+        }
+        return outcome
+    }
+
     /// Forgets keys older than the retention window.
     mutating func forgetExpiredKeys() {
         while let first = keyEntries.first, first.atMs <= nowMs - config.keyRetentionMs {

@@ -196,8 +196,10 @@ struct ReplicationRun {
     /// run, so borrowing them through `_withUnsafeGuaranteedRef` skips a retain/release pair per
     /// draw (measured: about 10% of case a of `burnrate bench sim`).
     let fastStreams: [Unmanaged<RandomStream>]
-    /// Model indexes of each workload's mix.
+    /// Model indexes of each workload's mix, and its alias table (unretained: `compiled` keeps
+    /// the tables alive).
     let mixModels: [[Int32]]
+    let mixes: [Unmanaged<Categorical>?]
     var arrivalState: [ArrivalState]
     var stopped: [Bool]
     var slots: [Pending] = []
@@ -216,6 +218,7 @@ struct ReplicationRun {
         }
         self.fastStreams = self.streams.map { Unmanaged.passUnretained($0) }
         self.mixModels = compiled.model.workloads.map { $0.models.map(Int32.init) }
+        self.mixes = compiled.mixes.map { $0.map { Unmanaged.passUnretained($0) } }
         self.hot = compiled.hot
         self.profiles = compiled.profiles
         self.prices = compiled.prices
@@ -406,8 +409,8 @@ struct ReplicationRun {
         }
         if stopped[w] { return }
 
-        if modelIndex < 0, let mix = compiled.mixes[w] {
-            let pick = fastStreams[5 * w + 1]._withUnsafeGuaranteedRef { mix.sample($0) }
+        if modelIndex < 0, let mix = mixes[w] {
+            let pick = mix._withUnsafeGuaranteedRef { table in fastStreams[5 * w + 1]._withUnsafeGuaranteedRef { table.sample($0) } }
             modelIndex = mixModels[w][pick]
         }
         if !h.tokensFromTrace {
@@ -430,8 +433,8 @@ struct ReplicationRun {
         if h.stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
         if !h.hasLatency && h.reserve == .actual && !h.stopsAtFirstRefusal {
             // The common case, without a slot: authorize and capture at one instant are one debit.
-            let out = ledger.apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)],
-                                                             tier: Int(tier), amountMicrocredits: cost)))
+            let out = ledger.debit(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)],
+                                   tier: Int(tier), amountMicrocredits: cost)
             if case .accepted(let a) = out {
                 poolUp(Int(pool))
                 let spend = a.chargedMicrocredits, overage = a.overageMicrocredits

@@ -85,3 +85,20 @@ struct JournalTests {
         }
     }
 }
+
+@Suite("The simulator's debit path")
+struct FastDebitTests {
+    @Test func theDirectDebitIsTheSameAsApplyingADebitCommand() {
+        var a = Fixture(policies: [.alerts(thresholdsMicrocredits: [cr(50)]), .overdraft(limitMicrocredits: cr(5))])
+        var b = a
+        a.fund(cr(60)); b.fund(cr(60))
+        for i in 0..<20 {
+            let t = Int64(i) * 1_000
+            let viaApply = a.ledger.apply(Request(atMs: t, .debit(identity: a.bot, pool: a.pool, tier: 0, amountMicrocredits: cr(4))))
+            let direct = b.ledger.debit(atMs: t, identity: b.bot, pool: b.pool, tier: 0, amountMicrocredits: cr(4))
+            #expect(viaApply == direct)
+        }
+        #expect(a.ledger.stateDigest == b.ledger.stateDigest)
+        #expect(b.ledger.invariantViolations().isEmpty)
+    }
+}

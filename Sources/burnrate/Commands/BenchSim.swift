@@ -13,7 +13,8 @@ struct BenchSim: ParsableCommand {
             lognormal input and output tokens priced per model, hard stop, 480 h (≈17 M requests).
             b-holds: 100 identities over 10 pools, holds with lognormal latency, retries with \
             backoff, a degrade policy, 30 days.
-            c-replay: the Azure conversation sample looped to one million requests.
+            c-replay: the Azure conversation sample looped to one million requests; c-parse: the \
+            same trace's rows parsed per second (a replay holds the parsed trace in memory).
             """
     )
 
@@ -91,6 +92,16 @@ struct BenchSim: ParsableCommand {
                 events = (try? Engine.run(compiled, replication: 0))?.events ?? 0
             }
             result?.operations = Int(events)
+            results.append(result)
+        }
+        if options.selects("c-parse") {
+            // Trace parsing alone: rows per second through the streaming reader.
+            var rows = 0
+            var result = measure("sim", "c-parse", operations: 1, options: options) {
+                rows = 0
+                for _ in 0..<20 { rows += (try? Trace.load(path: trace, format: .azureLLM))?.count ?? 0 }
+            }
+            result?.operations = rows
             results.append(result)
         }
         report(results, json: options.json)
