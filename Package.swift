@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The GNU Scientific Library, found through pkg-config; `make` installs libgsl-dev.
@@ -43,12 +44,17 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
+        .target(
+            name: "Scenario",
+            dependencies: ["Ledger", "Stochastic", "Simulation", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "burnrate",
             dependencies: [
                 "Stochastic",
                 "Ledger",
                 "Simulation",
+                "Scenario",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

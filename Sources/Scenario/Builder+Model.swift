@@ -1,0 +1,315 @@
+import Ledger
+import Simulation
+import Stochastic
+import Yams
+
+extension ModelBuilder {
+    struct Built {
+        var model: SimulationModel
+        var funding: [Int64]
+    }
+
+    /// Pool being assembled (policies need the pool's funding, which is known after its grants).
+    struct PoolDraft {
+        var id: String
+        var parent: Int?
+        var node: Node
+        var fields: [String: Node]
+    }
+
+    func model(_ root: Node, top: [String: Node], name: String) -> Built? {
+        let errorsBefore = d.errors.count
+        guard let horizonNode = top["horizon"] else { d.error(root, "the scenario needs a 'horizon' (e.g. 30d)"); return nil }
+        let horizon = duration(horizonNode, "horizon") ?? 0
+        if horizon <= 0 && d.errors.count == errorsBefore { d.error(horizonNode, "horizon must be positive") }
+        let seed = integer(top["seed"], "seed", min: 0) ?? 1
+        var generator = Generator.taus2
+        if let g = string(top["generator"], "generator") {
+            if let gen = Generator(rawValue: g) { generator = gen } else {
+                d.error(top["generator"], "unknown generator '\(g)'; expected one of \(Generator.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        let creditUSD = number(top["credit"], "credit (US dollars per credit)", min: 1e-9) ?? 1
+        let prices = priceTable(top["prices"], creditUSD: creditUSD)
+
+        // Pools, depth first.
+        var drafts: [PoolDraft] = []
+        func collect(_ list: Node?, parent: Int?) {
+            for p in self.list(list, "pools") {
+                let f = fields(p, "pool", allowed: ["id", "children", "grants", "policies", "period", "refill"])
+                guard let id = string(f["id"], "pool id") else { d.error(p, "a pool needs an 'id'"); continue }
+                if drafts.contains(where: { $0.id == id }) { d.error(f["id"], "pool '\(id)' is defined twice") }
+                drafts.append(PoolDraft(id: id, parent: parent, node: p, fields: f))
+                collect(f["children"], parent: drafts.count - 1)
+            }
+        }
+        if let pools = top["pools"] { collect(pools, parent: nil) } else { d.error(root, "the scenario needs 'pools'") }
+        let poolIndex = Dictionary(drafts.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var pools: [PoolSetup] = []
+        var funding: [Int64] = []
+        for draft in drafts {
+            let grants = list(draft.fields["grants"], "grants").compactMap { grant($0) }
+            let total = grants.reduce(Int64(0)) { $0 &+ $1.amountMicrocredits }
+            let periodMs = duration(draft.fields["period"], "period") ?? 30 * Millis.day
+            var refill: Refill? = nil
+            if let r = draft.fields["refill"] {
+                let rf = fields(r, "refill", allowed: ["amount", "rollover", "rollover_cap", "cost_per_credit"])
+                if let amount = credits(rf["amount"], "refill amount") {
+                    refill = Refill(amountMicrocredits: amount,
+                                    rolloverPartsPerMillion: Int64(((number(rf["rollover"], "rollover", min: 0, max: 1) ?? 0) * 1_000_000).rounded()),
+                                    rolloverCapMicrocredits: credits(rf["rollover_cap"], "rollover_cap"),
+                                    priceMicrocreditsPerCredit: credits(rf["cost_per_credit"], "cost_per_credit") ?? Money.microcreditsPerCredit)
+                } else if rf["amount"] == nil { d.error(r, "refill needs an 'amount'") }
+            }
+            let budget = total + (refill?.amountMicrocredits ?? 0)
+            let policies = list(draft.fields["policies"], "policies").compactMap { policy($0, budget: budget, prices: prices) }
+            pools.append(PoolSetup(PoolSpec(name: draft.id, parent: draft.parent.map { PoolID(Int32($0)) }, policies: policies,
+                                            periodMs: periodMs, refill: refill), grants: grants))
+            funding.append(budget)
+        }
+
+        // Identities and their workloads.
+        var identities: [IdentitySetup] = []
+        var workloads: [Workload] = []
+        var identityIndex: [String: Int] = [:]
+        var workloadOf: [Int: Int] = [:]
+        for node in list(top["identities"], "identities") {
+            let f = fields(node, "identity", allowed: ["id", "pool", "pools", "models", "caps", "rate_cap", "stop", "workload"])
+            guard let id = string(f["id"], "identity id") else { d.error(node, "an identity needs an 'id'"); continue }
+            if identityIndex[id] != nil { d.error(f["id"], "identity '\(id)' is defined twice") }
+            var poolNames: [(String, Node)] = []
+            if let p = f["pool"], let s = string(p, "pool") { poolNames.append((s, p)) }
+            for p in list(f["pools"], "pools") { if let s = string(p, "pool") { poolNames.append((s, p)) } }
+            if poolNames.isEmpty { d.error(node, "identity '\(id)' needs a 'pool'") }
+            var entitlement = Entitlement()
+            if let models = f["models"] {
+                var mask: UInt64 = 0
+                for m in list(models, "models") {
+                    guard let name = string(m, "model") else { continue }
+                    if let i = prices.index(of: name), i < 64 { mask |= 1 << UInt64(i) } else { unknownModel(m, name, prices) }
+                }
+                entitlement.allowedTiers = mask
+            }
+            if let caps = f["caps"] {
+                let cf = fields(caps, "caps", allowed: ["per_hour", "per_day", "per_week", "per_month"])
+                if cf.count > 1 { d.error(caps, "give one spend cap (per_hour, per_day, per_week or per_month)") }
+                for (key, period) in [("per_hour", Millis.hour), ("per_day", Millis.day), ("per_week", 7 * Millis.day), ("per_month", 30 * Millis.day)] {
+                    if let c = credits(cf[key], "caps.\(key)") { entitlement.capPerPeriodMicrocredits = c; entitlement.capPeriodMs = period }
+                }
+            }
+            if let r = f["rate_cap"], let perHour = rate(r, "rate_cap") {
+                // Expressed per minute when at least one a minute, else per hour.
+                if perHour >= 60 { entitlement.rateMaxDraws = max(1, Int(perHour / 60)); entitlement.rateWindowMs = Millis.minute }
+                else { entitlement.rateMaxDraws = max(1, Int(perHour)); entitlement.rateWindowMs = Millis.hour }
+            }
+            var entitlements: [(pool: Int, entitlement: Entitlement)] = []
+            for (p, pNode) in poolNames {
+                if let i = poolIndex[p] { entitlements.append((i, entitlement)) } else { unknownPool(pNode, p, Array(poolIndex.keys)) }
+            }
+            let index = identities.count
+            identityIndex[id] = index
+            identities.append(IdentitySetup(IdentitySpec(name: id, stopCondition: stop(f["stop"])), entitlements: entitlements))
+            if let w = f["workload"], let pool = entitlements.first?.pool {
+                if let workload = workload(w, name: id, identity: index, pool: pool, prices: prices, identityIndex: identityIndex) {
+                    workloadOf[index] = workloads.count
+                    workloads.append(workload)
+                }
+            }
+        }
+        if top["identities"] == nil { d.error(root, "the scenario needs 'identities'") }
+
+        // Faults: runaway loops.
+        for node in list(top["faults"], "faults") {
+            guard let (kind, body) = single(node, "fault", allowed: ["runaway"]) else { continue }
+            _ = kind
+            let f = fields(body, "runaway", allowed: ["identity", "at", "rate", "until", "model", "input_tokens", "output_tokens", "cost"])
+            guard let who = string(f["identity"], "runaway identity") else { d.error(body, "a runaway needs an 'identity'"); continue }
+            guard let i = identityIndex[who] else { unknownIdentity(f["identity"], who, Array(identityIndex.keys)); continue }
+            guard let perHour = rate(f["rate"], "runaway rate") else { if f["rate"] == nil { d.error(body, "a runaway needs a 'rate'") }; continue }
+            guard perHour > 0 else { d.error(f["rate"], "a runaway's rate must be positive"); continue }
+            let start = duration(f["at"], "at") ?? 0
+            var w: Workload
+            if let existing = workloadOf[i] {
+                w = workloads[existing]
+                if case .replay = w.arrivals { w.inputTokens = .constant(1_000); w.outputTokens = .constant(500) }
+            } else {
+                guard let pool = identities[i].entitlements.first?.pool else { continue }
+                w = Workload(name: who, identity: i, pool: pool, arrivals: .periodic(intervalMs: 1_000), models: prices.models.isEmpty ? [] : [0])
+            }
+            w.name = "\(who)/runaway"
+            w.arrivals = .periodic(intervalMs: max(1, Int64((3_600_000 / perHour).rounded())))
+            w.startMs = start
+            w.stopMs = duration(f["until"], "until")
+            w.stopsAtFirstRefusal = true
+            w.latencyMs = nil
+            w.reserve = .actual
+            w.retry = RetryPolicy()
+            if let m = f["model"], let name = string(m, "model") {
+                if let idx = prices.index(of: name) { w.models = [idx]; w.modelWeights = [1] } else { unknownModel(m, name, prices) }
+            }
+            if let t = f["input_tokens"], let s = sampler(t, "input_tokens") { w.inputTokens = s }
+            if let t = f["output_tokens"], let s = sampler(t, "output_tokens") { w.outputTokens = s }
+            if let c = f["cost"] { w.fixedCostMicrocredits = fixedCost(c) }
+            workloads.append(w)
+        }
+
+        guard d.errors.count == errorsBefore else { return nil }
+        var tiers: [Int: Int] = [:]
+        for i in prices.models.indices { tiers[i] = i }
+        let model = SimulationModel(name: name, seed: UInt64(seed), horizonMs: horizon, generator: generator, pools: pools,
+                                    identities: identities, prices: prices, modelForTier: tiers, workloads: workloads,
+                                    sampleEveryMs: duration(top["sample_every"], "sample_every"),
+                                    holdTimeoutMs: duration(top["hold_timeout"], "hold_timeout") ?? Millis.hour)
+        return Built(model: model, funding: funding)
+    }
+
+    // MARK: Prices
+
+    /// `prices:` maps a model to `{ input: credits per Mtok, output: credits per Mtok, fixed: credits }`,
+    /// or names a CSV (`{ file: model_prices.csv }`) with `model,input_usd_per_mtok,output_usd_per_mtok`.
+    func priceTable(_ node: Node?, creditUSD: Double) -> PriceTable {
+        var table = PriceTable()
+        guard let node else { d.error(nil, "the scenario needs 'prices'"); return table }
+        guard let m = node.mapping else { d.error(node, "prices must map model names to { input, output }"); return table }
+        for (k, v) in m {
+            guard let model = k.string else { continue }
+            if model == "file", let path = v.string {
+                loadPriceCSV(resolve(path, relativeTo: directory), node: v, creditUSD: creditUSD, into: &table)
+                continue
+            }
+            let f = fields(v, "price of \(model)", allowed: ["input", "output", "fixed"])
+            let input = credits(f["input"], "\(model).input") ?? 0
+            let output = credits(f["output"], "\(model).output") ?? 0
+            let fixed = credits(f["fixed"], "\(model).fixed") ?? 0
+            if f.isEmpty { d.error(v, "price of \(model) needs input and output (credits per million tokens) or fixed") }
+            table.add(ModelPrice(model: model, tier: table.models.count, inputMicrocreditsPerMillionTokens: input,
+                                 outputMicrocreditsPerMillionTokens: output, fixedMicrocredits: fixed))
+        }
+        return table
+    }
+
+    /// A price CSV is in US dollars: its figures are divided by the value of a credit (`credit:`,
+    /// default 1 USD) and rounded up to the micro-credit, never under-charging.
+    func loadPriceCSV(_ path: String, node: Node, creditUSD: Double, into table: inout PriceTable) {
+        guard let text = readFile(path) else { d.error(node, "cannot read the price table '\(path)'"); return }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
+        guard !lines.isEmpty else { d.error(node, "the price table '\(path)' is empty"); return }
+        let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters() }
+        guard let mi = header.firstIndex(of: "model"), let ii = header.firstIndex(of: "input_usd_per_mtok"),
+              let oi = header.firstIndex(of: "output_usd_per_mtok")
+        else { d.error(node, "the price table '\(path)' needs columns model, input_usd_per_mtok, output_usd_per_mtok"); return }
+        for (n, line) in lines.enumerated() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
+            guard f.count > max(mi, ii, oi), let input = Double(f[ii]), let output = Double(f[oi]) else {
+                d.error(node, "\(path):\(n + 2): cannot read this price row")
+                continue
+            }
+            table.add(ModelPrice(model: f[mi], tier: table.models.count,
+                                 inputMicrocreditsPerMillionTokens: Int64((input / creditUSD * 1_000_000).rounded(.up)),
+                                 outputMicrocreditsPerMillionTokens: Int64((output / creditUSD * 1_000_000).rounded(.up))))
+        }
+    }
+
+    // MARK: Grants and policies
+
+    func grant(_ node: Node) -> GrantSpec? {
+        let f = fields(node, "grant", allowed: ["amount", "expires", "effective", "priority", "category", "cost_per_credit"])
+        guard let amount = credits(f["amount"], "grant amount") else {
+            if f["amount"] == nil { d.error(node, "a grant needs an 'amount' (credits)") }
+            return nil
+        }
+        if amount == 0 { d.error(f["amount"], "a grant's amount must be positive") }
+        var spec = GrantSpec(amountMicrocredits: amount)
+        spec.expiresAtMs = duration(f["expires"], "expires")
+        spec.effectiveAtMs = duration(f["effective"], "effective")
+        if let e = spec.expiresAtMs, e <= (spec.effectiveAtMs ?? 0) { d.error(f["expires"], "the grant expires before it becomes effective") }
+        spec.priority = Int32(clamping: integer(f["priority"], "priority") ?? 0)
+        if let c = string(f["category"], "category") {
+            if let cat = GrantCategory(rawValue: c) { spec.category = cat } else {
+                d.error(f["category"], "unknown category '\(c)'; expected paid, promotional or rollover")
+            }
+        }
+        spec.priceMicrocreditsPerCredit = credits(f["cost_per_credit"], "cost_per_credit") ?? Money.microcreditsPerCredit
+        return spec
+    }
+
+    /// A threshold given as a fraction of the pool's budget (≤ 1) or in credits (> 1).
+    func threshold(_ node: Node?, _ context: String, budget: Int64) -> Int64? {
+        guard let v = number(node, context, min: 0) else { return nil }
+        return v <= 1 ? Int64((Double(budget) * v).rounded()) : credits(node, context)
+    }
+
+    func policy(_ node: Node, budget: Int64, prices: PriceTable) -> Policy? {
+        let kinds = ["hard_stop", "overdraft", "degrade", "throttle", "auto_top_up", "borrow", "alerts"]
+        guard let (kind, body) = single(node, "policy", allowed: kinds) else { return nil }
+        switch kind {
+        case "hard_stop":
+            _ = fields(body.mapping == nil && body.string == "" ? Node.Mapping([]).node : body, "hard_stop", allowed: [])
+            return .hardStop
+        case "overdraft":
+            let f = fields(body, "overdraft", allowed: ["limit"])
+            guard let limit = credits(f["limit"], "overdraft limit") else { if f["limit"] == nil { d.error(body, "overdraft needs a 'limit'") }; return nil }
+            return .overdraft(limitMicrocredits: limit)
+        case "degrade":
+            let f = fields(body, "degrade", allowed: ["below", "to"])
+            guard let to = string(f["to"], "degrade to") else { d.error(body, "degrade needs 'to' (a model)"); return nil }
+            guard let tier = prices.index(of: to) else { unknownModel(f["to"], to, prices); return nil }
+            return .degrade(toTier: tier, belowMicrocredits: threshold(f["below"], "degrade below", budget: budget) ?? 0)
+        case "throttle":
+            let f = fields(body, "throttle", allowed: ["rate", "below"])
+            guard let perHour = rate(f["rate"], "throttle rate") else { if f["rate"] == nil { d.error(body, "throttle needs a 'rate'") }; return nil }
+            let (maxDraws, window) = perHour >= 60 ? (max(1, Int(perHour / 60)), Millis.minute) : (max(1, Int(perHour)), Millis.hour)
+            return .throttle(maxDraws: maxDraws, windowMs: window, belowMicrocredits: threshold(f["below"], "throttle below", budget: budget) ?? .max)
+        case "auto_top_up":
+            let f = fields(body, "auto_top_up", allowed: ["below", "amount", "max_per_period", "cost_per_credit"])
+            guard let amount = credits(f["amount"], "top-up amount"), amount > 0 else { d.error(body, "auto_top_up needs a positive 'amount'"); return nil }
+            return .autoTopUp(belowMicrocredits: threshold(f["below"], "top-up below", budget: budget) ?? 0, amountMicrocredits: amount,
+                              maxPerPeriodMicrocredits: credits(f["max_per_period"], "max_per_period") ?? amount * 10,
+                              priceMicrocreditsPerCredit: credits(f["cost_per_credit"], "cost_per_credit") ?? Money.microcreditsPerCredit)
+        case "borrow":
+            let f = fields(body, "borrow", allowed: ["cap"])
+            guard let cap = credits(f["cap"], "borrow cap") else { d.error(body, "borrow needs a 'cap' (credits per period)"); return nil }
+            return .borrow(capPerPeriodMicrocredits: cap)
+        default:  // alerts: fractions of the budget used
+            var thresholds: [Int64] = []
+            for t in list(body, "alerts") {
+                guard let used = number(t, "alert threshold", min: 0, max: 1) else { continue }
+                thresholds.append(Int64((Double(budget) * (1 - used)).rounded()))
+            }
+            return .alerts(thresholdsMicrocredits: thresholds)
+        }
+    }
+
+    func stop(_ node: Node?) -> StopCondition? {
+        guard let node else { return nil }
+        let f = fields(node, "stop", allowed: ["spend_rate_over", "window", "baseline_windows", "min_spend"])
+        guard let over = string(f["spend_rate_over"], "spend_rate_over") else { d.error(node, "stop needs 'spend_rate_over' (e.g. 5x)"); return nil }
+        guard over.hasSuffix("x"), let factor = Double(over.dropLast()), factor > 0 else {
+            d.error(f["spend_rate_over"], "spend_rate_over is a factor such as 5x, got '\(over)'")
+            return nil
+        }
+        return StopCondition(windowMs: duration(f["window"], "window") ?? Millis.hour,
+                             baselineWindows: integer(f["baseline_windows"], "baseline_windows", min: 1) ?? 24,
+                             factorPercent: Int64((factor * 100).rounded()),
+                             minSpendMicrocredits: credits(f["min_spend"], "min_spend") ?? Money.microcreditsPerCredit)
+    }
+
+    func unknownModel(_ node: Node?, _ name: String, _ prices: PriceTable) {
+        let hint = suggestion(for: name, among: prices.models.map(\.model)).map { " (did you mean '\($0)'?)" } ?? ""
+        d.error(node, "model '\(name)' is not in prices\(hint)")
+    }
+
+    func unknownPool(_ node: Node?, _ name: String, _ pools: [String]) {
+        let hint = suggestion(for: name, among: pools).map { " (did you mean '\($0)'?)" } ?? ""
+        d.error(node, "no pool '\(name)'\(hint)")
+    }
+
+    func unknownIdentity(_ node: Node?, _ name: String, _ ids: [String]) {
+        let hint = suggestion(for: name, among: ids).map { " (did you mean '\($0)'?)" } ?? ""
+        d.error(node, "no identity '\(name)'\(hint)")
+    }
+}
+
+extension Node.Mapping {
+    var node: Node { .mapping(self) }
+}

@@ -1,0 +1,263 @@
+import Ledger
+import Simulation
+import Stochastic
+import Yams
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension ModelBuilder {
+    func workload(_ node: Node, name: String, identity: Int, pool: Int, prices: PriceTable,
+                  identityIndex: [String: Int]) -> Workload? {
+        let f = fields(node, "workload", allowed: ["arrivals", "model", "input_tokens", "output_tokens", "cost", "latency",
+                                                   "reserve", "on_reject", "replay"])
+        var w = Workload(name: name, identity: identity, pool: pool, arrivals: .periodic(intervalMs: Millis.hour), models: [])
+        // Model mix.
+        if let m = f["model"] {
+            if let single = m.string {
+                if let i = prices.index(of: single) { w.models = [i]; w.modelWeights = [1] } else { unknownModel(m, single, prices) }
+            } else if let mix = m.mapping {
+                var total = 0.0
+                for (k, v) in mix {
+                    guard let name = k.string else { continue }
+                    guard let p = number(v, "share of \(name)", min: 0, max: 1) else { continue }
+                    guard let i = prices.index(of: name) else { unknownModel(k, name, prices); continue }
+                    w.models.append(i)
+                    w.modelWeights.append(p)
+                    total += p
+                }
+                if abs(total - 1) > 1e-6 && !w.models.isEmpty {
+                    d.error(m, "model shares must sum to 1, they sum to \(format((total * 1e6).rounded() / 1e6))")
+                }
+            } else {
+                d.error(m, "model is a model name or a mapping of models to shares")
+            }
+        }
+        if let c = f["cost"] { w.fixedCostMicrocredits = fixedCost(c) }
+        if let t = f["input_tokens"], let s = sampler(t, "input_tokens") { w.inputTokens = s }
+        if let t = f["output_tokens"], let s = sampler(t, "output_tokens") { w.outputTokens = s }
+        if let l = f["latency"] { w.latencyMs = sampler(l, "latency", durations: true) }
+        if let r = f["reserve"] {
+            if let s = r.string {
+                switch s {
+                case "actual": w.reserve = .actual
+                case "none": w.reserve = .none
+                default: d.error(r, "reserve is actual, none or { max_output_tokens: N }, got '\(s)'")
+                }
+            } else {
+                let rf = fields(r, "reserve", allowed: ["max_output_tokens"])
+                if let n = integer(rf["max_output_tokens"], "max_output_tokens", min: 0) { w.reserve = .maxOutputTokens(Int64(n)) }
+            }
+        }
+        if let o = f["on_reject"] {
+            let of = fields(o, "on_reject", allowed: ["retry", "give_up"])
+            if let r = of["retry"] {
+                let rf = fields(r, "retry", allowed: ["max", "backoff", "multiplier", "max_throttle_waits"])
+                w.retry = RetryPolicy(maxRetries: integer(rf["max"], "retry max", min: 0) ?? 1,
+                                      backoffMs: duration(rf["backoff"], "backoff") ?? 1_000,
+                                      multiplier: number(rf["multiplier"], "multiplier", min: 1) ?? 2,
+                                      maxThrottleWaits: integer(rf["max_throttle_waits"], "max_throttle_waits", min: 0) ?? 10)
+            }
+        }
+        if let r = f["replay"] {
+            guard let source = replay(r, prices: prices, identityIndex: identityIndex, workload: &w) else { return nil }
+            w.arrivals = .replay(source)
+            if f["arrivals"] != nil { d.error(f["arrivals"], "a workload has either arrivals or a replay, not both") }
+        } else if let a = f["arrivals"] {
+            guard let arrivals = arrivals(a) else { return nil }
+            w.arrivals = arrivals
+        } else {
+            d.error(node, "workload of '\(name)' needs 'arrivals' or 'replay'")
+            return nil
+        }
+        if w.models.isEmpty && w.fixedCostMicrocredits == nil {
+            if prices.models.count == 1 { w.models = [0]; w.modelWeights = [1] } else {
+                d.error(node, "workload of '\(name)' needs a 'model' (or a fixed 'cost')")
+                return nil
+            }
+        }
+        return w
+    }
+
+    func fixedCost(_ node: Node) -> Int64? {
+        let f = fields(node, "cost", allowed: ["fixed"])
+        guard let c = credits(f["fixed"], "cost.fixed") else { d.error(node, "cost needs 'fixed' (credits per request)"); return nil }
+        return c
+    }
+
+    func arrivals(_ node: Node) -> ArrivalProcess? {
+        let f = fields(node, "arrivals", allowed: ["poisson", "renewal", "bursty", "profile", "growth"])
+        var profile = Profile.flat
+        if let p = f["profile"] {
+            if let name = p.string {
+                if let named = Profile.named[name] { profile = named } else {
+                    let hint = suggestion(for: name, among: Array(Profile.named.keys)).map { " (did you mean '\($0)'?)" } ?? ""
+                    d.error(p, "unknown profile '\(name)'\(hint); expected flat, business-hours, follow-the-sun or 24/168 hourly factors")
+                }
+            } else {
+                let factors = list(p, "profile").compactMap { number($0, "profile factor", min: 0) }
+                if let pr = Profile(factors: factors) { profile = pr } else { d.error(p, "a profile lists 24 or 168 non-negative factors, not all zero (got \(factors.count))") }
+            }
+        }
+        var growth = 0.0
+        if let g = f["growth"] {
+            let gf = fields(g, "growth", allowed: ["per_day", "per_week", "per_month"])
+            if let v = number(gf["per_day"], "growth per_day", min: -0.99) { growth = v }
+            if let v = number(gf["per_week"], "growth per_week", min: -0.99) { growth = pow(1 + v, 1.0 / 7) - 1 }
+            if let v = number(gf["per_month"], "growth per_month", min: -0.99) { growth = pow(1 + v, 1.0 / 30) - 1 }
+        }
+        let processes = ["poisson", "renewal", "bursty"].filter { f[$0] != nil }
+        guard processes.count == 1 else {
+            d.error(node, "arrivals need exactly one of poisson, renewal, bursty")
+            return nil
+        }
+        switch processes[0] {
+        case "poisson":
+            let pf = fields(f["poisson"]!, "poisson", allowed: ["rate"])
+            guard let r = rate(pf["rate"], "poisson rate") else { if pf["rate"] == nil { d.error(f["poisson"], "poisson needs a 'rate'") }; return nil }
+            return .poisson(ratePerHour: r, profile: profile, growthPerDay: growth)
+        case "renewal":
+            let rf = fields(f["renewal"]!, "renewal", allowed: ["rate", "cv", "gaps"])
+            guard let r = rate(rf["rate"], "renewal rate") else { if rf["rate"] == nil { d.error(f["renewal"], "renewal needs a 'rate'") }; return nil }
+            guard let cv = number(rf["cv"], "cv", min: 0.01) else { if rf["cv"] == nil { d.error(f["renewal"], "renewal needs a 'cv'") }; return nil }
+            let gaps = string(rf["gaps"], "gaps") ?? "gamma"
+            switch gaps {
+            case "gamma": return .renewal(ratePerHour: r, family: .gamma(cv: cv), profile: profile, growthPerDay: growth)
+            case "weibull": return .renewal(ratePerHour: r, family: .weibull(shape: GapFamily.weibullShape(forCV: cv)), profile: profile, growthPerDay: growth)
+            default: d.error(rf["gaps"], "gaps are gamma or weibull, got '\(gaps)'"); return nil
+            }
+        default:
+            let bf = fields(f["bursty"]!, "bursty", allowed: ["base", "burst", "burst_every", "burst_length"])
+            guard let base = rate(bf["base"], "base rate"), let burst = rate(bf["burst"], "burst rate"),
+                  let every = duration(bf["burst_every"], "burst_every"), let length = duration(bf["burst_length"], "burst_length")
+            else { d.error(f["bursty"], "bursty needs base, burst (rates), burst_every and burst_length (durations)"); return nil }
+            return .markovModulated(ratesPerHour: [base, burst], meanSojournMs: [Double(max(every, 1)), Double(max(length, 1))])
+        }
+    }
+
+    /// A distribution: `{ lognormal: { median, sigma } }`, `{ lognormal: { mean, sd } }`,
+    /// `{ gamma: { shape, scale } }`, `{ gamma: { mean, cv } }`, `{ weibull: { shape, scale } }`,
+    /// `{ exponential: { mean } }`, `{ normal: { mean, sd } }`, `{ uniform: { min, max } }`,
+    /// `{ pareto: { shape, min } }`, `{ constant: N }` or a bare number, `{ empirical: [..] }`.
+    /// With `durations`, location parameters are durations (`4s`) and the result is in ms.
+    func sampler(_ node: Node, _ context: String, durations: Bool = false) -> Sampler? {
+        func value(_ n: Node?, _ what: String) -> Double? {
+            guard let n else { d.error(node, "\(context): missing '\(what)'"); return nil }
+            if durations, let s = n.string, Double(s) == nil { return duration(n, "\(context).\(what)").map(Double.init) }
+            return number(n, "\(context).\(what)")
+        }
+        if node.string != nil, node.mapping == nil {
+            guard let v = durations ? duration(node, context).map(Double.init) : number(node, context, min: 0) else { return nil }
+            return .constant(v)
+        }
+        let kinds = ["lognormal", "gamma", "weibull", "exponential", "normal", "uniform", "pareto", "constant", "empirical"]
+        guard let (kind, body) = single(node, context, allowed: kinds) else { return nil }
+        do {
+            switch kind {
+            case "constant":
+                return value(body, "constant").map { .constant($0) }
+            case "empirical":
+                let xs = list(body, "\(context).empirical").compactMap { value($0, "empirical value") }
+                return .empirical(try Empirical(samples: xs))
+            default:
+                break
+            }
+            let keys: [String: [String]] = ["lognormal": ["median", "sigma", "mean", "sd"], "gamma": ["shape", "scale", "mean", "cv"],
+                                            "weibull": ["shape", "scale"], "exponential": ["mean"], "normal": ["mean", "sd"],
+                                            "uniform": ["min", "max"], "pareto": ["shape", "min"]]
+            let f = fields(body, "\(context).\(kind)", allowed: keys[kind]!)
+            switch kind {
+            case "lognormal":
+                if f["median"] != nil || f["sigma"] != nil {
+                    guard let m = value(f["median"], "median"), let s = number(f["sigma"], "\(context).sigma") else { return nil }
+                    return .lognormal(try LogNormal(median: m, sigma: s))
+                }
+                guard let m = value(f["mean"], "mean"), let s = value(f["sd"], "sd") else { return nil }
+                return .lognormal(try LogNormal(mean: m, sd: s))
+            case "gamma":
+                if f["mean"] != nil {
+                    guard let m = value(f["mean"], "mean"), let cv = number(f["cv"], "\(context).cv") else { return nil }
+                    return .gamma(try Gamma(mean: m, cv: cv))
+                }
+                guard let k = number(f["shape"], "\(context).shape"), let s = value(f["scale"], "scale") else { return nil }
+                return .gamma(try Gamma(shape: k, scale: s))
+            case "weibull":
+                guard let k = number(f["shape"], "\(context).shape"), let s = value(f["scale"], "scale") else { return nil }
+                return .weibull(try Weibull(shape: k, scale: s))
+            case "exponential":
+                guard let m = value(f["mean"], "mean") else { return nil }
+                return .exponential(try Exponential(mean: m))
+            case "normal":
+                guard let m = value(f["mean"], "mean"), let s = value(f["sd"], "sd") else { return nil }
+                return .normal(try Normal(mean: m, sd: s))
+            case "uniform":
+                guard let a = value(f["min"], "min"), let b = value(f["max"], "max") else { return nil }
+                return .uniform(try Uniform(lower: a, upper: b))
+            default:
+                guard let k = number(f["shape"], "\(context).shape"), let m = value(f["min"], "min") else { return nil }
+                return .pareto(try Pareto(shape: k, minimum: m))
+            }
+        } catch let error as DistributionError {
+            d.error(body, "\(context): \(error.parameter) must be \(error.requirement), got \(format(error.value))")
+            return nil
+        } catch {
+            d.error(body, "\(context): \(error)")
+            return nil
+        }
+    }
+
+    func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload) -> ReplaySource? {
+        let f = fields(node, "replay", allowed: ["trace", "format", "model", "models", "identities", "resample", "loop", "time_scale", "start"])
+        guard let path = string(f["trace"], "trace") else { d.error(node, "replay needs a 'trace' (a CSV file)"); return nil }
+        let formatName = string(f["format"], "format") ?? "generic"
+        guard let format = TraceFormat(rawValue: formatName) else {
+            d.error(f["format"], "unknown trace format '\(formatName)'; expected \(TraceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            return nil
+        }
+        if let m = f["model"], let name = string(m, "model") {
+            if let i = prices.index(of: name) { workload.models = [i]; workload.modelWeights = [1] } else { unknownModel(m, name, prices) }
+        }
+        let trace: Trace
+        do {
+            trace = try Trace.load(path: resolve(path, relativeTo: directory), format: format)
+        } catch {
+            d.error(f["trace"], "cannot replay the trace: \(error)")
+            return nil
+        }
+        var modelMap = Array(repeating: -1, count: trace.modelNames.count)
+        if let mm = f["models"] {
+            for (k, v) in mm.mapping ?? [:] {
+                guard let traceName = k.string, let priced = string(v, "model") else { continue }
+                guard let i = trace.modelNames.firstIndex(of: traceName) else { d.error(k, "the trace has no model '\(traceName)'"); continue }
+                if let p = prices.index(of: priced) { modelMap[i] = p } else { unknownModel(v, priced, prices) }
+            }
+        }
+        for (i, name) in trace.modelNames.enumerated() where modelMap[i] < 0 {
+            if let p = prices.index(of: name) { modelMap[i] = p }
+        }
+        var identityMap = Array(repeating: -1, count: trace.identityNames.count)
+        if let im = f["identities"] {
+            for (k, v) in im.mapping ?? [:] {
+                guard let traceName = k.string, let who = string(v, "identity") else { continue }
+                guard let i = trace.identityNames.firstIndex(of: traceName) else { d.error(k, "the trace has no identity '\(traceName)'"); continue }
+                if let id = identityIndex[who] { identityMap[i] = id } else { unknownIdentity(v, who, Array(identityIndex.keys)) }
+            }
+        }
+        var block: Int64? = nil
+        if let r = f["resample"] {
+            if r.string == "none" { block = nil } else {
+                let rf = fields(r, "resample", allowed: ["block"])
+                block = duration(rf["block"], "resample block")
+                if block == 0 { d.error(rf["block"], "the block length must be positive") }
+            }
+        } else {
+            block = 5 * Millis.minute
+        }
+        return ReplaySource(trace: trace, identityMap: identityMap, modelMap: modelMap,
+                            timeScale: number(f["time_scale"], "time_scale", min: 1e-6) ?? 1,
+                            startMs: duration(f["start"], "start") ?? 0, loop: bool(f["loop"], "loop") ?? false, blockMs: block)
+    }
+}

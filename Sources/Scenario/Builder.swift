@@ -1,0 +1,137 @@
+import Ledger
+import Simulation
+import Stochastic
+import Yams
+
+extension ModelBuilder {
+    static let topKeys = ["name", "description", "horizon", "seed", "replications", "generator", "credit", "prices", "pools",
+                          "identities", "faults", "variants", "expect", "plans", "sample_every", "hold_timeout"]
+
+    func scenario(_ root: Node) -> Scenario? {
+        let top = fields(root, "scenario", allowed: Self.topKeys)
+        guard let name = string(top["name"], "name") else {
+            if top["name"] == nil { d.error(root, "the scenario needs a 'name'") }
+            return nil
+        }
+        let replications = integer(top["replications"], "replications", min: 1) ?? 100
+        guard let base = model(root, top: top, name: name) else { return nil }
+        var variants: [(name: String?, model: SimulationModel)] = [(nil, base.model)]
+        if let v = top["variants"] {
+            for (k, overrides) in v.mapping ?? [:] {
+                guard let variantName = k.string else { continue }
+                guard let changed = applyOverrides(root, overrides, variant: variantName) else { continue }
+                let changedTop = fields(changed, "variant '\(variantName)'", allowed: Self.topKeys)
+                if let m = model(changed, top: changedTop, name: name) { variants.append((variantName, m.model)) }
+            }
+            if v.mapping == nil { d.error(v, "variants must be a mapping of variant names to overrides") }
+        }
+        let expectations = expect(top["expect"])
+        if let plans = top["plans"], plans.sequence == nil { d.error(plans, "plans must be a list") }
+        return Scenario(name: name, description: string(top["description"], "description"), file: d.file,
+                        replications: replications, variants: variants, expectations: expectations,
+                        poolNames: base.model.pools.map(\.spec.name), identityNames: base.model.identities.map(\.spec.name),
+                        initialFundingMicrocredits: base.funding)
+    }
+
+    // MARK: Variants
+
+    /// Applies `{ "eng.policies": [...], "seed": 3 }`: a key `<id>.<field>[.<field>…]` replaces a
+    /// field of the pool or identity with that id; a plain key replaces a top-level field.
+    func applyOverrides(_ root: Node, _ overrides: Node, variant: String) -> Node? {
+        guard let mapping = overrides.mapping else {
+            d.error(overrides, "variant '\(variant)' must be a mapping of overrides such as 'eng.policies: [...]'")
+            return nil
+        }
+        var node = root
+        for (k, value) in mapping {
+            guard let path = k.string else { continue }
+            let parts = path.split(separator: ".").map(String.init)
+            if parts.count == 1 {
+                node = set(node, [parts[0]], value)
+                continue
+            }
+            var found = false
+            node = overrideEntity(node, id: parts[0], path: Array(parts.dropFirst()), value: value, found: &found)
+            if !found {
+                let ids = entityIDs(root)
+                let hint = suggestion(for: parts[0], among: ids).map { " (did you mean '\($0)'?)" } ?? ""
+                d.error(k, "variant '\(variant)': no pool or identity '\(parts[0])'\(hint)")
+            }
+        }
+        return node
+    }
+
+    func entityIDs(_ node: Node) -> [String] {
+        var ids: [String] = []
+        if let m = node.mapping {
+            if let id = m["id"]?.string { ids.append(id) }
+            for (_, v) in m { ids += entityIDs(v) }
+        } else if let s = node.sequence {
+            for v in s { ids += entityIDs(v) }
+        }
+        return ids
+    }
+
+    func overrideEntity(_ node: Node, id: String, path: [String], value: Node, found: inout Bool) -> Node {
+        if let m = node.mapping {
+            if m["id"]?.string == id {
+                found = true
+                return set(node, path, value)
+            }
+            let pairs = m.map { (k, v) in (k, overrideEntity(v, id: id, path: path, value: value, found: &found)) }
+            return .mapping(Node.Mapping(pairs, m.tag, m.style, m.mark))
+        }
+        if let s = node.sequence {
+            return .sequence(Node.Sequence(s.map { overrideEntity($0, id: id, path: path, value: value, found: &found) }, s.tag, s.style, s.mark))
+        }
+        return node
+    }
+
+    /// `node` with `path` set to `value` (intermediate mappings created as needed).
+    func set(_ node: Node, _ path: [String], _ value: Node) -> Node {
+        guard let key = path.first else { return value }
+        let m = node.mapping ?? Node.Mapping([])
+        var pairs = Array(m.map { ($0.key, $0.value) })
+        if let i = pairs.firstIndex(where: { $0.0.string == key }) {
+            pairs[i].1 = set(pairs[i].1, Array(path.dropFirst()), value)
+        } else {
+            pairs.append((Node(key), set(Node.Mapping([]).node, Array(path.dropFirst()), value)))
+        }
+        return .mapping(Node.Mapping(pairs, m.tag, m.style, m.mark))
+    }
+
+    // MARK: Expectations
+
+    func expect(_ node: Node?) -> [Expectation] {
+        guard let node else { return [] }
+        guard let m = node.mapping else { d.error(node, "expect must be a mapping such as 'continuity: \">= 0.99\"'"); return [] }
+        var out: [Expectation] = []
+        for (k, v) in m {
+            guard let key = k.string, let text = v.string else { d.error(v, "an expectation is 'metric[.statistic]: \"op value\"'"); continue }
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            let statistic = parts.count > 1 ? parts[1] : "mean"
+            guard Self.metricNames.contains(parts[0]) else {
+                let hint = suggestion(for: parts[0], among: Array(Self.metricNames)).map { " (did you mean '\($0)'?)" } ?? ""
+                d.error(k, "unknown metric '\(parts[0])'\(hint)")
+                continue
+            }
+            guard Self.statistics.contains(statistic) else {
+                d.error(k, "unknown statistic '\(statistic)'; expected one of \(Self.statistics.joined(separator: ", "))")
+                continue
+            }
+            let t = text.trimmingCharacters()
+            guard let op = Expectation.Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) }),
+                  let value = Double(t.dropFirst(op.rawValue.count).trimmingCharacters())
+            else { d.error(v, "an expectation reads 'op value' with op one of >= <= > < ==, got '\(text)'"); continue }
+            out.append(Expectation(metric: parts[0], statistic: statistic, op: op, value: value, text: "\(key) \(t)"))
+        }
+        return out
+    }
+
+    static let metricNames: Set<String> = [
+        "requests_total", "requests_served", "requests_degraded", "requests_rejected", "continuity", "full_service",
+        "exhaustion_probability", "time_to_exhaustion_hours", "downtime_hours", "spend_credits", "overage_credits",
+        "unused_credits", "spend_cv", "budget_utilisation", "overshoot_credits", "runaway_spend_credits", "time_to_stop_minutes",
+    ]
+    static let statistics = ["mean", "sd", "p05", "p50", "p95", "p99"]
+}

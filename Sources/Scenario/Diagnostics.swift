@@ -1,0 +1,66 @@
+import Yams
+
+/// A problem in a scenario file, located at a line and column.
+public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var column: Int
+    public var message: String
+
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    /// `FILE:LINE:COLUMN: message`, as compilers print it.
+    public var description: String { "\(file):\(line):\(column): \(message)" }
+}
+
+/// Every problem found in a scenario: parsing goes on after the first one, so a user sees them
+/// all at once.
+public struct ScenarioErrors: Error, Sendable, CustomStringConvertible {
+    public var errors: [ScenarioError]
+    public var description: String { errors.map(\.description).joined(separator: "\n") }
+}
+
+/// Collects problems while a scenario is read.
+final class Diagnostics {
+    let file: String
+    private(set) var errors: [ScenarioError] = []
+
+    init(file: String) { self.file = file }
+
+    func error(_ node: Node?, _ message: String) {
+        let mark = node?.mark
+        errors.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    }
+
+    func error(at mark: Mark?, _ message: String) {
+        errors.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    }
+
+    var hasErrors: Bool { !errors.isEmpty }
+}
+
+/// The closest candidate to `word` by edit distance, if it is close enough to be a typo.
+func suggestion(for word: String, among candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var current = [i + 1]
+            for (j, cb) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+    let w = Array(word.lowercased())
+    let best = candidates.map { ($0, distance(w, Array($0.lowercased()))) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
+    guard let best, best.1 <= max(2, w.count / 3) else { return nil }
+    return best.0
+}

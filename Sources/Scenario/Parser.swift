@@ -1,0 +1,197 @@
+import Ledger
+import Simulation
+import Stochastic
+import Yams
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Scenario {
+    /// Reads and validates a scenario file. Every problem found is reported at once, each as
+    /// `FILE:LINE:COLUMN: message`.
+    public static func load(path: String, displayPath: String? = nil) throws(ScenarioErrors) -> Scenario {
+        let shown = displayPath ?? path
+        guard let text = readFile(path) else {
+            throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot read the scenario file")])
+        }
+        return try parse(yaml: text, file: shown, directory: directory(of: path))
+    }
+
+    /// Reads a scenario from text; `directory` resolves relative trace and price paths.
+    public static func parse(yaml: String, file: String, directory: String = ".") throws(ScenarioErrors) -> Scenario {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ScenarioErrors(errors: [yamlError(error, file: file)])
+        } catch {
+            throw ScenarioErrors(errors: [ScenarioError(file: file, line: 1, column: 1, message: "\(error)")])
+        }
+        guard let root = node, root.mapping != nil else {
+            throw ScenarioErrors(errors: [ScenarioError(file: file, line: 1, column: 1, message: "a scenario is a mapping of keys (name, horizon, pools, …)")])
+        }
+        let d = Diagnostics(file: file)
+        let builder = ModelBuilder(d: d, directory: directory)
+        let scenario = builder.scenario(root)
+        if d.hasErrors || scenario == nil { throw ScenarioErrors(errors: d.errors) }
+        return scenario!
+    }
+
+    static func yamlError(_ error: YamlError, file: String) -> ScenarioError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ScenarioError(file: file, line: mark.line, column: mark.column, message: "YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return ScenarioError(file: file, line: 1, column: 1, message: "YAML: duplicated keys \(duplicates.joined(separator: ", "))")
+        default:
+            return ScenarioError(file: file, line: 1, column: 1, message: "YAML: \(error)")
+        }
+    }
+}
+
+func readFile(_ path: String) -> String? {
+    guard let f = fopen(path, "rb") else { return nil }
+    defer { fclose(f) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let n = fread(&chunk, 1, chunk.count, f)
+        if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+        if n < chunk.count { break }
+    }
+    return String(validating: bytes, as: UTF8.self)
+}
+
+func directory(of path: String) -> String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return String(path[..<slash])
+}
+
+func resolve(_ path: String, relativeTo directory: String) -> String {
+    path.hasPrefix("/") ? path : directory + "/" + path
+}
+
+/// Walks the YAML tree and builds the model, reporting problems to `d`.
+final class ModelBuilder {
+    let d: Diagnostics
+    let directory: String
+
+    init(d: Diagnostics, directory: String) {
+        self.d = d
+        self.directory = directory
+    }
+
+    // MARK: Primitives
+
+    /// The mapping's entries, with unknown keys reported (and a "did you mean").
+    func fields(_ node: Node, _ context: String, allowed: [String]) -> [String: Node] {
+        guard let mapping = node.mapping else {
+            d.error(node, "\(context) must be a mapping")
+            return [:]
+        }
+        var out: [String: Node] = [:]
+        for (k, v) in mapping {
+            guard let key = k.string else { d.error(k, "\(context): keys must be text"); continue }
+            if !allowed.contains(key) {
+                let hint = suggestion(for: key, among: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+                d.error(k, "\(context): unknown key '\(key)'\(hint); expected one of \(allowed.joined(separator: ", "))")
+                continue
+            }
+            out[key] = v
+        }
+        return out
+    }
+
+    /// A mapping with exactly one key (`{ poisson: {...} }`, `{ hard_stop: {} }`).
+    func single(_ node: Node, _ context: String, allowed: [String]) -> (String, Node)? {
+        let f = fields(node, context, allowed: allowed)
+        guard f.count == 1, let (k, v) = f.first else {
+            if node.mapping != nil && (node.mapping?.count ?? 0) != 1 {
+                d.error(node, "\(context) must have exactly one of \(allowed.joined(separator: ", "))")
+            }
+            return nil
+        }
+        return (k, v)
+    }
+
+    func string(_ node: Node?, _ context: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let s) = node else { d.error(node, "\(context) must be text"); return nil }
+        return s.string
+    }
+
+    func number(_ node: Node?, _ context: String, min: Double? = nil, max: Double? = nil) -> Double? {
+        guard let node else { return nil }
+        guard case .scalar(let s) = node, let v = Double(s.string.trimmingCharacters()), v.isFinite else {
+            d.error(node, "\(context) must be a number, got '\(node.string ?? "a \(kind(node))")'")
+            return nil
+        }
+        if let min, v < min { d.error(node, "\(context) must be at least \(format(min)), got \(s.string)"); return nil }
+        if let max, v > max { d.error(node, "\(context) must be at most \(format(max)), got \(s.string)"); return nil }
+        return v
+    }
+
+    func integer(_ node: Node?, _ context: String, min: Int = .min) -> Int? {
+        guard let node else { return nil }
+        guard case .scalar(let s) = node, let v = Int(s.string.trimmingCharacters()) else {
+            d.error(node, "\(context) must be a whole number, got '\(node.string ?? kind(node))'")
+            return nil
+        }
+        guard v >= min else { d.error(node, "\(context) must be at least \(min), got \(v)"); return nil }
+        return v
+    }
+
+    /// Credits as an exact decimal → micro-credits; negative amounts are refused.
+    func credits(_ node: Node?, _ context: String, allowNegative: Bool = false) -> Int64? {
+        guard let node else { return nil }
+        guard case .scalar(let s) = node, let v = Money.parseCredits(s.string) else {
+            d.error(node, "\(context) must be an amount of credits (a decimal number), got '\(node.string ?? kind(node))'")
+            return nil
+        }
+        if v < 0 && !allowNegative { d.error(node, "\(context) must not be negative, got \(s.string)"); return nil }
+        return v
+    }
+
+    func duration(_ node: Node?, _ context: String) -> Int64? {
+        guard let node else { return nil }
+        guard case .scalar(let s) = node, let v = Units.durationMs(s.string) else {
+            d.error(node, "\(context) must be a duration with a unit (500ms, 90s, 15m, 12h, 30d, 4w), got '\(node.string ?? kind(node))'")
+            return nil
+        }
+        return v
+    }
+
+    func rate(_ node: Node?, _ context: String) -> Double? {
+        guard let node else { return nil }
+        guard case .scalar(let s) = node, let v = Units.ratePerHour(s.string) else {
+            d.error(node, "\(context) must be a rate such as 600/h (units /s /m /h /d), got '\(node.string ?? kind(node))'")
+            return nil
+        }
+        return v
+    }
+
+    func bool(_ node: Node?, _ context: String) -> Bool? {
+        guard let node else { return nil }
+        guard let b = node.bool else { d.error(node, "\(context) must be true or false"); return nil }
+        return b
+    }
+
+    func list(_ node: Node?, _ context: String) -> [Node] {
+        guard let node else { return [] }
+        guard let seq = node.sequence else { d.error(node, "\(context) must be a list"); return [] }
+        return Array(seq)
+    }
+
+    func kind(_ node: Node) -> String {
+        switch node {
+        case .mapping: "mapping"
+        case .sequence: "list"
+        default: "value"
+        }
+    }
+
+    func format(_ x: Double) -> String { x == x.rounded() ? String(Int64(x)) : String(x) }
+}
