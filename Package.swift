@@ -48,6 +48,10 @@ let package = Package(
             name: "Scenario",
             dependencies: ["Ledger", "Stochastic", "Simulation", .product(name: "Yams", package: "Yams")]
         ),
+        .target(
+            name: "Reports",
+            dependencies: ["Simulation", "Scenario", "Stochastic"]
+        ),
         .executableTarget(
             name: "burnrate",
             dependencies: [
@@ -55,6 +59,7 @@ let package = Package(
                 "Ledger",
                 "Simulation",
                 "Scenario",
+                "Reports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -71,10 +71,12 @@ extension Ledger {
     }
 
     /// The spend-rate anomaly check. The draw that trips it is accepted (it already passed every
-    /// check); the suspension takes effect from the next command, like a manual suspend.
+    /// check); the suspension takes effect from the next command, like a manual suspend. It
+    /// judges only once `baselineWindows` windows have passed since the identity first spent.
     mutating func checkStopCondition(identity i: Int, amount: Int64) {
         guard let stop = identities[i].stopCondition, identities[i].status == .active else { return }
         let window = nowMs / stop.windowMs
+        if identities[i].stopFirstWindow == nil { identities[i].stopFirstWindow = window }
         var windows = identities[i].stopWindows
         if let last = windows.last, last.periodIndex == window {
             windows[windows.count - 1].spentMicrocredits &+= amount
@@ -86,6 +88,8 @@ extension Ledger {
             windows.removeFirst()
         }
         identities[i].stopWindows = windows
+        // Judge only against a complete baseline.
+        guard window - identities[i].stopFirstWindow! >= Int64(stop.baselineWindows) else { return }
         let current = windows[windows.count - 1].spentMicrocredits
         var baselineTotal: Int64 = 0
         for w in windows.dropLast() { baselineTotal &+= w.spentMicrocredits }

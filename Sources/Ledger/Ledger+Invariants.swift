@@ -109,6 +109,7 @@ extension Ledger {
             }
             for b in i.usage { d.add(b.periodIndex); d.add(b.spentMicrocredits); d.add(b.draws) }
             for b in i.stopWindows { d.add(b.periodIndex); d.add(b.spentMicrocredits) }
+            d.add(i.stopFirstWindow ?? .min)
         }
         for e in (events.unordered + orderedEvents).sorted() {
             d.add(e.atMs); d.add(Int64(e.kind.rawValue)); d.add(Int64(bitPattern: e.seq)); d.add(Int64(e.target)); d.add(Int64(e.generation))

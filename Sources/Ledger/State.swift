@@ -140,6 +140,9 @@ struct IdentityState: Hashable {
     var stopCondition: StopCondition?
     /// Spend per stop-condition window: (window index, spent), oldest first.
     var stopWindows: [UsageBucket] = []
+    /// The stop-condition window of the identity's first spend: the condition judges only once a
+    /// whole baseline has been observed (a new identity has no "normal" yet).
+    var stopFirstWindow: Int64?
     var usage: [UsageBucket] = []
     var spentTotal: Int64 = 0
 

@@ -288,8 +288,11 @@ extension ModelBuilder {
             d.error(f["spend_rate_over"], "spend_rate_over is a factor such as 5x, got '\(over)'")
             return nil
         }
-        return StopCondition(windowMs: duration(f["window"], "window") ?? Millis.hour,
-                             baselineWindows: integer(f["baseline_windows"], "baseline_windows", min: 1) ?? 24,
+        let window = max(duration(f["window"], "window") ?? Millis.hour, 1)
+        // The default baseline is a week of windows: shorter ones mistake a Monday morning after
+        // a quiet weekend for an anomaly.
+        return StopCondition(windowMs: window,
+                             baselineWindows: integer(f["baseline_windows"], "baseline_windows", min: 1) ?? Int(max(1, 7 * Millis.day / window)),
                              factorPercent: Int64((factor * 100).rounded()),
                              minSpendMicrocredits: credits(f["min_spend"], "min_spend") ?? Money.microcreditsPerCredit)
     }

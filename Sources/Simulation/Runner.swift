@@ -14,7 +14,13 @@ public enum MonteCarlo {
     /// `progress`, if given, is called after each finished replication with the count so far.
     public static func run(_ compiled: CompiledModel, replications: Range<Int>, threads: Int? = nil,
                            progress: (@Sendable (Int) -> Void)? = nil) throws(ConservationError) -> [ReplicationResult] {
-        let count = replications.count
+        try run(compiled, replicationNumbers: Array(replications), threads: threads, progress: progress)
+    }
+
+    /// Runs the given replication numbers (any set: a shard's slice, say), results in that order.
+    public static func run(_ compiled: CompiledModel, replicationNumbers: [Int], threads: Int? = nil,
+                           progress: (@Sendable (Int) -> Void)? = nil) throws(ConservationError) -> [ReplicationResult] {
+        let count = replicationNumbers.count
         guard count > 0 else { return [] }
         let workers = max(1, min(threads ?? ProcessInfoLite.activeProcessorCount, count))
         let state = Mutex(Shared(results: Array(repeating: nil, count: count)))
@@ -27,7 +33,7 @@ public enum MonteCarlo {
                 }
                 guard let index else { return }
                 do throws(ConservationError) {
-                    let r = try Engine.run(compiled, replication: replications.lowerBound + index)
+                    let r = try Engine.run(compiled, replication: replicationNumbers[index])
                     let done = state.withLock { s in
                         s.results[index] = r
                         s.done += 1

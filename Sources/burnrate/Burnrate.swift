@@ -14,6 +14,6 @@ struct Burnrate: ParsableCommand {
             exhaustion policies, and runs the same credit ledger for real balances.
             """,
         version: version,
-        subcommands: [Fit.self, Bench.self]
+        subcommands: [Run.self, Merge.self, Fit.self, Bench.self]
     )
 }

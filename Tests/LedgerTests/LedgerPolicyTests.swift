@@ -109,6 +109,15 @@ struct LedgerPolicyTests {
         #expect(f.debit(cr(1)).refusal == .identitySuspended)
     }
 
+    @Test func aNewIdentityIsNotJudgedBeforeItHasABaseline() {
+        let stop = StopCondition(windowMs: Millis.minute, baselineWindows: 5, factorPercent: 500, minSpendMicrocredits: cr(10))
+        var f = Fixture(stop: stop)
+        f.fund(cr(10_000))
+        // A heavy first minute: nothing to compare with yet, so nothing is suspended.
+        for s in 0..<30 { f.debit(cr(1), at: Int64(s) * Millis.second) }
+        #expect(f.ledger.status(of: f.bot) == .active)
+    }
+
     @Test func periodRefillAndRollover() {
         // 100 credits a day, 50% of what is left rolls over, at most 30.
         let refill = Refill(amountMicrocredits: cr(100), rolloverPartsPerMillion: 500_000, rolloverCapMicrocredits: cr(30))

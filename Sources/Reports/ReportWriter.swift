@@ -1,0 +1,125 @@
+import Foundation
+import Simulation
+
+/// Writes a report directory: `summary.json`, `report.md`, `charts/*.svg`, `data/*.csv`. The
+/// files are written into a fresh sibling directory which then replaces `out` in one rename, so a
+/// failure leaves the previous report intact and never a half-written one. Nothing written
+/// depends on the clock, the host or an absolute path: the same run gives the same bytes.
+public enum ReportWriter {
+    public static func files(for data: RunData) -> [(path: String, contents: String)] {
+        let summary = Summary(data)
+        var files: [(String, String)] = [("summary.json", summary.text)]
+        var charts: [(String, String)] = []
+        for p in data.poolNames.indices {
+            charts.append(("charts/balance-\(slug(data.poolNames[p])).svg", Charts.balanceFan(data, pool: p)))
+        }
+        let base = data.variants[0].records
+        charts.append(("charts/spend.svg", Charts.histogram(base.compactMap { $0.run["spend_credits"] },
+                                                            title: "Spend per replication", xLabel: "credits spent over the horizon", empty: "no spend")))
+        let exhaustion = base.compactMap { $0.run["time_to_exhaustion_hours"] }.map { data.horizonHours > 72 ? $0 / 24 : $0 }
+        charts.append(("charts/time-to-exhaustion.svg", Charts.histogram(
+            exhaustion, title: "Time to first exhaustion (\(exhaustion.count) of \(base.count) replications ran dry)",
+            xLabel: data.horizonHours > 72 ? "days into the horizon" : "hours into the horizon",
+            empty: "no pool ran dry in any replication")))
+        charts.append(("charts/continuity-vs-spend.svg", Charts.tradeOff(summary)))
+        charts.append(("charts/spend-by-identity.svg", Charts.spendByIdentity(summary)))
+        files += charts
+        files += CSV.files(data, summary: summary)
+        files.append(("report.md", MarkdownReport.render(summary, charts: charts.map(\.0))))
+        return files
+    }
+
+    /// Writes the report of `data` to `out`, atomically as a directory.
+    public static func write(_ data: RunData, to out: String) throws {
+        try replaceDirectory(out, with: files(for: data))
+    }
+
+    /// Writes a shard's partial result (`partial.json`) to `out`.
+    public static func writePartial(_ data: RunData, to out: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(data), as: UTF8.self)
+        try replaceDirectory(out, with: [("partial.json", json + "\n")])
+    }
+
+    public static func readPartial(_ path: String) throws -> RunData {
+        let url = URL(fileURLWithPath: path.hasSuffix(".json") ? path : path + "/partial.json")
+        return try JSONDecoder().decode(RunData.self, from: Data(contentsOf: url))
+    }
+
+    static func replaceDirectory(_ out: String, with files: [(path: String, contents: String)]) throws {
+        let fm = FileManager.default
+        let target = URL(fileURLWithPath: out).standardizedFileURL
+        let parent = target.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let staging = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())")
+        try? fm.removeItem(at: staging)
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        do {
+            for f in files {
+                let url = staging.appendingPathComponent(f.path)
+                try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try Data(f.contents.utf8).write(to: url)
+            }
+            if fm.fileExists(atPath: target.path) {
+                let old = parent.appendingPathComponent(".\(target.lastPathComponent).old-\(getpid())")
+                try? fm.removeItem(at: old)
+                try fm.moveItem(at: target, to: old)
+                try fm.moveItem(at: staging, to: target)
+                try? fm.removeItem(at: old)
+            } else {
+                try fm.moveItem(at: staging, to: target)
+            }
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    static func slug(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "-" })
+    }
+}
+
+enum CSV {
+    static func files(_ data: RunData, summary: Summary) -> [(String, String)] {
+        // Per replication, every run metric, every variant.
+        var names = Set<String>()
+        for v in data.variants { for r in v.records { names.formUnion(r.run.keys) } }
+        let columns = names.sorted()
+        var rows = "variant,replication," + columns.joined(separator: ",") + "\n"
+        for v in data.variants {
+            for r in v.records {
+                rows += "\(v.name ?? "as-written"),\(r.replication)," + columns.map { r.run[$0].map(JSON.format) ?? "" }.joined(separator: ",") + "\n"
+            }
+        }
+        // Balance quantiles over time, per pool (the fan charts).
+        var balance = "pool,hour,p05,p50,p95\n"
+        for (p, pool) in data.poolNames.enumerated() {
+            for (k, t) in data.sampleTimesHours.enumerated() {
+                let values = data.variants[0].records.compactMap { k < $0.series[p].count ? $0.series[p][k] : nil }.sorted()
+                guard !values.isEmpty else { continue }
+                let q = [0.05, 0.5, 0.95].map { JSON.format(quantile(values, $0)) }
+                balance += "\(pool),\(JSON.format(t)),\(q.joined(separator: ","))\n"
+            }
+        }
+        // Spend per identity and replication.
+        var identities = "variant,identity,replication,spend_credits,requests_total,continuity\n"
+        for v in data.variants {
+            for r in v.records {
+                for (i, name) in data.identityNames.enumerated() {
+                    let m = r.identities[i]
+                    identities += "\(v.name ?? "as-written"),\(name),\(r.replication),\(JSON.format(m["spend_credits"] ?? 0)),"
+                        + "\(JSON.format(m["requests_total"] ?? 0)),\(JSON.format(m["continuity"] ?? 1))\n"
+                }
+            }
+        }
+        return [("data/replications.csv", rows), ("data/balance.csv", balance), ("data/identities.csv", identities)]
+    }
+
+    static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+        let pos = p * Double(sorted.count - 1)
+        let i = Int(pos)
+        return i + 1 < sorted.count ? sorted[i] + (pos - Double(i)) * (sorted[i + 1] - sorted[i]) : sorted[i]
+    }
+}

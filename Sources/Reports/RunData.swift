@@ -1,0 +1,102 @@
+import Scenario
+import Simulation
+
+/// One replication, reduced to what the reports need: metric values per scope and the pools'
+/// balance series. Shards write these; `merge` concatenates them.
+public struct ReplicationRecord: Codable, Sendable, Equatable {
+    public var replication: Int
+    public var run: [String: Double]
+    public var pools: [[String: Double]]
+    public var identities: [[String: Double]]
+    /// Available credits per pool at each sample time, in credits.
+    public var series: [[Double]]
+    public var exhaustedAtHours: [Double?]
+
+    public init(_ r: ReplicationResult) {
+        replication = r.replication
+        run = r.runMetrics
+        pools = r.pools.indices.map { r.poolMetrics($0) }
+        identities = r.identities.indices.map { r.identityMetrics($0) }
+        series = r.pools.map { $0.availableSeries.map { Double($0) / 1_000_000 } }
+        exhaustedAtHours = r.pools.map { $0.exhaustedAtMs.map { Double($0) / 3_600_000 } }
+    }
+}
+
+/// The records of one variant (nil name: the scenario as written).
+public struct VariantRecords: Codable, Sendable, Equatable {
+    public var name: String?
+    public var records: [ReplicationRecord]
+}
+
+/// Everything a run produced, before summarising: a whole run or one shard of it.
+public struct RunData: Codable, Sendable, Equatable {
+    public var schema = "burnrate.partial/1"
+    public var scenario: String
+    public var description: String?
+    public var seed: UInt64
+    public var horizonHours: Double
+    public var replications: Int
+    /// `I/N` for a shard, nil for a whole run.
+    public var shard: String?
+    public var poolNames: [String]
+    public var identityNames: [String]
+    public var poolFundingCredits: [Double]
+    public var sampleTimesHours: [Double]
+    public var variants: [VariantRecords]
+    public var expectations: [String]
+
+    /// Runs `scenario` (all variants, common random numbers) for the replications of the given
+    /// shard (`index` of `count`: replications r with r mod count == index).
+    public static func run(_ scenario: Scenario, replications: Int, threads: Int?, shard: (index: Int, count: Int)? = nil,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> RunData {
+        let all = Array(0..<replications)
+        let mine = shard.map { s in all.filter { $0 % s.count == s.index } } ?? all
+        var variants: [VariantRecords] = []
+        var sampleTimes: [Double] = []
+        let total = mine.count * scenario.variants.count
+        for (v, variant) in scenario.variants.enumerated() {
+            let compiled = try CompiledModel(variant.model)
+            let done = v * mine.count
+            let results = try MonteCarlo.run(compiled, replicationNumbers: mine, threads: threads,
+                                             progress: progress.map { p in { @Sendable n in p(done + n, total) } })
+            if sampleTimes.isEmpty, let first = results.first { sampleTimes = first.sampleTimesMs.map { Double($0) / 3_600_000 } }
+            let records = results.map(ReplicationRecord.init)
+            variants.append(VariantRecords(name: variant.name, records: records))
+        }
+        return RunData(scenario: scenario.name, description: scenario.description, seed: scenario.base.seed,
+                       horizonHours: Double(scenario.base.horizonMs) / 3_600_000, replications: replications,
+                       shard: shard.map { "\($0.index)/\($0.count)" }, poolNames: scenario.poolNames,
+                       identityNames: scenario.identityNames,
+                       poolFundingCredits: scenario.initialFundingMicrocredits.map { Double($0) / 1_000_000 },
+                       sampleTimesHours: sampleTimes, variants: variants, expectations: scenario.expectations.map(\.text))
+    }
+
+    /// Combines shards of one run into the data of the whole run. Fails when the parts do not
+    /// belong together or replications are missing or repeated.
+    public static func merge(_ parts: [RunData]) throws(MergeError) -> RunData {
+        guard var merged = parts.first else { throw MergeError(message: "no parts to merge") }
+        for p in parts.dropFirst() {
+            guard p.scenario == merged.scenario, p.seed == merged.seed, p.replications == merged.replications,
+                  p.variants.map(\.name) == merged.variants.map(\.name), p.horizonHours == merged.horizonHours
+            else { throw MergeError(message: "part of shard \(p.shard ?? "?") is from a different run (scenario, seed, replications or variants differ)") }
+            for v in merged.variants.indices { merged.variants[v].records += p.variants[v].records }
+            if merged.sampleTimesHours.isEmpty { merged.sampleTimesHours = p.sampleTimesHours }
+        }
+        for v in merged.variants.indices {
+            merged.variants[v].records.sort { $0.replication < $1.replication }
+            let numbers = merged.variants[v].records.map(\.replication)
+            guard numbers == Array(0..<merged.replications) else {
+                let missing = Set(0..<merged.replications).subtracting(numbers).sorted()
+                throw MergeError(message: missing.isEmpty ? "some replications appear in more than one part"
+                                 : "replications missing from the parts: \(missing.prefix(10).map(String.init).joined(separator: ", "))")
+            }
+        }
+        merged.shard = nil
+        return merged
+    }
+}
+
+public struct MergeError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
