@@ -73,6 +73,11 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
+            name: "ReportTests",
+            dependencies: ["Reports", "Scenario", "Simulation"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "LedgerTests",
             dependencies: [
                 "Ledger",

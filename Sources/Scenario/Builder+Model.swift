@@ -109,7 +109,10 @@ extension ModelBuilder {
             let index = identities.count
             identityIndex[id] = index
             identities.append(IdentitySetup(IdentitySpec(name: id, stopCondition: stop(f["stop"])), entitlements: entitlements))
-            if let w = f["workload"], let pool = entitlements.first?.pool {
+            if let w = f["workload"] {
+                // With an unknown pool the workload is still read, so that its own problems are
+                // reported too (the model is discarded anyway).
+                let pool = entitlements.first?.pool ?? 0
                 if let workload = workload(w, name: id, identity: index, pool: pool, prices: prices, identityIndex: identityIndex) {
                     workloadOf[index] = workloads.count
                     workloads.append(workload)

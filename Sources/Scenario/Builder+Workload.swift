@@ -24,7 +24,7 @@ extension ModelBuilder {
                 for (k, v) in mix {
                     guard let name = k.string else { continue }
                     guard let p = number(v, "share of \(name)", min: 0, max: 1) else { continue }
-                    guard let i = prices.index(of: name) else { unknownModel(k, name, prices); continue }
+                    guard let i = prices.index(of: name) else { total += p; unknownModel(k, name, prices); continue }
                     w.models.append(i)
                     w.modelWeights.append(p)
                     total += p

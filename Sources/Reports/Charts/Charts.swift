@@ -27,7 +27,7 @@ enum Charts {
         let ys = (p05 + p95).map(\.1) + [0]
         var chart = SVGChart(title: "Pool \(data.poolNames[p]): available credits (\(records.count) replications)",
                              xLabel: xLabel, yLabel: "available credits",
-                             x: 0...(data.horizonHours / scale), y: (ys.min() ?? 0)...max(ys.max() ?? 1, 1))
+                             x: 0...(data.horizonHours / scale), y: (ys.min() ?? 0)...max((ys.max() ?? 1) * 1.08, 1))
         chart.band(p05, p95, color: palette[0], name: "p5–p95")
         chart.line(p50, color: palette[0], name: "median")
         return chart.render()
@@ -59,7 +59,13 @@ enum Charts {
         var chart = SVGChart(title: "Continuity against spend predictability, by variant",
                              xLabel: "coefficient of variation of spend (lower = more predictable)", yLabel: "mean continuity",
                              x: max(0, xr.lowerBound - padX)...(xr.upperBound + padX), y: (yr.lowerBound - padY)...min(1.0001, yr.upperBound + padY))
-        for (i, p) in points.enumerated() { chart.point(p, color: palette[i % palette.count], label: names[i]) }
+        // Variants with the same outcome share one point and one label.
+        var drawn: [(Double, Double)] = []
+        for (i, p) in points.enumerated() where !drawn.contains(where: { $0 == p }) {
+            let same = points.indices.filter { points[$0] == p }.map { names[$0] }
+            chart.point(p, color: palette[i % palette.count], label: same.joined(separator: " = "))
+            drawn.append(p)
+        }
         return chart.render()
     }
 
@@ -68,14 +74,15 @@ enum Charts {
         let names = summary.data.identityNames
         let stats = summary.identities[0].map { $0["spend_credits"] }
         let top = stats.map { $0?.p95 ?? 0 }.max() ?? 1
-        var chart = SVGChart(title: "Spend by identity (mean, p5–p95)", xLabel: "identity (in scenario order: 1 = \(names.first ?? "-"))",
-                             yLabel: "credits per replication", x: 0.5...(Double(names.count) + 0.5), y: 0...max(top, 1))
+        var chart = SVGChart(title: "Spend by identity (mean, p5–p95)", xLabel: "identity",
+                             yLabel: "credits per replication", x: 0.5...(Double(names.count) + 0.5), y: 0...max(top * 1.12, 1))
+        chart.xCategories = names
         for (i, s) in stats.enumerated() {
             guard let s else { continue }
             let x = Double(i + 1)
             chart.bar(from: x - 0.3, to: x + 0.3, height: s.mean, color: palette[i % palette.count])
             chart.line([(x, s.p05), (x, s.p95)], color: "#333", width: 1.5)
-            chart.point((x, s.mean), color: palette[i % palette.count], label: names[i])
+            chart.point((x, s.mean), color: "#333", label: SVGChart.label(s.mean))
         }
         return chart.render()
     }

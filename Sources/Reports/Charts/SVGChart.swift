@@ -10,8 +10,10 @@ struct SVGChart {
     var height = 400.0
     var x: ClosedRange<Double>
     var y: ClosedRange<Double>
+    /// Category names at x = 1, 2, … instead of numeric ticks (bar charts).
+    var xCategories: [String]? = nil
     private var layers: [String] = []
-    private var legend: [(String, String)] = []
+    private var legend: [(String, String, Double)] = []
 
     let left = 78.0, right = 24.0, top = 44.0, bottom = 56.0
 
@@ -63,14 +65,14 @@ struct SVGChart {
         guard points.count > 1 else { return }
         let d = points.map { "\(Self.f(px($0.0))),\(Self.f(py($0.1)))" }.joined(separator: " ")
         layers.append("<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"\(w)\"\(dashed ? " stroke-dasharray=\"6 4\"" : "") points=\"\(d)\"/>")
-        if let name { legend.append((name, color)) }
+        if let name { legend.append((name, color, 1)) }
     }
 
     mutating func band(_ lower: [(Double, Double)], _ upper: [(Double, Double)], color: String, name: String? = nil) {
         guard lower.count > 1 else { return }
         let pts = (lower + upper.reversed()).map { "\(Self.f(px($0.0))),\(Self.f(py($0.1)))" }.joined(separator: " ")
         layers.append("<polygon fill=\"\(color)\" fill-opacity=\"0.25\" stroke=\"none\" points=\"\(pts)\"/>")
-        if let name { legend.append((name, color)) }
+        if let name { legend.append((name, color, 0.25)) }
     }
 
     mutating func bar(from x0: Double, to x1: Double, height h: Double, color: String) {
@@ -107,17 +109,19 @@ struct SVGChart {
             s += "<line x1=\"\(Self.f(left))\" y1=\"\(Self.f(py(t)))\" x2=\"\(Self.f(left + plotWidth))\" y2=\"\(Self.f(py(t)))\" stroke=\"#e3e3e3\"/>\n"
             s += "<text x=\"\(Self.f(left - 8))\" y=\"\(Self.f(py(t) + 4))\" font-size=\"12\" text-anchor=\"end\">\(Self.label(t))</text>\n"
         }
-        for t in Self.ticks(x) {
+        let xTicks: [(Double, String)] = xCategories.map { names in names.enumerated().map { (Double($0.offset + 1), $0.element) } }
+            ?? Self.ticks(x).map { ($0, Self.label($0)) }
+        for (t, text) in xTicks {
             s += "<line x1=\"\(Self.f(px(t)))\" y1=\"\(Self.f(top + plotHeight))\" x2=\"\(Self.f(px(t)))\" y2=\"\(Self.f(top + plotHeight + 5))\" stroke=\"#333\"/>\n"
-            s += "<text x=\"\(Self.f(px(t)))\" y=\"\(Self.f(top + plotHeight + 20))\" font-size=\"12\" text-anchor=\"middle\">\(Self.label(t))</text>\n"
+            s += "<text x=\"\(Self.f(px(t)))\" y=\"\(Self.f(top + plotHeight + 20))\" font-size=\"12\" text-anchor=\"middle\">\(escape(text))</text>\n"
         }
         s += layers.joined(separator: "\n") + "\n"
         s += "<rect x=\"\(Self.f(left))\" y=\"\(Self.f(top))\" width=\"\(Self.f(plotWidth))\" height=\"\(Self.f(plotHeight))\" fill=\"none\" stroke=\"#333\"/>\n"
         s += "<text x=\"\(Self.f(left + plotWidth / 2))\" y=\"\(Self.f(height - 12))\" font-size=\"13\" text-anchor=\"middle\">\(escape(xLabel))</text>\n"
         s += "<text transform=\"translate(18 \(Self.f(top + plotHeight / 2))) rotate(-90)\" font-size=\"13\" text-anchor=\"middle\">\(escape(yLabel))</text>\n"
-        for (i, (name, color)) in legend.enumerated() {
+        for (i, (name, color, opacity)) in legend.enumerated() {
             let ly = top + 10 + Double(i) * 18
-            s += "<rect x=\"\(Self.f(left + plotWidth - 170))\" y=\"\(Self.f(ly))\" width=\"14\" height=\"10\" fill=\"\(color)\"/>"
+            s += "<rect x=\"\(Self.f(left + plotWidth - 170))\" y=\"\(Self.f(ly))\" width=\"14\" height=\"10\" fill=\"\(color)\" fill-opacity=\"\(opacity)\"/>"
             s += "<text x=\"\(Self.f(left + plotWidth - 150))\" y=\"\(Self.f(ly + 9))\" font-size=\"12\">\(escape(name))</text>\n"
         }
         return s + "</svg>\n"
