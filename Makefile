@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BURNRATE_RELEASE := .build/release/burnrate
 
-.PHONY: all deps build release test demo bench clean
+.PHONY: all deps build release test demo reports bench clean
 
 all: build
 
@@ -22,11 +22,20 @@ test: deps
 	$(SWIFT) test
 
 demo: release
-	$(BURNRATE_RELEASE) --help
-	$(BURNRATE_RELEASE) bench rng
+	$(BURNRATE_RELEASE) run scenarios/quickstart.yaml --out reports/quickstart
+	@echo "The report is in reports/quickstart/report.md (charts in reports/quickstart/charts/)."
+
+# Regenerates the committed reports of every scenario in scenarios/ (byte-identical on rerun).
+reports: release
+	@for f in scenarios/*.yaml; do \
+	  name=$$(basename $$f .yaml); \
+	  $(BURNRATE_RELEASE) run $$f --out reports/$$name || exit 1; \
+	done
 
 bench: release
 	$(BURNRATE_RELEASE) bench rng
+	$(BURNRATE_RELEASE) bench ledger
+	$(BURNRATE_RELEASE) bench sim
 
 clean:
 	rm -rf .build

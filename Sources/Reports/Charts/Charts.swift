@@ -43,7 +43,7 @@ enum Charts {
         let bins = max(5, min(30, Int(Double(values.count).squareRoot())))
         let h = Histogram(values, bins: bins, range: lo...(hi > lo ? hi + (hi - lo) * 1e-9 : lo + 1))
         var chart = SVGChart(title: title, xLabel: xLabel, yLabel: "replications",
-                             x: h.edges.first!...h.edges.last!, y: 0...Double(max(h.counts.max() ?? 1, 1)))
+                             x: h.edges.first!...h.edges.last!, y: 0...(Double(max(h.counts.max() ?? 1, 1)) * 1.1))
         for (i, c) in h.counts.enumerated() { chart.bar(from: h.edges[i], to: h.edges[i + 1], height: Double(c), color: palette[0]) }
         chart.vertical(at: Statistics.mean(values), color: palette[1], label: "mean \(SVGChart.label(Statistics.mean(values)))")
         return chart.render()
