@@ -60,12 +60,23 @@ extension Ledger {
             identities[i].entitlements[e].capSpent &+= amount
         }
         identities[i].spentTotal &+= amount
-        let bucket = nowMs / config.usagePeriodMs
-        if let last = identities[i].usage.last, last.periodIndex == bucket {
-            identities[i].usage[identities[i].usage.count - 1].spentMicrocredits &+= amount
-            identities[i].usage[identities[i].usage.count - 1].draws += 1
+        if nowMs >= identities[i].usageBucketStartMs && nowMs < identities[i].usageBucketEndMs {
+            let last = identities[i].usage.count - 1
+            identities[i].usage[last].spentMicrocredits &+= amount
+            identities[i].usage[last].draws += 1
         } else {
-            identities[i].usage.append(UsageBucket(periodIndex: bucket, spentMicrocredits: amount, draws: 1))
+            let bucket = nowMs / config.usagePeriodMs
+            if let last = identities[i].usage.last, last.periodIndex == bucket {
+                identities[i].usage[identities[i].usage.count - 1].spentMicrocredits &+= amount
+                identities[i].usage[identities[i].usage.count - 1].draws += 1
+            } else {
+                identities[i].usage.append(UsageBucket(periodIndex: bucket, spentMicrocredits: amount, draws: 1))
+            }
+            // Cache the bucket's range only where truncating division is floor (t ≥ 0).
+            if nowMs >= 0 {
+                identities[i].usageBucketStartMs = bucket * config.usagePeriodMs
+                identities[i].usageBucketEndMs = (bucket + 1) * config.usagePeriodMs
+            }
         }
         if identities[i].stopCondition != nil { checkStopCondition(identity: i, amount: amount) }
     }

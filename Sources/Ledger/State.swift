@@ -144,6 +144,10 @@ struct IdentityState: Hashable {
     /// whole baseline has been observed (a new identity has no "normal" yet).
     var stopFirstWindow: Int64?
     var usage: [UsageBucket] = []
+    /// [start, end) of the last usage bucket, so that a draw in it needs no division (a cache of
+    /// `usage.last`, derived: not part of the state digest).
+    var usageBucketStartMs: Int64 = .max
+    var usageBucketEndMs: Int64 = .min
     var spentTotal: Int64 = 0
 
     func entitlementIndex(pool: Int32) -> Int? {

@@ -104,6 +104,7 @@ public final class CompiledModel: Sendable {
             switch workload.arrivals {
             case .poisson(let rate, let p, let growth):
                 h.arrival = .poisson; h.ratePerMs = rate / 3_600_000; h.growthPerDay = growth; profile = p
+                h.constantRate = growth == 0 && p.factors.allSatisfy { $0 == 1 }
             case .renewal(let rate, let family, let p, let growth):
                 h.arrival = .renewal; h.ratePerMs = rate / 3_600_000; h.growthPerDay = growth; profile = p
                 switch family {
@@ -153,6 +154,8 @@ struct HotWorkload {
     var stopsAtFirstRefusal: Bool
     var retry: RetryPolicy
     var tokensFromTrace: Bool
+    /// A flat profile and no growth: the rate never changes, so thinning accepts every candidate.
+    var constantRate: Bool = false
 }
 
 /// A request between arrival and completion.
@@ -303,6 +306,7 @@ struct ReplicationRun {
                     time += stream.exponential(mean: 1 / peak)
                     if time >= Double(horizon) { return nil }
                     let ms = Int64(time)
+                    if h.constantRate { return ms }
                     let r = h.ratePerMs * profiles[w].factor(atMs: ms) * growthFactor(h.growthPerDay, atMs: ms)
                     if r >= peak || stream.uniform() * peak < r { return ms }
                 }
@@ -429,22 +433,23 @@ struct ReplicationRun {
             cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
             tier = Int32(prices[Int(modelIndex)].tier)
         }
-        count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
-        if h.stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
         if !h.hasLatency && h.reserve == .actual && !h.stopsAtFirstRefusal {
-            // The common case, without a slot: authorize and capture at one instant are one debit.
+            // The common case, without a slot: authorize and capture at one instant are one debit,
+            // and the request's books are kept in one update.
             let out = ledger.debit(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)],
                                    tier: Int(tier), amountMicrocredits: cost)
             if case .accepted(let a) = out {
                 poolUp(Int(pool))
                 let spend = a.chargedMicrocredits, overage = a.overageMicrocredits
                 count(identity: Int(identity), pool: Int(pool)) {
+                    $0.requestsTotal += 1
                     $0.spendMicrocredits += spend
                     $0.overageMicrocredits += overage
                     $0.requestsServed += 1
                 }
                 return
             }
+            count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
             let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
                                         inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                         reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
@@ -452,6 +457,8 @@ struct ReplicationRun {
             refused(slot, out.refusal!)
             return
         }
+        count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
+        if h.stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
         let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
                                     inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                     reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
