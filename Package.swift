@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The GNU Scientific Library, found through pkg-config; `make` installs libgsl-dev.
@@ -36,6 +37,10 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
+        ),
+        .target(
+            name: "LedgerStore",
+            dependencies: ["Ledger", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "Simulation",
@@ -60,6 +65,7 @@ let package = Package(
                 "Simulation",
                 "Scenario",
                 "Reports",
+                "LedgerStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -76,6 +82,10 @@ let package = Package(
             name: "ReportTests",
             dependencies: ["Reports", "Scenario", "Simulation"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "LedgerStoreTests",
+            dependencies: ["LedgerStore", "Ledger", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "LedgerTests",

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages Burnrate builds against, only when they are missing:
-# pkg-config and the GNU Scientific Library (libgsl-dev). Debian/Ubuntu (apt-get).
+# pkg-config, the GNU Scientific Library (libgsl-dev) and SQLite (libsqlite3-dev, for GRDB).
+# Debian/Ubuntu (apt-get).
 set -euo pipefail
 
-if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists gsl; then
+if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists gsl && pkg-config --exists sqlite3; then
     exit 0
 fi
 
@@ -18,8 +19,9 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo="sudo"
 fi
 
-echo "installing libgsl-dev and pkg-config with apt-get" >&2
+echo "installing libgsl-dev, libsqlite3-dev and pkg-config with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends libgsl-dev pkg-config >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends libgsl-dev libsqlite3-dev pkg-config >/dev/null
 pkg-config --exists gsl || { echo "error: GSL still not visible to pkg-config" >&2; exit 1; }
+pkg-config --exists sqlite3 || { echo "error: SQLite still not visible to pkg-config" >&2; exit 1; }

@@ -3,7 +3,7 @@ import ArgumentParser
 /// The `burnrate` command: a thin shell over the library modules. Each subcommand parses its
 /// arguments, calls the library and prints; no simulation or ledger logic lives here.
 @main
-struct Burnrate: ParsableCommand {
+struct Burnrate: AsyncParsableCommand {
     static let version = "0.1.0"
 
     static let configuration = CommandConfiguration(
@@ -14,6 +14,6 @@ struct Burnrate: ParsableCommand {
             exhaustion policies, and runs the same credit ledger for real balances.
             """,
         version: version,
-        subcommands: [Run.self, Merge.self, Fit.self, Bench.self]
+        subcommands: [Run.self, Merge.self, Fit.self, LedgerCommand.self, Bench.self]
     )
 }

@@ -1,0 +1,217 @@
+import Foundation
+import GRDB
+import Ledger
+
+/// A durable ledger: the `Ledger` state machine plus a journal in SQLite (WAL,
+/// `synchronous=FULL`). One actor owns the state; callers submit commands concurrently; the
+/// writer applies a batch, commits it in one transaction, and only then answers each command
+/// (group commit). Opening a store recovers its state by replaying the journal through `Ledger`,
+/// checking the checksum chain and every recorded outcome on the way.
+public actor LedgerStore {
+    public let path: String
+    private let db: DatabasePool
+    private var ledger: Ledger
+    private var lastChecksum: UInt64
+    private var pending: [Entry] = []
+    private var flushing = false
+
+    /// A unit of work: builds its requests from the ledger as it is when the batch is applied
+    /// (so names created earlier in the same batch resolve), and receives their outcomes.
+    private struct Entry {
+        let make: @Sendable (Ledger) -> [Request]
+        let continuation: CheckedContinuation<[Outcome], any Error>
+    }
+
+    /// Opens (creating if needed) the store at `path` and recovers its state.
+    public init(path: String, config: LedgerConfig = LedgerConfig()) async throws {
+        self.path = path
+        var configuration = Configuration()
+        // Durability chosen deliberately: FULL syncs the WAL on every commit, so an acknowledged
+        // command survives a power loss, not only a process crash.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let db = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(db)
+        self.db = db
+        let (ledger, checksum) = try await Self.recover(db, config: config, path: path)
+        self.ledger = ledger
+        self.lastChecksum = checksum
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-journal") { db in
+            try db.create(table: "journal") { t in
+                t.primaryKey("seq", .integer)
+                t.column("at_ms", .integer).notNull()
+                t.column("key", .text)
+                t.column("record", .text).notNull()
+                t.column("checksum", .text).notNull()
+            }
+        }
+        return m
+    }
+
+    // MARK: Submitting
+
+    /// Applies one command durably and returns its outcome once it is committed.
+    public func submit(_ request: Request) async throws -> Outcome {
+        try await submit { _ in [request] }[0]
+    }
+
+    /// Applies the requests built by `make` (against the state at that moment) in one
+    /// transaction; returns their outcomes once committed.
+    public func submit(_ make: @escaping @Sendable (Ledger) -> [Request]) async throws -> [Outcome] {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append(Entry(make: make, continuation: continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    /// Group commit: while one batch is being written, the next accumulates.
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = pending
+            pending = []
+            var next = ledger
+            var sink = RecordingSink()
+            var results: [[Outcome]] = []
+            for entry in batch {
+                let requests = entry.make(next)
+                results.append(requests.map { next.apply($0, sink: &sink) })
+            }
+            var checksum = lastChecksum
+            var rows: [(UInt64, Int64, String?, String, String)] = []
+            do {
+                for record in sink.records {
+                    let text = try Self.encode(record)
+                    checksum = Self.chain(checksum, text)
+                    rows.append((record.seq, record.request.atMs, record.request.key, text, Self.hex(checksum)))
+                }
+                let committed = rows
+                try await db.write { db in
+                    for r in committed {
+                        try db.execute(sql: "INSERT INTO journal (seq, at_ms, key, record, checksum) VALUES (?, ?, ?, ?, ?)",
+                                       arguments: [Int64(r.0), r.1, r.2, r.3, r.4])
+                    }
+                }
+                ledger = next
+                lastChecksum = checksum
+                for (entry, outcomes) in zip(batch, results) { entry.continuation.resume(returning: outcomes) }
+            } catch {
+                // Nothing of this batch is applied: the in-memory state stays as committed.
+                for entry in batch { entry.continuation.resume(throwing: error) }
+            }
+        }
+        flushing = false
+    }
+
+    // MARK: Reading
+
+    /// The committed state (a copy: reading never blocks the writer for long).
+    public var state: Ledger { ledger }
+
+    public func balance(of pool: String) -> PoolBalance? {
+        ledger.pool(named: pool).flatMap { ledger.balance(of: $0) }
+    }
+
+    /// The journal records with `fromSeq ≤ seq`, read from the database (WAL readers do not block
+    /// the writer).
+    public nonisolated func records(fromSeq: UInt64 = 1) throws -> [JournalRecord] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT record FROM journal WHERE seq >= ? ORDER BY seq", arguments: [Int64(fromSeq)])
+                .map { try Self.decode($0["record"]) }
+        }
+    }
+
+    // MARK: Recovery and verification
+
+    /// Replays the journal: checks the sequence, the checksum chain and each outcome, and returns
+    /// the rebuilt ledger with the last checksum. A broken row stops recovery with a
+    /// ``StoreError/corrupt(path:seq:reason:)`` naming its sequence number.
+    static func recover(_ db: DatabasePool, config: LedgerConfig, path: String) async throws -> (Ledger, UInt64) {
+        try await db.read { db in
+            var ledger = Ledger(config: config)
+            var checksum = chainSeed
+            var expected: UInt64 = 1
+            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, record, checksum FROM journal ORDER BY seq")
+            while let row = try cursor.next() {
+                let seq = UInt64(row["seq"] as Int64)
+                guard seq == expected else { throw StoreError.corrupt(path: path, seq: expected, reason: "missing from the journal (next is \(seq))") }
+                let text: String = row["record"]
+                checksum = chain(checksum, text)
+                guard hex(checksum) == (row["checksum"] as String) else {
+                    throw StoreError.corrupt(path: path, seq: seq, reason: "checksum mismatch: the row was altered or damaged")
+                }
+                let record: JournalRecord
+                do { record = try decode(text) } catch {
+                    throw StoreError.corrupt(path: path, seq: seq, reason: "unreadable record")
+                }
+                let outcome = ledger.apply(record.request)
+                guard outcome == record.outcome, ledger.lastSeq == seq else {
+                    throw StoreError.corrupt(path: path, seq: seq, reason: "replay gives a different outcome than the one recorded")
+                }
+                expected += 1
+            }
+            return (ledger, checksum)
+        }
+    }
+
+    /// Recomputes every checksum and outcome from the journal and checks the ledger's invariants.
+    public func verify() async throws -> VerifyReport {
+        let (rebuilt, _) = try await Self.recover(db, config: ledger.config, path: path)
+        return VerifyReport(commands: rebuilt.lastSeq, digest: rebuilt.stateDigest,
+                            matchesMemory: rebuilt.stateDigest == ledger.stateDigest,
+                            invariantViolations: rebuilt.invariantViolations())
+    }
+
+    // MARK: Encoding
+
+    static let chainSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// FNV-1a 64 over the previous checksum's hex and the record's text: any altered, missing or
+    /// reordered row breaks the chain from there on.
+    static func chain(_ previous: UInt64, _ text: String) -> UInt64 {
+        var h = chainSeed
+        for b in hex(previous).utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return h
+    }
+
+    static func hex(_ x: UInt64) -> String {
+        let s = String(x, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    static func encode(_ record: JournalRecord) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(record), as: UTF8.self)
+    }
+
+    static func decode(_ text: String) throws -> JournalRecord {
+        try JSONDecoder().decode(JournalRecord.self, from: Data(text.utf8))
+    }
+}
+
+public struct VerifyReport: Sendable {
+    public var commands: UInt64
+    public var digest: UInt64
+    public var matchesMemory: Bool
+    public var invariantViolations: [String]
+    public var ok: Bool { matchesMemory && invariantViolations.isEmpty }
+}
+
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case corrupt(path: String, seq: UInt64, reason: String)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let path, let seq, let reason): "\(path): journal entry \(seq): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import LedgerStore
+
+/// `burnrate ledger`: real balances in a durable ledger (SQLite).
+struct LedgerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "Hold real balances: a durable credit ledger in a SQLite file.",
+        discussion: """
+            Exit status: 0 accepted, 1 refused by the ledger (the reason is printed), 2 bad input \
+            or a damaged database.
+            """,
+        subcommands: [LedgerInit.self, LedgerApply.self, LedgerBalance.self, LedgerVerify.self, LedgerExport.self]
+    )
+}
+
+struct DatabaseOption: ParsableArguments {
+    @Option(name: .long, help: "The ledger database file.")
+    var db: String = "burnrate.db"
+
+    func open() async throws -> LedgerStore {
+        do { return try await LedgerStore(path: db) } catch {
+            writeStandardError("error: \(error)\n")
+            throw ExitCode(2)
+        }
+    }
+}
+
+func wallClockMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+struct LedgerInit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create an empty ledger database (or check an existing one).")
+    @OptionGroup var database: DatabaseOption
+    func run() async throws {
+        let store = try await database.open()
+        print("ledger \(database.db): \(await store.state.lastSeq) journaled commands")
+    }
+}
+
+struct LedgerApply: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply JSON-lines commands from standard input; answer each once it is durable.",
+        discussion: """
+            One command per line, e.g. {"op":"fund","key":"k1","pool":"eng","amount":"1000"}. \
+            Ops: create_pool, create_identity, fund, debit, authorize, capture, release. Each \
+            answer line is written only after its command is committed: \
+            {"key":"k2","status":"accepted","seq":17,...} or {"status":"refused","reason":...}; \
+            a malformed line gets {"status":"error","line":N,"message":...} and the stream goes on.
+            """
+    )
+    @OptionGroup var database: DatabaseOption
+
+    func run() async throws {
+        let store = try await database.open()
+        var lineNumber = 0
+        while let line = readLine(strippingNewline: true) {
+            lineNumber += 1
+            if line.allSatisfy(\.isWhitespace) { continue }
+            do {
+                let operation = try LedgerOperation.parse(line)
+                switch try await store.apply(operation, nowMs: wallClockMs()) {
+                case .success(let outcomes): print(operation.answer(outcomes))
+                case .failure(let e): print(LedgerOperation.json(["status": "error", "line": lineNumber, "message": e.message]))
+                }
+            } catch let e as LedgerOperation.OperationError {
+                print(LedgerOperation.json(["status": "error", "line": lineNumber, "message": e.message]))
+            }
+            fflush(nil)  // the answer must reach the caller now, not when a buffer fills
+        }
+    }
+}
+
+struct LedgerBalance: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "balance", abstract: "A pool's balance: total, held, available.")
+    @OptionGroup var database: DatabaseOption
+    @Option(name: .long, help: "The pool.") var pool: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let store = try await database.open()
+        guard let b = await store.balance(of: pool) else {
+            writeStandardError("error: no pool '\(pool)' in \(database.db)\n")
+            throw ExitCode(2)
+        }
+        if json {
+            print(LedgerOperation.json(["pool": pool, "total_credits": Money.formatCredits(b.totalMicrocredits),
+                                  "held_credits": Money.formatCredits(b.heldMicrocredits),
+                                  "available_credits": Money.formatCredits(b.availableMicrocredits)]))
+        } else {
+            print("\(pool): total \(Money.formatCredits(b.totalMicrocredits)), held \(Money.formatCredits(b.heldMicrocredits)), available \(Money.formatCredits(b.availableMicrocredits)) credits")
+        }
+    }
+}
+
+struct LedgerVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "verify", abstract: "Recompute every checksum, outcome and invariant from the journal.")
+    @OptionGroup var database: DatabaseOption
+    func run() async throws {
+        let store = try await database.open()
+        let report: VerifyReport
+        do { report = try await store.verify() } catch {
+            writeStandardError("error: \(error)\n")
+            throw ExitCode(2)
+        }
+        guard report.ok else {
+            writeStandardError("error: \(database.db): \(report.invariantViolations.joined(separator: "; "))\n")
+            throw ExitCode(2)
+        }
+        print("ok: \(report.commands) commands, state digest \(String(report.digest, radix: 16))")
+    }
+}
+
+struct LedgerExport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "export", abstract: "Print the journal as JSON lines.")
+    @OptionGroup var database: DatabaseOption
+    func run() async throws {
+        let store = try await database.open()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for r in try store.records() { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
+    }
+}

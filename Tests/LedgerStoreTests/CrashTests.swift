@@ -1,0 +1,75 @@
+import Foundation
+import Ledger
+import Testing
+@testable import LedgerStore
+
+/// Kills `burnrate ledger apply` with SIGKILL at random moments while it commits a stream of
+/// debits, then reopens the database: every acknowledged command must be there exactly once,
+/// nothing may be half-applied, and `verify` must pass.
+@Suite("Crash recovery")
+struct CrashTests {
+    var binary: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.appendingPathComponent(".build/debug/burnrate").path
+    }
+
+    @Test func acknowledgedCommandsSurviveSIGKILL() async throws {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            Issue.record("build the burnrate executable first (swift build)")
+            return
+        }
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        do {
+            let store = try await LedgerStore(path: path)
+            _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
+            _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
+            _ = try await op(store, #"{"op":"fund","key":"f","pool":"eng","amount":"100000"}"#)
+        }
+        var acknowledged: Set<String> = []
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<6 {
+            let killAfter = Int.random(in: 5...60, using: &generator)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["ledger", "apply", "--db", path]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            // Send more commands than will be answered, then read answers until the kill point.
+            let lines = (0..<200).map { #"{"op":"debit","key":"r\#(round)-\#($0)","identity":"bot","pool":"eng","amount":"0.5"}"# + "\n" }
+            input.fileHandleForWriting.write(Data(lines.joined().utf8))
+            var buffer = Data()
+            var answers = 0
+            while answers < killAfter {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 10) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    if line.contains("\"accepted\""), let key = line.split(separator: "\"").drop(while: { $0 != "key" }).dropFirst(2).first {
+                        acknowledged.insert(String(key))
+                    }
+                    answers += 1
+                }
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            try? input.fileHandleForWriting.close()
+        }
+        let store = try await LedgerStore(path: path)
+        let records = try store.records()
+        var seen: [String: Int] = [:]
+        for r in records { if let k = r.request.key { seen[k, default: 0] += 1 } }
+        for key in acknowledged { #expect(seen[key] == 1, "acknowledged \(key) found \(seen[key] ?? 0) times") }
+        #expect(seen.values.allSatisfy { $0 == 1 })
+        // Every committed debit charged exactly its amount: usage = 0.5 × committed debits.
+        let debits = records.filter { if case .debit = $0.request.command { $0.outcome.isAccepted } else { false } }.count
+        #expect(await store.state.balance(of: .usage) == Int64(debits) * 500_000)
+        #expect(try await store.verify().ok)
+        #expect(acknowledged.count > 0)
+    }
+}
