@@ -72,42 +72,54 @@ public actor LedgerStore {
         }
     }
 
-    /// Group commit: while one batch is being written, the next accumulates.
+    /// Group commit. The batch is applied to the ledger in place and committed in the same actor
+    /// turn, so readers only ever see committed state; commands submitted meanwhile queue up and
+    /// form the next batch. If the commit fails, the state is rebuilt from the journal (what was
+    /// committed) and every command of the batch gets the error.
     private func flush() async {
         while !pending.isEmpty {
             let batch = pending
             pending = []
-            var next = ledger
             var sink = RecordingSink()
             var results: [[Outcome]] = []
             for entry in batch {
-                let requests = entry.make(next)
-                results.append(requests.map { next.apply($0, sink: &sink) })
+                var outcomes: [Outcome] = []
+                for request in entry.make(ledger) { outcomes.append(ledger.apply(request, sink: &sink)) }
+                results.append(outcomes)
             }
             var checksum = lastChecksum
-            var rows: [(UInt64, Int64, String?, String, String)] = []
             do {
+                var rows: [(UInt64, Int64, String?, String, String)] = []
+                rows.reserveCapacity(sink.records.count)
                 for record in sink.records {
                     let text = try Self.encode(record)
                     checksum = Self.chain(checksum, text)
                     rows.append((record.seq, record.request.atMs, record.request.key, text, Self.hex(checksum)))
                 }
-                let committed = rows
-                try await db.write { db in
-                    for r in committed {
-                        try db.execute(sql: "INSERT INTO journal (seq, at_ms, key, record, checksum) VALUES (?, ?, ?, ?, ?)",
-                                       arguments: [Int64(r.0), r.1, r.2, r.3, r.4])
-                    }
-                }
-                ledger = next
+                try Self.commit(rows, to: db)
                 lastChecksum = checksum
                 for (entry, outcomes) in zip(batch, results) { entry.continuation.resume(returning: outcomes) }
             } catch {
-                // Nothing of this batch is applied: the in-memory state stays as committed.
+                if let (committed, last) = try? await Self.recover(db, config: ledger.config, path: path) {
+                    ledger = committed
+                    lastChecksum = last
+                }
                 for entry in batch { entry.continuation.resume(throwing: error) }
             }
+            // Let the commands submitted during this commit join the next batch.
+            await Task.yield()
         }
         flushing = false
+    }
+
+    /// One transaction, synchronously (the caller's actor turn holds until it is durable).
+    private static func commit(_ rows: [(UInt64, Int64, String?, String, String)], to pool: DatabasePool) throws {
+        try pool.write { db in
+            let statement = try db.makeStatement(sql: "INSERT INTO journal (seq, at_ms, key, record, checksum) VALUES (?, ?, ?, ?, ?)")
+            for r in rows {
+                try statement.execute(arguments: [Int64(r.0), r.1, r.2, r.3, r.4])
+            }
+        }
     }
 
     // MARK: Reading

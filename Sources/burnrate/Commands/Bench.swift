@@ -4,14 +4,14 @@ import Stochastic
 /// `burnrate bench NAME`: release-mode micro-benchmarks. Each prints one line per measured case,
 /// or with `--json` one JSON object per case:
 /// `{"benchmark":"rng","case":"lognormal","ops_per_second":...}`.
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput of Burnrate's building blocks (build with -c release).",
         discussion: """
             Figures from a debug build are meaningless; run \
             `swift run -c release burnrate bench rng`.
             """,
-        subcommands: [BenchRNG.self, BenchLedger.self, BenchSim.self]
+        subcommands: [BenchRNG.self, BenchLedger.self, BenchSim.self, BenchStore.self]
     )
 }
 
