@@ -26,38 +26,43 @@ public final class CompiledModel: Sendable {
     let streamNames: [[String]]
     let hot: [HotWorkload]
     let profiles: [Profile]
+    /// The journal of the set-up commands (pools, grants, identities, entitlements), for
+    /// replications that record their journal.
+    let setupJournal: [JournalRecord]
 
     public init(_ model: SimulationModel) throws(SetupError) {
         self.model = model
         var ledger = Ledger(config: model.ledgerConfig)
+        var setupSink = RecordingSink()
         var pools: [PoolID] = []
         for (i, p) in model.pools.enumerated() {
             var spec = p.spec
             if let parent = spec.parent { spec.parent = pools[Int(parent.index)] }
-            guard let id = ledger.apply(Request(atMs: 0, .createPool(spec))).acceptance?.pool else {
+            guard let id = ledger.apply(Request(atMs: 0, .createPool(spec)), sink: &setupSink).acceptance?.pool else {
                 throw SetupError(message: "pool '\(p.spec.name)' (#\(i)) was refused by the ledger")
             }
             pools.append(id)
         }
         for (i, p) in model.pools.enumerated() {
             for g in p.grants {
-                let out = ledger.apply(Request(atMs: 0, .fund(pool: pools[i], g)))
+                let out = ledger.apply(Request(atMs: 0, .fund(pool: pools[i], g)), sink: &setupSink)
                 if let r = out.refusal { throw SetupError(message: "grant for pool '\(p.spec.name)' refused: \(r)") }
             }
         }
         var identities: [IdentityID] = []
         for d in model.identities {
-            guard let id = ledger.apply(Request(atMs: 0, .createIdentity(d.spec))).acceptance?.identity else {
+            guard let id = ledger.apply(Request(atMs: 0, .createIdentity(d.spec)), sink: &setupSink).acceptance?.identity else {
                 throw SetupError(message: "identity '\(d.spec.name)' was refused by the ledger")
             }
             identities.append(id)
             for e in d.entitlements {
                 guard e.pool >= 0 && e.pool < pools.count else { throw SetupError(message: "identity '\(d.spec.name)': no pool #\(e.pool)") }
-                let out = ledger.apply(Request(atMs: 0, .entitle(identity: id, pool: pools[e.pool], e.entitlement)))
+                let out = ledger.apply(Request(atMs: 0, .entitle(identity: id, pool: pools[e.pool], e.entitlement)), sink: &setupSink)
                 if let r = out.refusal { throw SetupError(message: "entitlement of '\(d.spec.name)' refused: \(r)") }
             }
         }
         self.ledger = ledger
+        self.setupJournal = setupSink.records
         self.poolIDs = pools
         self.identityIDs = identities
         self.prices = model.prices.models
@@ -209,6 +214,8 @@ struct ReplicationRun {
     var freeSlots: [Int32] = []
     var result: ReplicationResult
     var downSince: [Int64?]
+    /// Set when the model asks for the journal (tests, audits); nil on the fast path.
+    var journal: RecordingSink?
     var now: Int64 = 0
 
     init(_ compiled: CompiledModel, replication: Int) {
@@ -237,6 +244,15 @@ struct ReplicationRun {
                                         pools: compiled.model.pools.map { PoolOutcome(name: $0.spec.name) },
                                         identities: compiled.model.identities.map { IdentityOutcome(name: $0.spec.name) })
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
+        self.journal = compiled.model.recordsJournal ? RecordingSink() : nil
+    }
+
+    /// Every ledger command of a replication goes through here (or through the equivalent
+    /// direct debit below when no journal is kept).
+    @inline(__always)
+    mutating func apply(_ request: Request) -> Outcome {
+        if journal != nil { return ledger.apply(request, sink: &journal!) }
+        return ledger.apply(request)
     }
 
     mutating func execute() throws(ConservationError) -> ReplicationResult {
@@ -436,8 +452,9 @@ struct ReplicationRun {
         if !h.hasLatency && h.reserve == .actual && !h.stopsAtFirstRefusal {
             // The common case, without a slot: authorize and capture at one instant are one debit,
             // and the request's books are kept in one update.
-            let out = ledger.debit(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)],
-                                   tier: Int(tier), amountMicrocredits: cost)
+            let out = journal == nil
+                ? ledger.debit(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)
+                : apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)))
             if case .accepted(let a) = out {
                 poolUp(Int(pool))
                 let spend = a.chargedMicrocredits, overage = a.overageMicrocredits
@@ -500,7 +517,7 @@ struct ReplicationRun {
             queue.push(now + r.latencyMs, .completion, Int32(s))
         case .actual where r.latencyMs == 0:
             // Authorize and capture at the same instant are one debit.
-            let out = ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            let out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
             switch out {
             case .accepted(let a):
                 charged(s, a)
@@ -513,7 +530,7 @@ struct ReplicationRun {
             if case .maxOutputTokens(let n) = h.reserve, h.fixedCost == nil, r.model >= 0 {
                 amount = PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
             }
-            let out = ledger.apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(r.tier),
+            let out = apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(r.tier),
                                                                  amountMicrocredits: amount, expiresAtMs: now + model.holdTimeoutMs)))
             switch out {
             case .accepted(let a):
@@ -533,7 +550,7 @@ struct ReplicationRun {
         let identity = identityIDs[Int(r.identity)]
         let pool = poolIDs[Int(r.pool)]
         if let hold = r.hold {
-            var out = ledger.apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: r.costMicrocredits)))
+            var out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: r.costMicrocredits)))
             if case .refused(let refusal) = out {
                 // The work is done: charge what the hold covers (or, if it expired, what the pool
                 // allows); the rest was served beyond what the policies allowed.
@@ -541,23 +558,23 @@ struct ReplicationRun {
                 if refusal == .holdExpired || refusal == .holdSettled {
                     covered = min(r.costMicrocredits, max(ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool), 0))
                     out = covered > 0
-                        ? ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
+                        ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
                         : .refused(refusal)
                 } else {
                     covered = min(r.costMicrocredits, r.reservedMicrocredits)
-                    out = ledger.apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: covered)))
+                    out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: covered)))
                 }
                 let charged = out.acceptance?.chargedMicrocredits ?? 0
                 count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
             }
             if let a = out.acceptance { charged(s, a) }
         } else {
-            var out = ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            var out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
             if out.refusal != nil {
                 let drawable = max(ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool), 0)
                 let partial = min(drawable, r.costMicrocredits)
                 out = partial > 0
-                    ? ledger.apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
+                    ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
                     : out
                 let charged = out.acceptance?.chargedMicrocredits ?? 0
                 count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
@@ -672,7 +689,7 @@ struct ReplicationRun {
     }
 
     mutating func sample() {
-        ledger.apply(Request(atMs: now, .advanceTime))
+        apply(Request(atMs: now, .advanceTime))
         result.sampleTimesMs.append(now)
         for (p, id) in compiled.poolIDs.enumerated() {
             result.pools[p].availableSeries.append(ledger.available(in: id))
@@ -684,7 +701,7 @@ struct ReplicationRun {
     /// Closes the books at the horizon and checks the conservation laws.
     mutating func finish() throws(ConservationError) -> ReplicationResult {
         now = model.horizonMs
-        ledger.apply(Request(atMs: now, .advanceTime))
+        apply(Request(atMs: now, .advanceTime))
         for p in result.pools.indices { poolUp(p) }
         // Requests still in flight.
         var live = Set(0..<slots.count)
@@ -701,6 +718,7 @@ struct ReplicationRun {
         result.fundedMicrocredits = -ledger.balance(of: .funding)
         result.expiredMicrocredits = ledger.balance(of: .expiry)
         result.ledgerDigest = ledger.stateDigest
+        if let journal { result.journal = compiled.setupJournal + journal.records }
 
         func violation(_ message: String) -> ConservationError { ConservationError(replication: replication, message: message) }
         let t = result.totals

@@ -62,6 +62,8 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
     public var expiredMicrocredits: Int64 = 0
     /// A digest of the final ledger state (equal runs have equal digests).
     public var ledgerDigest: UInt64 = 0
+    /// The ledger journal, set-up included, when the model records it.
+    public var journal: [JournalRecord]?
 
     /// `(served + degraded) / total`; 1 when nothing was asked.
     public static func continuity(_ c: Counts) -> Double {

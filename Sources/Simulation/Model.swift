@@ -20,6 +20,9 @@ public struct SimulationModel: Sendable {
     /// How long a hold lives when nothing captures it (the ledger releases it then).
     public var holdTimeoutMs: Int64
     public var ledgerConfig: LedgerConfig
+    /// Keep each replication's ledger journal in its result (for audits and for replaying a run
+    /// into a durable store); off by default, as it costs memory and time.
+    public var recordsJournal = false
 
     public init(name: String, seed: UInt64, horizonMs: Int64, generator: Generator = .taus2, pools: [PoolSetup],
                 identities: [IdentitySetup], prices: PriceTable, modelForTier: [Int: Int] = [:], workloads: [Workload],
