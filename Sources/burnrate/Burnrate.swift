@@ -16,4 +16,23 @@ struct Burnrate: AsyncParsableCommand {
         version: version,
         subcommands: [Run.self, Merge.self, Fit.self, LedgerCommand.self, Bench.self]
     )
+
+    /// As ArgumentParser's, except that a usage error exits with 2 ("bad input", the project's
+    /// convention for scripts) rather than 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                writeStandardError(fullMessage(for: error) + "\n")
+                exit(withError: ExitCode(2))
+            }
+            exit(withError: error)
+        }
+    }
 }
