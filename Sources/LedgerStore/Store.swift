@@ -9,6 +9,7 @@ import Ledger
 /// checking the checksum chain and every recorded outcome on the way.
 public actor LedgerStore {
     public let path: String
+    public nonisolated let config: LedgerConfig
     private let db: DatabasePool
     private var ledger: Ledger
     private var lastChecksum: UInt64
@@ -25,6 +26,7 @@ public actor LedgerStore {
     /// Opens (creating if needed) the store at `path` and recovers its state.
     public init(path: String, config: LedgerConfig = LedgerConfig()) async throws {
         self.path = path
+        self.config = config
         var configuration = Configuration()
         // Durability chosen deliberately: FULL syncs the WAL on every commit, so an acknowledged
         // command survives a power loss, not only a process crash.
@@ -80,7 +82,7 @@ public actor LedgerStore {
         while !pending.isEmpty {
             let batch = pending
             pending = []
-            var sink = RecordingSink()
+            var sink = CommandSink()
             var results: [[Outcome]] = []
             for entry in batch {
                 var outcomes: [Outcome] = []
@@ -92,7 +94,7 @@ public actor LedgerStore {
                 var rows: [(UInt64, Int64, String?, String, String)] = []
                 rows.reserveCapacity(sink.records.count)
                 for record in sink.records {
-                    let text = try Self.encode(record)
+                    let text = try JournalCodec.encode(record.request, record.outcome)
                     checksum = Self.chain(checksum, text)
                     rows.append((record.seq, record.request.atMs, record.request.key, text, Self.hex(checksum)))
                 }
@@ -131,13 +133,20 @@ public actor LedgerStore {
         ledger.pool(named: pool).flatMap { ledger.balance(of: $0) }
     }
 
-    /// The journal records with `fromSeq ≤ seq`, read from the database (WAL readers do not block
-    /// the writer).
+    /// The journal records with `fromSeq ≤ seq`, transfers included: the commands are read from
+    /// the database (WAL readers do not block the writer) and replayed, which rebuilds every
+    /// transfer exactly.
     public nonisolated func records(fromSeq: UInt64 = 1) throws -> [JournalRecord] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT record FROM journal WHERE seq >= ? ORDER BY seq", arguments: [Int64(fromSeq)])
-                .map { try Self.decode($0["record"]) }
+        let rows = try db.read { db in try String.fetchAll(db, sql: "SELECT record FROM journal ORDER BY seq") }
+        var ledger = Ledger(config: config)
+        var sink = RecordingSink()
+        for (n, text) in rows.enumerated() {
+            guard let row = JournalCodec.decode(text) else {
+                throw StoreError.corrupt(path: path, seq: UInt64(n + 1), reason: "unreadable record")
+            }
+            ledger.apply(row.request, sink: &sink)
         }
+        return sink.records.filter { $0.seq >= fromSeq }
     }
 
     // MARK: Recovery and verification
@@ -159,12 +168,11 @@ public actor LedgerStore {
                 guard hex(checksum) == (row["checksum"] as String) else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "checksum mismatch: the row was altered or damaged")
                 }
-                let record: JournalRecord
-                do { record = try decode(text) } catch {
+                guard let row = JournalCodec.decode(text) else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "unreadable record")
                 }
-                let outcome = ledger.apply(record.request)
-                guard outcome == record.outcome, ledger.lastSeq == seq else {
+                let outcome = ledger.apply(row.request)
+                guard JournalCodec.answer(outcome) == row.answer, ledger.lastSeq == seq else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "replay gives a different outcome than the one recorded")
                 }
                 expected += 1
@@ -175,7 +183,7 @@ public actor LedgerStore {
 
     /// Recomputes every checksum and outcome from the journal and checks the ledger's invariants.
     public func verify() async throws -> VerifyReport {
-        let (rebuilt, _) = try await Self.recover(db, config: ledger.config, path: path)
+        let (rebuilt, _) = try await Self.recover(db, config: config, path: path)
         return VerifyReport(commands: rebuilt.lastSeq, digest: rebuilt.stateDigest,
                             matchesMemory: rebuilt.stateDigest == ledger.stateDigest,
                             invariantViolations: rebuilt.invariantViolations())
@@ -198,15 +206,15 @@ public actor LedgerStore {
         let s = String(x, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
+}
 
-    static func encode(_ record: JournalRecord) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(record), as: UTF8.self)
-    }
-
-    static func decode(_ text: String) throws -> JournalRecord {
-        try JSONDecoder().decode(JournalRecord.self, from: Data(text.utf8))
+/// Keeps what the journal stores (the request and its outcome), not the transfers: those are
+/// rebuilt by replay, so the writer need not collect them.
+struct CommandSink: JournalSink {
+    var records: [JournalRecord] = []
+    var wantsTransfers: Bool { false }
+    mutating func record(seq: UInt64, request: Request, outcome: Outcome, transfers: [Transfer]) {
+        records.append(JournalRecord(seq: seq, request: request, outcome: outcome, transfers: []))
     }
 }
 

@@ -28,7 +28,7 @@ func runOperation(_ fields: [String: Any], database: DatabaseOption, json: Bool)
 func humanAnswer(_ json: String) -> String {
     guard let o = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return json }
     let status = o["status"] as? String ?? "?"
-    let rest = o.keys.sorted().filter { !["status", "op"].contains($0) }.map { "\($0) \(o[$0]!)" }.joined(separator: ", ")
+    let rest = o.keys.sorted().filter { !["status", "op", "reason"].contains($0) }.map { "\($0) \(o[$0]!)" }.joined(separator: ", ")
     return "\(status)\((o["reason"] as? String).map { ": \($0)" } ?? "")\(rest.isEmpty ? "" : " (\(rest))")"
 }
 
