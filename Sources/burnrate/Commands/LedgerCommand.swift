@@ -14,7 +14,7 @@ struct LedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [LedgerInit.self, LedgerPool.self, LedgerIdentity.self, LedgerFund.self, LedgerAuthorize.self, LedgerCapture.self,
                       LedgerRelease.self, LedgerDebit.self, LedgerBalance.self, LedgerStatement.self, LedgerVerify.self,
-                      LedgerExport.self, LedgerApply.self]
+                      LedgerExport.self, LedgerImport.self, LedgerApply.self]
     )
 }
 
@@ -123,5 +123,42 @@ struct LedgerExport: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         for r in try store.records() { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
+    }
+}
+
+struct LedgerImport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Rebuild a ledger from an exported journal (JSON lines on standard input).",
+        discussion: """
+            Every command is applied again, in order, to an empty database, and must get the \
+            answer it got originally; the first one that does not stops the import with its \
+            sequence number (exit 2).
+            """
+    )
+    @OptionGroup var database: DatabaseOption
+
+    func run() async throws {
+        let store = try await database.open()
+        guard await store.state.lastSeq == 0 else {
+            writeStandardError("error: \(database.db) is not empty: import into a new database\n")
+            throw ExitCode(2)
+        }
+        var line = 0
+        let decoder = JSONDecoder()
+        while let text = readLine(strippingNewline: true) {
+            line += 1
+            if text.allSatisfy(\.isWhitespace) { continue }
+            guard let record = try? decoder.decode(JournalRecord.self, from: Data(text.utf8)) else {
+                writeStandardError("error: line \(line): not a journal record\n")
+                throw ExitCode(2)
+            }
+            let outcome = try await store.submit(record.request)
+            guard outcome == record.outcome else {
+                writeStandardError("error: line \(line): journal entry \(record.seq) replays to a different answer\n")
+                throw ExitCode(2)
+            }
+        }
+        print("imported \(line) commands into \(database.db)")
     }
 }
