@@ -76,11 +76,12 @@ extension Ledger {
         }
     }
 
-    /// Takes `amount` from the pool's effective grants in burn-down order, to `account`; what the
-    /// grants cannot cover goes on the overdraft (to `.overage`). The caller has checked that the
-    /// pool may go that far. Returns the overdraft part.
-    @discardableResult
-    mutating func drawFromGrants(pool p: Int, amount: Int64, to account: Account) -> Int64 {
+    /// Walks the pool's effective grants in burn-down order, taking up to `amount`: each piece
+    /// leaves its grant's remaining credits (and the pool's effective total) and is handed to
+    /// `use` with its grant. Returns what the grants could not cover. The one loop behind draws,
+    /// holds and transfers.
+    @inline(__always)
+    mutating func takeFromGrants(pool p: Int, amount: Int64, _ use: (inout Ledger, Int32, Int64) -> Void) -> Int64 {
         var left = amount
         var i = 0
         while left > 0 && i < pools[p].active.count {
@@ -91,12 +92,24 @@ extension Ledger {
             grants[gi].remaining -= take
             pools[p].effectiveRemaining -= take
             left -= take
-            post(.pool(PoolID(Int32(p))), account, take, grant: g)
             if grants[gi].remaining == 0 { unlist(at: i, pool: p) } else { i += 1 }
+            use(&self, g, take)
+        }
+        return left
+    }
+
+    /// Takes `amount` from the pool's effective grants in burn-down order, to `account`; what the
+    /// grants cannot cover goes on the overdraft (to `.overage`). The caller has checked that the
+    /// pool may go that far. Returns the overdraft part.
+    @discardableResult
+    mutating func drawFromGrants(pool p: Int, amount: Int64, to account: Account) -> Int64 {
+        let source = Account.pool(PoolID(Int32(p)))
+        let left = takeFromGrants(pool: p, amount: amount) { ledger, g, take in
+            ledger.post(source, account, take, grant: g)
         }
         if left > 0 {
             pools[p].overdrawn += left
-            post(.pool(PoolID(Int32(p))), .overage, left)
+            post(source, .overage, left)
         }
         return left
     }
@@ -106,21 +119,11 @@ extension Ledger {
     /// category and price, so moving credits never launders their terms. The caller has checked
     /// `amount ≤ available(from)`.
     mutating func moveCredits(from: Int, to: Int, amount: Int64) {
-        var left = amount
-        var i = 0
-        while left > 0 && i < pools[from].active.count {
-            let g = pools[from].active[i]
-            let gi = Int(g)
-            guard grants[gi].effective else { i += 1; continue }
-            let take = min(grants[gi].remaining, left)
-            grants[gi].remaining -= take
-            pools[from].effectiveRemaining -= take
-            left -= take
-            let source = grants[gi]
-            if source.remaining == 0 { unlist(at: i, pool: from) } else { i += 1 }
-            addGrant(pool: Int32(to), amount: take, effectiveAtMs: nowMs, expiresAtMs: source.expiresAtMs,
-                     priority: source.priority, category: source.category,
-                     price: source.priceMicrocreditsPerCredit, isRefill: false, from: .pool(PoolID(Int32(from))))
+        let left = takeFromGrants(pool: from, amount: amount) { ledger, g, take in
+            let terms = ledger.grants[Int(g)]
+            ledger.addGrant(pool: Int32(to), amount: take, effectiveAtMs: ledger.nowMs, expiresAtMs: terms.expiresAtMs,
+                            priority: terms.priority, category: terms.category, price: terms.priceMicrocreditsPerCredit,
+                            isRefill: false, from: .pool(PoolID(Int32(from))))
         }
         precondition(left == 0, "moveCredits beyond available: caller must check")
     }

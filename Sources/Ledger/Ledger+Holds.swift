@@ -53,19 +53,9 @@ extension Ledger {
         let h = Int(slot)
 
         // Reserve grant by grant in burn-down order; the rest on the overdraft.
-        var left = amount
-        var i = 0
-        while left > 0 && i < pools[p].active.count {
-            let g = pools[p].active[i]
-            let gi = Int(g)
-            guard grants[gi].effective else { i += 1; continue }
-            let take = min(grants[gi].remaining, left)
-            grants[gi].remaining -= take
-            grants[gi].reserved += take
-            pools[p].effectiveRemaining -= take
-            left -= take
-            holds[h].segments.append(HoldState.Segment(grant: g, amount: take))
-            if grants[gi].remaining == 0 { unlist(at: i, pool: p) } else { i += 1 }
+        let left = takeFromGrants(pool: p, amount: amount) { ledger, g, take in
+            ledger.grants[Int(g)].reserved += take
+            ledger.holds[h].segments.append(HoldState.Segment(grant: g, amount: take))
         }
         pools[p].overdraftReserved += left
         pools[p].held += amount
