@@ -144,7 +144,7 @@ public actor LedgerStore {
             guard let row = JournalCodec.decode(text) else {
                 throw StoreError.corrupt(path: path, seq: UInt64(n + 1), reason: "unreadable record")
             }
-            ledger.apply(row.request, sink: &sink)
+            _ = ledger.apply(row.request, sink: &sink)
         }
         return sink.records.filter { $0.seq >= fromSeq }
     }

@@ -200,11 +200,9 @@ extension ModelBuilder {
                 guard let k = number(f["shape"], "\(context).shape"), let m = value(f["min"], "min") else { return nil }
                 return .pareto(try Pareto(shape: k, minimum: m))
             }
-        } catch let error as DistributionError {
-            d.error(body, "\(context): \(error.parameter) must be \(error.requirement), got \(format(error.value))")
-            return nil
         } catch {
-            d.error(body, "\(context): \(error)")
+            // The distributions' initialisers throw only `DistributionError` (typed throws).
+            d.error(body, "\(context): \(error.parameter) must be \(error.requirement), got \(format(error.value))")
             return nil
         }
     }

@@ -689,7 +689,7 @@ struct ReplicationRun {
     }
 
     mutating func sample() {
-        apply(Request(atMs: now, .advanceTime))
+        _ = apply(Request(atMs: now, .advanceTime))
         result.sampleTimesMs.append(now)
         for (p, id) in compiled.poolIDs.enumerated() {
             result.pools[p].availableSeries.append(ledger.available(in: id))
@@ -701,7 +701,7 @@ struct ReplicationRun {
     /// Closes the books at the horizon and checks the conservation laws.
     mutating func finish() throws(ConservationError) -> ReplicationResult {
         now = model.horizonMs
-        apply(Request(atMs: now, .advanceTime))
+        _ = apply(Request(atMs: now, .advanceTime))
         for p in result.pools.indices { poolUp(p) }
         // Requests still in flight.
         var live = Set(0..<slots.count)
