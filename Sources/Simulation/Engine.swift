@@ -120,6 +120,7 @@ public final class CompiledModel: Sendable {
             case .periodic(let interval): h.arrival = .periodic; h.intervalMs = max(1, interval)
             case .replay: h.arrival = .replay; h.tokensFromTrace = true
             }
+            if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal }
             hot.append(h)
             profiles.append(profile)
         }
@@ -161,6 +162,8 @@ struct HotWorkload {
     var tokensFromTrace: Bool
     /// A flat profile and no growth: the rate never changes, so thinning accepts every candidate.
     var constantRate: Bool = false
+    /// No latency, reserve actual, not a runaway: the request is one debit at arrival.
+    var instantDebit: Bool = false
 }
 
 /// A request between arrival and completion.
@@ -309,25 +312,30 @@ struct ReplicationRun {
 
     /// The next arrival strictly after the previous one at `t` (or at `t` for the first).
     mutating func nextArrival(_ w: Int, after t: Int64) -> Int64? {
-        let h = hot[w]
-        let horizon = h.stopMs
-        if h.arrival == .poisson {
+        if hot[w].arrival == .poisson {
             // Thinning (Lewis & Shedler 1979): candidates at the peak rate, each kept with
             // probability rate(t) / peak. Exact for any bounded rate function.
-            let peak = h.peakPerMs
+            let peak = hot[w].peakPerMs
             guard peak > 0 else { return nil }
+            let horizon = Double(hot[w].stopMs)
+            if hot[w].constantRate {
+                let time = Double(t) + fastStreams[5 * w]._withUnsafeGuaranteedRef { $0.exponential(mean: 1 / peak) }
+                return time < horizon ? Int64(time) : nil
+            }
+            let rate = hot[w].ratePerMs, growth = hot[w].growthPerDay
             return fastStreams[5 * w]._withUnsafeGuaranteedRef { stream -> Int64? in
                 var time = Double(t)
                 while true {
                     time += stream.exponential(mean: 1 / peak)
-                    if time >= Double(horizon) { return nil }
+                    if time >= horizon { return nil }
                     let ms = Int64(time)
-                    if h.constantRate { return ms }
-                    let r = h.ratePerMs * profiles[w].factor(atMs: ms) * growthFactor(h.growthPerDay, atMs: ms)
+                    let r = rate * profiles[w].factor(atMs: ms) * growthFactor(growth, atMs: ms)
                     if r >= peak || stream.uniform() * peak < r { return ms }
                 }
             }
         }
+        let h = hot[w]
+        let horizon = h.stopMs
         let stream = streams[5 * w]
         switch h.arrival {
         case .poisson:
@@ -449,7 +457,7 @@ struct ReplicationRun {
             cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
             tier = Int32(prices[Int(modelIndex)].tier)
         }
-        if !h.hasLatency && h.reserve == .actual && !h.stopsAtFirstRefusal {
+        if h.instantDebit {
             // The common case, without a slot: authorize and capture at one instant are one debit,
             // and the request's books are kept in one update.
             let out = journal == nil
