@@ -98,6 +98,21 @@ extension String {
 
 /// Time constants in milliseconds.
 public enum Millis {
+    /// Parses a duration with its unit — `500ms`, `90s`, `15m`, `12h`, `30d`, `4w`, decimals
+    /// allowed (`1.5h`) — into whole milliseconds. A bare number is refused: the unit is part of
+    /// the value. Nil for anything else, a negative value, or an overflow.
+    public static func parse(_ text: String) -> Int64? {
+        let t = text.trimmingWhitespace()
+        for (suffix, scale) in [("ms", Int64(1)), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000), ("w", 604_800_000)]
+            .sorted(by: { $0.0.count > $1.0.count }) where t.hasSuffix(suffix) {
+            guard let micro = Money.parseCredits(String(t.dropLast(suffix.count))), micro >= 0 else { return nil }
+            // micro-units × scale / 10⁶: exact for up to six decimals.
+            let (product, overflow) = micro.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : product / 1_000_000
+        }
+        return nil
+    }
+
     public static let second: Int64 = 1_000
     public static let minute: Int64 = 60_000
     public static let hour: Int64 = 3_600_000

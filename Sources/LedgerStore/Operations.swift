@@ -33,7 +33,7 @@ public struct LedgerOperation: Sendable {
         }
         func duration(_ k: String) throws(OperationError) -> Int64? {
             guard let text = o[k] as? String else { return nil }
-            guard let ms = parseDuration(text) else { throw OperationError(message: "'\(k)' is a duration such as 5m, got \(text)") }
+            guard let ms = Millis.parse(text) else { throw OperationError(message: "'\(k)' is a duration such as 5m, got \(text)") }
             return ms
         }
         guard let op = o["op"] as? String else { throw OperationError(message: "'op' is required") }
@@ -101,17 +101,6 @@ public struct LedgerOperation: Sendable {
 
     static func identityID(_ l: Ledger, _ name: String) -> Result<IdentityID, OperationError> {
         l.identity(named: name).map { .success($0) } ?? .failure(OperationError(message: "no identity '\(name)'"))
-    }
-
-    /// `5m`, `90s`, `1h`, `500ms`, `2d`.
-    static func parseDuration(_ text: String) -> Int64? {
-        for (suffix, scale) in [("ms", Int64(1)), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)] where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            if suffix == "s" && number.hasSuffix("m") { continue }
-            guard let n = Int64(number), n >= 0 else { return nil }
-            return n * scale
-        }
-        return nil
     }
 
     /// The answer line for this operation's outcomes (the last one decides; an entitlement that

@@ -1,4 +1,5 @@
 import Foundation
+import Scenario
 import Simulation
 
 /// `burnrate check`: a scenario's `expect:` assertions, and regressions against a baseline.
@@ -19,42 +20,19 @@ public enum Checker {
     /// Counts that describe the workload, not its outcome: never a regression.
     static let neutral: Set<String> = ["requests_total", "requests_degraded", "requests_rejected", "budget_utilisation"]
 
-    static func statistic(_ s: MetricSummary, _ name: String) -> Double? {
-        switch name {
-        case "mean": s.mean
-        case "sd": s.sd
-        case "p05": s.p05
-        case "p50": s.p50
-        case "p95": s.p95
-        case "p99": s.p99
-        default: nil
-        }
-    }
-
-    /// Evaluates `expectations` (texts such as `continuity.p05 >= 0.99`) on the run's summary.
+    /// Evaluates the run's `expect:` assertions (kept as text, so that shards carry them).
     public static func expectations(_ summary: Summary) -> [CheckResult] {
         summary.data.expectations.map { text in
-            let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
-            let key = parts[0].split(separator: ".").map(String.init)
-            let stat = key.count > 1 ? key[1] : "mean"
-            let rhs = parts.count > 1 ? parts[1] : ""
-            guard let s = summary.run[0][key[0]], let actual = statistic(s, stat) else {
-                return CheckResult(scenario: summary.data.scenario, kind: .expectation, name: text, actual: nil, passed: false,
-                                   detail: "\(key[0]) was not measured in this run")
+            let scenario = summary.data.scenario
+            guard let e = Expectation(text: text) else {
+                return CheckResult(scenario: scenario, kind: .expectation, name: text, actual: nil, passed: false, detail: "unreadable")
             }
-            let ops = [">=", "<=", "==", ">", "<"]
-            guard let op = ops.first(where: { rhs.hasPrefix($0) }),
-                  let bound = Double(rhs.dropFirst(op.count).trimmingCharacters(in: .whitespaces))
-            else { return CheckResult(scenario: summary.data.scenario, kind: .expectation, name: text, actual: actual, passed: false, detail: "unreadable") }
-            let holds: Bool
-            switch op {
-            case ">=": holds = actual >= bound
-            case "<=": holds = actual <= bound
-            case ">": holds = actual > bound
-            case "<": holds = actual < bound
-            default: holds = actual == bound
+            guard let actual = summary.run[0][e.metric]?.value(of: e.statistic) else {
+                return CheckResult(scenario: scenario, kind: .expectation, name: text, actual: nil, passed: false,
+                                   detail: "\(e.metric) was not measured in this run")
             }
-            return CheckResult(scenario: summary.data.scenario, kind: .expectation, name: text, actual: actual, passed: holds,
+            let holds = e.holds(actual)
+            return CheckResult(scenario: scenario, kind: .expectation, name: text, actual: actual, passed: holds,
                                detail: holds ? "holds" : "fails")
         }
     }

@@ -93,7 +93,10 @@ enum MarkdownReport {
 
         if !d.expectations.isEmpty {
             md += "\n## Expectations\n\n"
-            for e in d.expectations { md += "- `\(e)`: \(check(e, summary.run[0]))\n" }
+            for r in Checker.expectations(summary) {
+                let value = r.actual.map { num($0) } ?? r.detail
+                md += "- `\(r.name)`: \(r.passed ? "holds" : "**fails**") (\(value))\n"
+            }
         }
 
         md += "\n## Charts\n\n"
@@ -115,37 +118,5 @@ enum MarkdownReport {
 
             """
         return md
-    }
-
-    /// Evaluates an expectation text (`metric[.stat] op value`) against the run's summary.
-    static func check(_ text: String, _ m: [String: MetricSummary]) -> String {
-        let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return "unreadable" }
-        let key = parts[0].split(separator: ".").map(String.init)
-        let stat = key.count > 1 ? key[1] : "mean"
-        guard let s = m[key[0]] else { return "not measured in this run" }
-        let value: Double
-        switch stat {
-        case "sd": value = s.sd
-        case "p05": value = s.p05
-        case "p50": value = s.p50
-        case "p95": value = s.p95
-        case "p99": value = s.p99
-        default: value = s.mean
-        }
-        let rhs = parts[1]
-        let ops = [">=", "<=", "==", ">", "<"]
-        guard let op = ops.first(where: { rhs.hasPrefix($0) }), let bound = Double(rhs.dropFirst(op.count).trimmingCharacters(in: .whitespaces)) else {
-            return "unreadable"
-        }
-        let holds: Bool
-        switch op {
-        case ">=": holds = value >= bound
-        case "<=": holds = value <= bound
-        case ">": holds = value > bound
-        case "<": holds = value < bound
-        default: holds = value == bound
-        }
-        return "\(holds ? "holds" : "**fails**") (\(num(value)))"
     }
 }

@@ -108,22 +108,20 @@ extension ModelBuilder {
         var out: [Expectation] = []
         for (k, v) in m {
             guard let key = k.string, let text = v.string else { d.error(v, "an expectation is 'metric[.statistic]: \"op value\"'"); continue }
-            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
-            let statistic = parts.count > 1 ? parts[1] : "mean"
-            guard Self.metricNames.contains(parts[0]) else {
-                let hint = suggestion(for: parts[0], among: Array(Self.metricNames)).map { " (did you mean '\($0)'?)" } ?? ""
-                d.error(k, "unknown metric '\(parts[0])'\(hint)")
+            guard let e = Expectation(key: key, condition: text) else {
+                d.error(v, "an expectation reads 'op value' with op one of >= <= > < ==, got '\(text)'")
                 continue
             }
-            guard Self.statistics.contains(statistic) else {
-                d.error(k, "unknown statistic '\(statistic)'; expected one of \(Self.statistics.joined(separator: ", "))")
+            guard Self.metricNames.contains(e.metric) else {
+                let hint = suggestion(for: e.metric, among: Array(Self.metricNames)).map { " (did you mean '\($0)'?)" } ?? ""
+                d.error(k, "unknown metric '\(e.metric)'\(hint)")
                 continue
             }
-            let t = text.trimmingCharacters()
-            guard let op = Expectation.Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) }),
-                  let value = Double(t.dropFirst(op.rawValue.count).trimmingCharacters())
-            else { d.error(v, "an expectation reads 'op value' with op one of >= <= > < ==, got '\(text)'"); continue }
-            out.append(Expectation(metric: parts[0], statistic: statistic, op: op, value: value, text: "\(key) \(t)"))
+            guard MetricSummary.statistics.contains(e.statistic) else {
+                d.error(k, "unknown statistic '\(e.statistic)'; expected one of \(MetricSummary.statistics.joined(separator: ", "))")
+                continue
+            }
+            out.append(e)
         }
         return out
     }
@@ -133,5 +131,4 @@ extension ModelBuilder {
         "exhaustion_probability", "time_to_exhaustion_hours", "downtime_hours", "spend_credits", "overage_credits",
         "unused_credits", "spend_cv", "budget_utilisation", "overshoot_credits", "runaway_spend_credits", "time_to_stop_minutes",
     ]
-    static let statistics = ["mean", "sd", "p05", "p50", "p95", "p99"]
 }

@@ -31,6 +31,33 @@ public struct Expectation: Sendable, Hashable {
     public var value: Double
     public var text: String
 
+    /// Reads `metric[.statistic]` and `op value` (as in `expect:`); nil when either is malformed.
+    /// The statistic defaults to the mean. Metric names are not checked here.
+    public init?(key: String, condition: String) {
+        let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let metric = parts.first, !metric.isEmpty else { return nil }
+        let t = condition.trimmingCharacters()
+        guard let op = Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) }),
+              let value = Double(t.dropFirst(op.rawValue.count).trimmingCharacters())
+        else { return nil }
+        self.init(metric: metric, statistic: parts.count > 1 ? parts[1] : "mean", op: op, value: value, text: "\(key) \(t)")
+    }
+
+    /// Reads the form `text` has: `metric[.statistic] op value`.
+    public init?(text: String) {
+        let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { return nil }
+        self.init(key: parts[0], condition: parts[1])
+    }
+
+    public init(metric: String, statistic: String, op: Op, value: Double, text: String) {
+        self.metric = metric
+        self.statistic = statistic
+        self.op = op
+        self.value = value
+        self.text = text
+    }
+
     public func holds(_ actual: Double) -> Bool {
         switch op {
         case .ge: actual >= value

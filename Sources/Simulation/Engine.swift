@@ -289,11 +289,11 @@ struct ReplicationRun {
         let workload = model.workloads[w]
         switch workload.arrivals {
         case .replay(let source):
-            if let block = source.blockMs, source.blockCount > 0 {
+            if source.blockMs != nil, source.blockCount > 0 {
+                // Start before block 0 with an empty block: the first call draws block 0.
                 arrivalState[w].outputBlock = -1
                 arrivalState[w].row = 0
                 arrivalState[w].rowEnd = 0
-                _ = block
             } else {
                 arrivalState[w].row = 0
                 arrivalState[w].rowEnd = source.trace.count
@@ -516,8 +516,7 @@ struct ReplicationRun {
                 reject(s, forCredit: false)
                 return
             }
-            let drawable = ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool)
-            if r.costMicrocredits > drawable {
+            if r.costMicrocredits > ledger.coverableMicrocredits(in: pool) {
                 refused(s, .insufficientFunds(availableMicrocredits: max(ledger.available(in: pool), 0)))
                 return
             }
@@ -564,7 +563,7 @@ struct ReplicationRun {
                 // allows); the rest was served beyond what the policies allowed.
                 let covered: Int64
                 if refusal == .holdExpired || refusal == .holdSettled {
-                    covered = min(r.costMicrocredits, max(ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool), 0))
+                    covered = min(r.costMicrocredits, ledger.coverableMicrocredits(in: pool))
                     out = covered > 0
                         ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
                         : .refused(refusal)
@@ -579,8 +578,7 @@ struct ReplicationRun {
         } else {
             var out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
             if out.refusal != nil {
-                let drawable = max(ledger.available(in: pool) &+ ledger.overdraftLimit(of: pool), 0)
-                let partial = min(drawable, r.costMicrocredits)
+                let partial = min(ledger.coverableMicrocredits(in: pool), r.costMicrocredits)
                 out = partial > 0
                     ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
                     : out

@@ -42,7 +42,6 @@ public struct TraceFit: Sendable {
         let reader = try TraceReader(path: path, format: format)
         let stream = RandomStream(seed: 0, replication: 0, name: "fit/reservoir")
         var inputs: [Double] = [], outputs: [Double] = []
-        var zerosIn = 0, zerosOut = 0
         var n = 0, failed = 0
         var first: Int64 = .max, last: Int64 = .min, previous: Int64? = nil
         var gapCount = 0.0, gapMean = 0.0, gapM2 = 0.0, zeroGaps = 0
@@ -98,12 +97,12 @@ public struct TraceFit: Sendable {
         }
         return TraceFit(path: path, format: format, requests: n, failedSkipped: failed, spanMs: span,
                         ratePerHour: Double(n) / Double(span) * 3_600_000, gapCV: cv, gapCVFromCounts: fromCounts,
-                        hourlyProfile: profile, input: fitTokens(inputs, zeros: &zerosIn), output: fitTokens(outputs, zeros: &zerosOut))
+                        hourlyProfile: profile, input: fitTokens(inputs), output: fitTokens(outputs))
     }
 
-    static func fitTokens(_ values: [Double], zeros: inout Int) -> TokenFit {
+    static func fitTokens(_ values: [Double]) -> TokenFit {
         let positive = values.filter { $0 > 0 }
-        zeros = values.count - positive.count
+        let zeros = values.count - positive.count
         let sorted = positive.sorted()
         let ln = try? LogNormal.fit(positive)
         let g = try? Gamma.fit(positive)

@@ -81,6 +81,22 @@ public struct MetricSummary: Sendable, Hashable, Codable {
     public var p95: Double
     public var p99: Double
 
+    /// The statistics an expectation may name.
+    public static let statistics = ["mean", "sd", "p05", "p50", "p95", "p99"]
+
+    /// The statistic called `name` (one of ``statistics``), or nil.
+    public func value(of name: String) -> Double? {
+        switch name {
+        case "mean": mean
+        case "sd": sd
+        case "p05": p05
+        case "p50": p50
+        case "p95": p95
+        case "p99": p99
+        default: nil
+        }
+    }
+
     /// Summarises per-replication values. A proportion (values in {0, 1}, such as
     /// `exhaustion_probability`) gets a Wilson interval; anything else a Student-t interval.
     public init?(_ values: [Double], proportion: Bool = false) {

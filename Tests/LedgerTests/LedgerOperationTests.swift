@@ -280,6 +280,16 @@ struct LedgerOperationTests {
         #expect(Money.formatCredits(1_000_001) == "1.000001")
     }
 
+    @Test func durationsCarryTheirUnit() {
+        #expect(Millis.parse("500ms") == 500)
+        #expect(Millis.parse("90s") == 90_000)
+        #expect(Millis.parse("1.5h") == 5_400_000)
+        #expect(Millis.parse("4w") == 4 * 7 * Millis.day)
+        #expect(Millis.parse("30") == nil)       // no unit
+        #expect(Millis.parse("-5m") == nil)
+        #expect(Millis.parse("5 parsecs") == nil)
+    }
+
     @Test func holdIDsSurviveARawRoundTrip() {
         let id = HoldID(slot: 17, generation: 3)
         #expect(HoldID(raw: id.raw) == id)

@@ -20,6 +20,20 @@ struct LedgerPolicyTests {
         #expect(overdraftFirst.debit(cr(6)).acceptance?.overageMicrocredits == cr(1))
     }
 
+    @Test func coverableCreditsFollowThePolicyOrder() {
+        var overdraftFirst = Fixture(policies: [.overdraft(limitMicrocredits: cr(10)), .hardStop])
+        overdraftFirst.fund(cr(5))
+        #expect(overdraftFirst.ledger.coverableMicrocredits(in: overdraftFirst.pool) == cr(15))
+        // Behind a hard stop the overdraft is never reached, so it covers nothing.
+        var stopFirst = Fixture(policies: [.hardStop, .overdraft(limitMicrocredits: cr(10))])
+        stopFirst.fund(cr(5))
+        #expect(stopFirst.ledger.coverableMicrocredits(in: stopFirst.pool) == cr(5))
+        // What the query says is what a debit gets.
+        #expect(overdraftFirst.debit(cr(15)).isAccepted)
+        #expect(overdraftFirst.ledger.coverableMicrocredits(in: overdraftFirst.pool) == 0)
+        #expect(stopFirst.debit(cr(6)).refusal == .insufficientFunds(availableMicrocredits: cr(5)))
+    }
+
     @Test func degradeAnswersWithTheCheaperTierBelowTheThreshold() {
         var f = Fixture(policies: [.degrade(toTier: 2, belowMicrocredits: cr(10)), .hardStop])
         f.fund(cr(15))
