@@ -21,7 +21,7 @@ extension Scenario {
     }
 
     /// Reads a scenario from text; `directory` resolves relative trace and price paths.
-    public static func parse(yaml: String, file: String, directory: String = ".") throws(ScenarioErrors) -> Scenario {
+    public static func parse(yaml: String, file: String, directory: String = ".", edits: ScenarioEdits = ScenarioEdits()) throws(ScenarioErrors) -> Scenario {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
@@ -35,7 +35,8 @@ extension Scenario {
         }
         let d = Diagnostics(file: file)
         let builder = ModelBuilder(d: d, directory: directory)
-        let scenario = builder.scenario(root)
+        guard let edited = builder.edited(root, edits) else { throw ScenarioErrors(errors: d.errors) }
+        let scenario = builder.scenario(edited)
         if d.hasErrors || scenario == nil { throw ScenarioErrors(errors: d.errors) }
         return scenario!
     }

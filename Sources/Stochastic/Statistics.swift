@@ -90,6 +90,14 @@ public enum Distributions {
         return gsl_cdf_poisson_Q(UInt32(clamping: k), mean)
     }
 
+    /// P(X ≤ k) for X ~ Binomial(n, p). 0 for k < 0, 1 for k ≥ n.
+    public static func binomialCDF(_ k: Int, trials n: Int, p: Double) -> Double {
+        GSLRuntime.ensureConfigured()
+        guard k >= 0 else { return 0 }
+        guard k < n else { return 1 }
+        return gsl_cdf_binomial_P(UInt32(clamping: k), p, UInt32(clamping: n))
+    }
+
     /// P(X = k) for X ~ Poisson(mean).
     public static func poissonPMF(_ k: Int, mean: Double) -> Double {
         GSLRuntime.ensureConfigured()

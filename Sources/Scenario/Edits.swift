@@ -1,0 +1,154 @@
+import Yams
+
+/// Changes the decision tools make to a scenario before it is built: pick one variant, set a
+/// pool's funding, or merge every pool into one shared pool. The edited file is validated like a
+/// written one, so fractional policy thresholds follow the new funding.
+public struct ScenarioEdits: Sendable, Hashable {
+    /// Apply this variant's overrides and drop `variants:` (nil: the scenario as written).
+    public var variant: String?
+    /// Pool id → prepaid credits. The pool's grants become one grant of that amount (keeping the
+    /// first grant's other fields, such as `expires`); a pool with a `refill:` is refilled with the
+    /// same amount each period.
+    public var funding: [String: Double]
+    /// Merge every pool into one pool with this id: grants are pooled, the first pool's policies,
+    /// period and refill apply, and every identity draws on it. Set before `funding`.
+    public var sharedPool: String?
+    /// Keep `variants:` (only the base scenario is built otherwise when editing).
+    public var keepVariants: Bool
+
+    public init(variant: String? = nil, funding: [String: Double] = [:], sharedPool: String? = nil, keepVariants: Bool = false) {
+        self.variant = variant
+        self.funding = funding
+        self.sharedPool = sharedPool
+        self.keepVariants = keepVariants
+    }
+
+    public var isEmpty: Bool { variant == nil && funding.isEmpty && sharedPool == nil }
+}
+
+extension Scenario {
+    /// Reads a scenario file with `edits` applied (see ``ScenarioEdits``).
+    public static func load(path: String, edits: ScenarioEdits, displayPath: String? = nil) throws(ScenarioErrors) -> Scenario {
+        let shown = displayPath ?? path
+        guard let text = readFile(path) else {
+            throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot read the scenario file")])
+        }
+        return try parse(yaml: text, file: shown, directory: directory(of: path), edits: edits)
+    }
+}
+
+extension ModelBuilder {
+    /// `root` with `edits` applied; problems (an unknown variant or pool) are reported.
+    func edited(_ root: Node, _ edits: ScenarioEdits) -> Node? {
+        guard !edits.isEmpty else { return root }
+        var node = root
+        let top = root.mapping ?? Node.Mapping([])
+        if let name = edits.variant {
+            let variants = top["variants"]?.mapping
+            guard let overrides = variants?.first(where: { $0.key.string == name })?.value else {
+                let names = variants?.compactMap { $0.key.string } ?? []
+                let hint = suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+                d.error(top["variants"] ?? root, names.isEmpty ? "the scenario has no variants (asked for '\(name)')"
+                        : "no variant '\(name)'\(hint); the variants are \(names.joined(separator: ", "))")
+                return nil
+            }
+            guard let changed = applyOverrides(root, overrides, variant: name) else { return nil }
+            node = changed
+        }
+        if !edits.keepVariants { node = removing(node, key: "variants") }
+        if let shared = edits.sharedPool { node = sharingOnePool(node, id: shared) }
+        for (pool, credits) in edits.funding.sorted(by: { $0.key < $1.key }) {
+            var found = false
+            node = funded(node, pool: pool, credits: credits, inPools: false, found: &found)
+            if !found {
+                let ids = poolIDs(node)
+                let hint = suggestion(for: pool, among: ids).map { " (did you mean '\($0)'?)" } ?? ""
+                d.error(top["pools"] ?? root, "no pool '\(pool)'\(hint); the pools are \(ids.joined(separator: ", "))")
+            }
+        }
+        return d.hasErrors ? nil : node
+    }
+
+    func removing(_ node: Node, key: String) -> Node {
+        guard let m = node.mapping else { return node }
+        return .mapping(Node.Mapping(m.filter { $0.key.string != key }.map { ($0.key, $0.value) }, m.tag, m.style, m.mark))
+    }
+
+    /// Every pool node, depth first.
+    func poolNodes(_ node: Node) -> [Node] {
+        var out: [Node] = []
+        func walk(_ list: Node?) {
+            for p in list?.sequence.map(Array.init) ?? [] {
+                out.append(p)
+                walk(p.mapping?["children"])
+            }
+        }
+        walk(node.mapping?["pools"])
+        return out
+    }
+
+    func poolIDs(_ node: Node) -> [String] { poolNodes(node).compactMap { $0.mapping?["id"]?.string } }
+
+    /// Sets the funding of the pool with id `pool` (searched under `pools:` only).
+    func funded(_ node: Node, pool: String, credits: Double, inPools: Bool, found: inout Bool) -> Node {
+        if let m = node.mapping {
+            if inPools, m["id"]?.string == pool {
+                found = true
+                var grant = m["grants"]?.sequence?.first?.mapping.map { Node.Mapping($0.filter { $0.key.string != "amount" }.map { ($0.key, $0.value) }) } ?? Node.Mapping([])
+                let amount = Node(formatAmount(credits))
+                grant = Node.Mapping([(Node("amount"), amount)] + grant.map { ($0.key, $0.value) })
+                var out = set(node, ["grants"], .sequence(Node.Sequence([.mapping(grant)])))
+                if m["refill"]?.mapping != nil { out = set(out, ["refill", "amount"], amount) }
+                return out
+            }
+            let pairs = m.map { (k, v) in
+                (k, funded(v, pool: pool, credits: credits, inPools: inPools || k.string == "pools" || k.string == "children", found: &found))
+            }
+            return .mapping(Node.Mapping(pairs, m.tag, m.style, m.mark))
+        }
+        if let s = node.sequence {
+            return .sequence(Node.Sequence(s.map { funded($0, pool: pool, credits: credits, inPools: inPools, found: &found) }, s.tag, s.style, s.mark))
+        }
+        return node
+    }
+
+    /// One pool `id` in place of all pools; identities entitled to it alone.
+    func sharingOnePool(_ root: Node, id: String) -> Node {
+        let pools = poolNodes(root)
+        guard let first = pools.first?.mapping else { return root }
+        var grants: [Node] = []
+        for p in pools { grants += p.mapping?["grants"]?.sequence.map(Array.init) ?? [] }
+        var pairs: [(Node, Node)] = [(Node("id"), Node(id)), (Node("grants"), .sequence(Node.Sequence(grants)))]
+        for key in ["policies", "period"] {
+            if let v = pools.lazy.compactMap({ $0.mapping?[key] }).first { pairs.append((Node(key), v)) }
+        }
+        if let refill = first["refill"]?.mapping {
+            let amounts = pools.compactMap { $0.mapping?["refill"]?.mapping?["amount"].flatMap { Double($0.string ?? "") } }
+            var r = refill.map { ($0.key, $0.value) }
+            if let i = r.firstIndex(where: { $0.0.string == "amount" }), amounts.count == pools.count {
+                r[i].1 = Node(formatAmount(amounts.reduce(0, +)))
+            }
+            pairs.append((Node("refill"), .mapping(Node.Mapping(r))))
+        }
+        var node = set(root, ["pools"], .sequence(Node.Sequence([.mapping(Node.Mapping(pairs))])))
+        guard let identities = node.mapping?["identities"]?.sequence else { return node }
+        let rewritten = identities.map { identity -> Node in
+            guard let m = identity.mapping else { return identity }
+            let kept = m.filter { $0.key.string != "pool" && $0.key.string != "pools" }.map { ($0.key, $0.value) }
+            return .mapping(Node.Mapping([(Node("pool"), Node(id))] + kept, m.tag, m.style, m.mark))
+        }
+        node = set(node, ["identities"], .sequence(Node.Sequence(rewritten, identities.tag, identities.style, identities.mark)))
+        return node
+    }
+}
+
+/// Credits as YAML text, exact to the micro-credit.
+func formatAmount(_ credits: Double) -> String {
+    let micro = Int64((credits * 1_000_000).rounded())
+    let whole = micro / 1_000_000, frac = abs(micro % 1_000_000)
+    if frac == 0 { return "\(whole)" }
+    var f = String(frac)
+    f = String(repeating: "0", count: 6 - f.count) + f
+    while f.hasSuffix("0") { f.removeLast() }
+    return "\(micro < 0 && whole == 0 ? "-" : "")\(whole).\(f)"
+}
