@@ -89,7 +89,7 @@ extension ModelBuilder {
     }
 
     func arrivals(_ node: Node) -> ArrivalProcess? {
-        let f = fields(node, "arrivals", allowed: ["poisson", "renewal", "bursty", "profile", "growth"])
+        let f = fields(node, "arrivals", allowed: ["poisson", "renewal", "bursty", "periodic", "profile", "growth"])
         var profile = Profile.flat
         if let p = f["profile"] {
             if let name = p.string {
@@ -109,9 +109,9 @@ extension ModelBuilder {
             if let v = number(gf["per_week"], "growth per_week", min: -0.99) { growth = pow(1 + v, 1.0 / 7) - 1 }
             if let v = number(gf["per_month"], "growth per_month", min: -0.99) { growth = pow(1 + v, 1.0 / 30) - 1 }
         }
-        let processes = ["poisson", "renewal", "bursty"].filter { f[$0] != nil }
+        let processes = ["poisson", "renewal", "bursty", "periodic"].filter { f[$0] != nil }
         guard processes.count == 1 else {
-            d.error(node, "arrivals need exactly one of poisson, renewal, bursty")
+            d.error(node, "arrivals need exactly one of poisson, renewal, bursty, periodic")
             return nil
         }
         switch processes[0] {
@@ -119,6 +119,13 @@ extension ModelBuilder {
             let pf = fields(f["poisson"]!, "poisson", allowed: ["rate"])
             guard let r = rate(pf["rate"], "poisson rate") else { if pf["rate"] == nil { d.error(f["poisson"], "poisson needs a 'rate'") }; return nil }
             return .poisson(ratePerHour: r, profile: profile, growthPerDay: growth)
+        case "periodic":
+            // A scheduled job: exactly one request every 1/rate from the start, no randomness.
+            let pf = fields(f["periodic"]!, "periodic", allowed: ["rate"])
+            guard let r = rate(pf["rate"], "periodic rate") else { if pf["rate"] == nil { d.error(f["periodic"], "periodic needs a 'rate'") }; return nil }
+            guard r > 0 else { d.error(pf["rate"], "a periodic rate must be positive"); return nil }
+            if f["profile"] != nil || f["growth"] != nil { d.error(node, "periodic arrivals take no profile or growth") }
+            return .periodic(intervalMs: max(1, Int64((3_600_000 / r).rounded())))
         case "renewal":
             let rf = fields(f["renewal"]!, "renewal", allowed: ["rate", "cv", "gaps"])
             guard let r = rate(rf["rate"], "renewal rate") else { if rf["rate"] == nil { d.error(f["renewal"], "renewal needs a 'rate'") }; return nil }

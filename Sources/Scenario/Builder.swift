@@ -26,11 +26,11 @@ extension ModelBuilder {
             if v.mapping == nil { d.error(v, "variants must be a mapping of variant names to overrides") }
         }
         let expectations = expect(top["expect"])
-        if let plans = top["plans"], plans.sequence == nil { d.error(plans, "plans must be a list") }
+        let plans = plans(top["plans"])
         return Scenario(name: name, description: string(top["description"], "description"), file: d.file,
                         replications: replications, variants: variants, expectations: expectations,
                         poolNames: base.model.pools.map(\.spec.name), identityNames: base.model.identities.map(\.spec.name),
-                        initialFundingMicrocredits: base.funding)
+                        initialFundingMicrocredits: base.funding, plans: plans)
     }
 
     // MARK: Variants

@@ -18,6 +18,8 @@ public struct Scenario: Sendable {
     public var identityNames: [String]
     /// Prepaid funding at time zero per pool, in micro-credits (for "budget" figures).
     public var initialFundingMicrocredits: [Int64]
+    /// Ways to buy the usage (`plans:`), for `burnrate procure`.
+    public var plans: [Plan] = []
 
     public var base: SimulationModel { variants[0].model }
 }

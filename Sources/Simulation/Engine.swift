@@ -697,6 +697,8 @@ struct ReplicationRun {
     mutating func sample() {
         _ = apply(Request(atMs: now, .advanceTime))
         result.sampleTimesMs.append(now)
+        result.spendSeries.append(result.totals.spendMicrocredits)
+        result.servedSeries.append(result.totals.requestsServed + result.totals.requestsDegraded)
         for (p, id) in compiled.poolIDs.enumerated() {
             result.pools[p].availableSeries.append(ledger.available(in: id))
         }

@@ -54,8 +54,12 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
     public var totals = Counts()
     public var pools: [PoolOutcome]
     public var identities: [IdentityOutcome]
-    /// Sample times for the pools' `availableSeries`.
+    /// Sample times for the pools' `availableSeries` and the run's cumulative series.
     public var sampleTimesMs: [Int64] = []
+    /// Credits spent so far (all pools) at each sample time: the demand curve `procure` prices.
+    public var spendSeries: [Int64] = []
+    /// Requests served so far (served or degraded) at each sample time.
+    public var servedSeries: [Int64] = []
     /// Events the kernel processed (arrivals, completions, retries, samples).
     public var events: Int64 = 0
     public var fundedMicrocredits: Int64 = 0

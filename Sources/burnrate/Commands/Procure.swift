@@ -1,0 +1,52 @@
+import ArgumentParser
+import Reports
+import Scenario
+
+/// `burnrate procure`: prepaid packs, licences, commitments and pay-as-you-go on the same demand.
+struct Procure: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare ways to buy a scenario's usage (its plans:) on the same simulated demand.",
+        discussion: """
+            Runs the scenario and prices every plan of its plans: section on each replication's \
+            usage over time (common random numbers): expected and p95 cost, cost per served \
+            request, unused credits (breakage), continuity, the probability each plan is cheapest, \
+            and the usage levels at which the cheaper of two plans flips (break-even). Writes \
+            report.md, procure.json and a chart to --out (default reports/<scenario>-procure); \
+            --json prints procure.json. Exit status: 0, or 2 on bad input.
+            """
+    )
+
+    @Argument(help: "The scenario file (YAML) with a plans: section.") var scenario: String
+    @Option(name: .long, help: "Replications (default: the scenario's).") var replications: Int?
+    @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .long, help: "Output directory (default: reports/<scenario>-procure).") var out: String?
+    @Flag(name: .long, help: "Print the result as JSON on stdout.") var json = false
+
+    func validate() throws {
+        if let r = replications, r < 1 { throw ValidationError("--replications must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded: Scenario
+        do { loaded = try Scenario.load(path: scenario) } catch {
+            writeStandardError(error.description + "\n"); throw ExitCode(2)
+        }
+        let count = replications ?? loaded.replications
+        let progress = ProgressBar(label: loaded.name)
+        let result: ProcureResult
+        do {
+            result = try ProcureResult.run(loaded, replications: count, threads: threads,
+                                           progress: progress.enabled ? { @Sendable n in progress.update(n, count) } : nil)
+        } catch let error as DecisionError {
+            progress.finish()
+            writeStandardError("error: \(error)\n"); throw ExitCode(2)
+        }
+        progress.finish()
+        let directory = out ?? "reports/\(loaded.name)-procure"
+        try result.write(to: directory)
+        if json { print(result.json.rendered()) } else {
+            print(result.markdown, terminator: "")
+            print("wrote \(directory)/report.md (procure.json, charts/)")
+        }
+    }
+}
