@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BURNRATE_RELEASE := .build/release/burnrate
 
-.PHONY: all deps build release test demo reports bench clean
+.PHONY: all deps build release test demo reports notebooks bench clean
 
 all: build
 
@@ -20,6 +20,8 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	$(SWIFT) build -c release --product burnrate
+	$(BURNRATE_RELEASE) notebook --check notebooks-md/*.md
 
 demo: release
 	$(BURNRATE_RELEASE) run scenarios/quickstart.yaml --out reports/quickstart
@@ -31,6 +33,10 @@ reports: release
 	  name=$$(basename $$f .yaml); \
 	  $(BURNRATE_RELEASE) run $$f --out reports/$$name || exit 1; \
 	done
+
+# Re-executes the notebooks and rewrites their outputs (`make test` checks they are current).
+notebooks: release
+	$(BURNRATE_RELEASE) notebook notebooks-md/*.md
 
 bench: release
 	$(BURNRATE_RELEASE) bench rng

@@ -341,8 +341,18 @@ struct ReplicationRun {
         case .poisson:
             return nil
         case .renewal:
-            let r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.growthPerDay, atMs: t)
-            guard r > 0 else { return nil }
+            var t = t
+            var r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.growthPerDay, atMs: t)
+            // An idle hour of the profile: the process resumes at the next hour with a positive rate
+            // (a week of idle hours means it never does).
+            var idleHours = 0
+            while !(r > 0) {
+                idleHours += 1
+                guard idleHours <= 168, h.ratePerMs > 0 else { return nil }
+                t = (t / 3_600_000 + 1) * 3_600_000
+                guard t < horizon else { return nil }
+                r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.growthPerDay, atMs: t)
+            }
             let mean = 1 / r
             let gap: Double
             if h.gapIsGamma {

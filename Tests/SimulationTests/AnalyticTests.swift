@@ -108,4 +108,18 @@ struct AnalyticTests {
         // N(t)/t → 1/mean with variance cv²·t/mean³ (renewal CLT): sd of the rate ≈ 3·√(60/2000)/1 ≈ 0.52/h.
         #expect(abs(perHour - 60) < 4 * 3 * (60.0 / 2_000).squareRoot())
     }
+
+    @Test func aRenewalProcessWaitsThroughIdleHoursOfItsProfile() throws {
+        // Idle for the first 12 hours of each day, busy the other 12 (factor 2): the process must
+        // resume after each idle stretch, not end at its first idle hour. With CV 1 the gaps are
+        // exponential, so the count is about 60/h × 2 × 12 h × 10 days (gaps drawn at a busy-hour
+        // rate may spill a little into the following idle hour, hence the tolerance).
+        let profile = Profile(factors: Array(repeating: 0.0, count: 12) + Array(repeating: 1.0, count: 12))!
+        let model = singlePoolModel(horizonHours: 240, ratePerHour: 60, fundingMicrocredits: credits(1_000_000_000), fixedCostMicrocredits: 1,
+                                    arrivals: .renewal(ratePerHour: 60, family: .gamma(cv: 1), profile: profile, growthPerDay: 0))
+        let r = try Engine.run(try CompiledModel(model), replication: 0)
+        let expected: Double = 60 * 2 * 12 * 10
+        let count = Double(r.totals.requestsTotal)
+        #expect(abs(count - expected) < 0.05 * expected, "\(count) requests, expected about \(expected)")
+    }
 }

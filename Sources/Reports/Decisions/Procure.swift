@@ -238,13 +238,18 @@ public struct ProcureResult: Sendable {
                              plans: scenario.plans, demand: results.map(UsageCurve.init))
     }
 
-    /// The share of replications in which each plan is cheapest (ties shared equally).
+    /// The share of replications in which each plan is cheapest (ties shared equally), among the
+    /// plans that served the whole demand of that replication (a plan that stops when exhausted
+    /// buys less service, so it is not cheaper for the same usage).
     public var probabilityCheapest: [Double] {
         var wins = Array(repeating: 0.0, count: plans.count)
         for r in demand.indices {
+            // A plan that stopped serving did not buy the same usage: it competes only when no plan served it all.
+            let full = plans.indices.filter { costs[$0][r].continuity >= 1 - 1e-12 }
+            let eligible = full.isEmpty ? Array(plans.indices) : full
             let c = costs.map { $0[r].cost }
-            let best = c.min() ?? 0
-            let winners = c.indices.filter { abs(c[$0] - best) <= 1e-9 * max(1, abs(best)) }
+            let best = eligible.map { c[$0] }.min() ?? 0
+            let winners = eligible.filter { abs(c[$0] - best) <= 1e-9 * max(1, abs(best)) }
             for w in winners { wins[w] += 1 / Double(winners.count) }
         }
         return wins.map { $0 / Double(max(1, demand.count)) }

@@ -23,7 +23,7 @@ extension ProcureResult {
         let usage = MetricSummary(demand.map(\.total))!
         var s = "# Buying for `\(scenario)`\n\n"
         s += "Demand over \(SizeAnswer.number(horizonHours / 24)) days, \(replications) replications: mean **\(SizeAnswer.credits(usage.mean)) credits** "
-        s += "(p05 \(SizeAnswer.credits(usage.p05)), p95 \(SizeAnswer.credits(usage.p95))). Every plan is priced on the same demand.\n\n"
+        s += "(p05 \(SizeAnswer.credits(usage.p05)), p95 \(SizeAnswer.credits(usage.p95))). Every plan is priced on the same demand; P(cheapest) counts only plans that served all of it.\n\n"
         s += "| plan | expected cost | p95 cost | cost per served request | unused credits | continuity | P(cheapest) |\n"
         s += "|---|---:|---:|---:|---:|---:|---:|\n"
         let cheapest = probabilityCheapest
