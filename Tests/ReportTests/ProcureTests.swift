@@ -88,3 +88,18 @@ struct ProcureTests {
         #expect(e.contains { $0.contains("plan 'y' needs 'price_per_seat'") })
     }
 }
+
+@Suite("procure contract example")
+struct ProcureContractTests {
+    @Test func theContractPlansLoad() throws {
+        guard let dir = sharedScenarios() else { return }
+        let s = try Scenario.load(path: dir + "/procure.yaml")
+        #expect(s.plans.map(\.id) == ["payg", "pilot-pack", "licence", "commit"])
+        guard case .prepaid(let p) = s.plans[1].kind, case .licence(let l) = s.plans[2].kind, case .commit(let c) = s.plans[3].kind else {
+            Issue.record("plan kinds"); return
+        }
+        #expect(p.packCredits == 2500 && p.packPrice == 2125 && p.expiresMs == 90 * 86_400_000 && p.whenExhausted == .buyPack)
+        #expect(l.seats == 40 && l.includedCredits == 800 && l.periodMs == 30 * 86_400_000)
+        #expect(c.amount == 2400 && c.discount == 0.20 && c.rollover == 0.25)
+    }
+}
