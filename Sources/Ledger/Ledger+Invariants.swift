@@ -116,7 +116,7 @@ extension Ledger {
         }
         d.add(Int64(bitPattern: eventSeq))
         for entry in keyEntries where keys[entry.key] != nil {
-            d.add(entry.key); d.add(entry.atMs); d.add(String(describing: entry.outcome))
+            d.add(entry.key); d.add(entry.atMs); d.add(entry.outcome)
         }
         return d.value
     }
@@ -146,6 +146,17 @@ struct Digest {
             value = value &* 0x0000_0100_0000_01b3
             v >>= 8
         }
+    }
+
+    /// An outcome, field by field (reflection would be slow for a day of keys).
+    mutating func add(_ o: Outcome) {
+        guard case .accepted(let a) = o else { add(1); add(o.refusal?.code ?? ""); return }
+        add(0); add(Int64(bitPattern: a.seq))
+        add(a.pool.map { Int64($0.index) } ?? -1); add(a.identity.map { Int64($0.index) } ?? -1)
+        add(a.grant.map { Int64($0.index) } ?? -1); add(a.hold?.raw ?? -1)
+        add(a.chargedMicrocredits); add(a.overageMicrocredits); add(a.releasedMicrocredits)
+        add(Int64(a.decisions.count))
+        for decision in a.decisions { add(String(describing: decision)) }
     }
 
     mutating func add(_ s: String) {

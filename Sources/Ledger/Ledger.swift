@@ -122,7 +122,7 @@ public struct Ledger: Sendable {
         }
         if let key = request.key, outcome.isAccepted {
             keys[key] = keyBase + keyEntries.count
-            keyEntries.append(KeyEntry(key: key, commandHash: request.command.hashValue, outcome: outcome, atMs: request.atMs))
+            keyEntries.append(KeyEntry(key: key, seq: lastSeq, commandHash: request.command.hashValue, outcome: outcome, atMs: request.atMs))
         }
         if request.key != nil { forgetExpiredKeys() }
         sink.record(seq: lastSeq, request: request, outcome: outcome, transfers: collecting ? scratch : [])

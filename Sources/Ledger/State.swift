@@ -1,7 +1,7 @@
 // The ledger's internal state: plain structs in arrays indexed by dense ids (hot paths index,
 // never hash). Only `Ledger` mutates them.
 
-struct GrantState: Hashable {
+struct GrantState: Hashable, Codable, Sendable {
     var pool: Int32
     var amount: Int64
     /// Unreserved credits that a draw can take (if effective and not expired).
@@ -22,7 +22,7 @@ struct GrantState: Hashable {
     var listed: Bool
 }
 
-struct PoolState: Hashable {
+struct PoolState: Hashable, Codable, Sendable {
     var name: String
     var parent: Int32
     var policies: [Policy]
@@ -97,8 +97,8 @@ struct PoolState: Hashable {
     var available: Int64 { effectiveRemaining - overdrawn - overdraftReserved }
 }
 
-struct HoldState: Hashable {
-    enum Phase: UInt8, Hashable { case open, captured, released, expired, free }
+struct HoldState: Hashable, Codable, Sendable {
+    enum Phase: UInt8, Hashable, Codable, Sendable { case open, captured, released, expired, free }
     var generation: UInt32
     var phase: Phase
     var identity: Int32
@@ -111,13 +111,13 @@ struct HoldState: Hashable {
     /// The part reserved on the pool's overdraft.
     var overdraftPart: Int64
 
-    struct Segment: Hashable {
+    struct Segment: Hashable, Codable, Sendable {
         var grant: Int32
         var amount: Int64
     }
 }
 
-struct EntitlementState: Hashable {
+struct EntitlementState: Hashable, Codable, Sendable {
     var pool: Int32
     var entitlement: Entitlement
     var capPeriodIndex: Int64 = .min
@@ -127,13 +127,13 @@ struct EntitlementState: Hashable {
     var rateCount: Int = 0
 }
 
-struct UsageBucket: Hashable {
+struct UsageBucket: Hashable, Codable, Sendable {
     var periodIndex: Int64
     var spentMicrocredits: Int64
     var draws: Int64
 }
 
-struct IdentityState: Hashable {
+struct IdentityState: Hashable, Codable, Sendable {
     var name: String
     var status: IdentityStatus
     var entitlements: [EntitlementState] = []
@@ -159,8 +159,8 @@ struct IdentityState: Hashable {
 /// A scheduled ledger event. At one instant, hold expiries run first (released credits count
 /// for rollover), then period closes, then grant expiries, then grants becoming effective; ties
 /// go by scheduling order. That makes the order total and runs reproducible.
-struct ScheduledEvent: Comparable, Hashable {
-    enum Kind: UInt8 { case holdExpiry = 0, periodClose = 1, grantExpiry = 2, grantEffective = 3 }
+struct ScheduledEvent: Comparable, Hashable, Codable, Sendable {
+    enum Kind: UInt8, Codable, Sendable { case holdExpiry = 0, periodClose = 1, grantExpiry = 2, grantEffective = 3 }
     var atMs: Int64
     var kind: Kind
     var seq: UInt64
@@ -179,6 +179,8 @@ struct ScheduledEvent: Comparable, Hashable {
 /// command would triple the memory of a day of keys.
 struct KeyEntry: Hashable {
     var key: String
+    /// The sequence number of the command the key was used for.
+    var seq: UInt64
     var commandHash: Int
     var outcome: Outcome
     var atMs: Int64

@@ -15,6 +15,11 @@ public actor LedgerStore {
     private var lastChecksum: UInt64
     private var pending: [Entry] = []
     private var flushing = false
+    /// Take a snapshot after this many commands (0: never).
+    public nonisolated let snapshotEvery: UInt64
+    private var lastSnapshotSeq: UInt64
+    /// How the state was recovered at open.
+    public nonisolated let recovery: Recovery
 
     /// A unit of work: builds its requests from the ledger as it is when the batch is applied
     /// (so names created earlier in the same batch resolve), and receives their outcomes.
@@ -23,11 +28,17 @@ public actor LedgerStore {
         let continuation: CheckedContinuation<[Outcome], any Error>
     }
 
-    /// Opens (creating if needed) the store at `path` and recovers its state.
-    public init(path: String, config: LedgerConfig = LedgerConfig()) async throws {
+    /// Opens (creating if needed) the store at `path` and recovers its state: from the latest
+    /// valid snapshot and the journal after it, or by replaying the whole journal.
+    /// `snapshotEvery`: commands between snapshots (0: none).
+    public init(path: String, config: LedgerConfig = LedgerConfig(), snapshotEvery: UInt64 = 1_000_000) async throws {
         self.path = path
         self.config = config
+        self.snapshotEvery = snapshotEvery
         var configuration = Configuration()
+        // Another connection (a snapshot being written, another process) may hold the write lock
+        // for a moment: wait for it rather than fail.
+        configuration.busyMode = .timeout(10)
         // Durability chosen deliberately: FULL syncs the WAL on every commit, so an acknowledged
         // command survives a power loss, not only a process crash.
         configuration.prepareDatabase { db in
@@ -36,9 +47,21 @@ public actor LedgerStore {
         let db = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(db)
         self.db = db
-        let (ledger, checksum) = try await Self.recover(db, config: config, path: path)
+        let (ledger, checksum, recovery) = try await Self.open(db, config: config, path: path)
         self.ledger = ledger
         self.lastChecksum = checksum
+        self.recovery = recovery
+        self.lastSnapshotSeq = recovery.snapshotSeq ?? 0
+    }
+
+    /// How a store's state was rebuilt when it was opened.
+    public struct Recovery: Sendable {
+        /// The snapshot it started from (nil: the whole journal was replayed).
+        public var snapshotSeq: UInt64?
+        /// Journal commands replayed after the snapshot.
+        public var replayed: UInt64
+        /// Snapshots found unusable (newest first), with why; recovery fell back past them.
+        public var skipped: [String]
     }
 
     static var migrator: DatabaseMigrator {
@@ -50,6 +73,13 @@ public actor LedgerStore {
                 t.column("key", .text)
                 t.column("record", .text).notNull()
                 t.column("checksum", .text).notNull()
+            }
+        }
+        m.registerMigration("v2-snapshots") { db in
+            try db.create(table: "snapshot") { t in
+                t.primaryKey("seq", .integer)
+                t.column("checksum", .text).notNull()
+                t.column("state", .blob).notNull()
             }
         }
         return m
@@ -101,8 +131,9 @@ public actor LedgerStore {
                 try Self.commit(rows, to: db)
                 lastChecksum = checksum
                 for (entry, outcomes) in zip(batch, results) { entry.continuation.resume(returning: outcomes) }
+                if snapshotEvery > 0, ledger.lastSeq >= lastSnapshotSeq + snapshotEvery { takeSnapshot() }
             } catch {
-                if let (committed, last) = try? await Self.recover(db, config: ledger.config, path: path) {
+                if let (committed, last, _) = try? await Self.open(db, config: ledger.config, path: path) {
                     ledger = committed
                     lastChecksum = last
                 }
@@ -122,6 +153,85 @@ public actor LedgerStore {
                 try statement.execute(arguments: [Int64(r.0), r.1, r.2, r.3, r.4])
             }
         }
+    }
+
+    // MARK: Snapshots
+
+    /// Snapshots the committed state (a copy, taken in this actor turn) and writes it from a
+    /// detached task, so that the writer goes on; the two newest snapshots are kept.
+    private func takeSnapshot() {
+        let snapshot = ledger.snapshot()
+        let checksum = Self.hex(lastChecksum)
+        lastSnapshotSeq = snapshot.lastSeq
+        let db = self.db
+        Task.detached(priority: .utility) {
+            try? Self.write(snapshot, checksum: checksum, to: db)
+        }
+    }
+
+    /// Writes a snapshot now (tests and `burnrate ledger snapshot`).
+    public func snapshotNow() throws {
+        let snapshot = ledger.snapshot()
+        lastSnapshotSeq = snapshot.lastSeq
+        try Self.write(snapshot, checksum: Self.hex(lastChecksum), to: db)
+    }
+
+    static func write(_ snapshot: LedgerSnapshot, checksum: String, to db: DatabasePool) throws {
+        let data = try JSONEncoder().encode(snapshot)
+        try db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO snapshot (seq, checksum, state) VALUES (?, ?, ?)",
+                           arguments: [Int64(snapshot.lastSeq), checksum, data])
+            try db.execute(sql: "DELETE FROM snapshot WHERE seq NOT IN (SELECT seq FROM snapshot ORDER BY seq DESC LIMIT 2)")
+        }
+    }
+
+    /// Recovery at open: the newest snapshot that checks out (its checksum is the journal's at its
+    /// sequence number, it decodes, its keys' commands are in the journal, its digest matches),
+    /// then the journal after it; without one, the whole journal.
+    static func open(_ db: DatabasePool, config: LedgerConfig, path: String) async throws -> (Ledger, UInt64, Recovery) {
+        let candidates = try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, checksum, state FROM snapshot ORDER BY seq DESC")
+                .map { (UInt64($0["seq"] as Int64), $0["checksum"] as String, $0["state"] as Data) }
+        }
+        var skipped: [String] = []
+        for (seq, checksum, data) in candidates {
+            do {
+                let journalChecksum = try await db.read { db in
+                    try String.fetchOne(db, sql: "SELECT checksum FROM journal WHERE seq = ?", arguments: [Int64(seq)])
+                }
+                guard journalChecksum == checksum, let chain = UInt64(checksum, radix: 16) else {
+                    throw SnapshotProblem("its checksum is not the journal's at that sequence number")
+                }
+                let snapshot = try JSONDecoder().decode(LedgerSnapshot.self, from: data)
+                guard snapshot.lastSeq == seq else { throw SnapshotProblem("it is labelled \(seq) but holds \(snapshot.lastSeq)") }
+                let keySeqs = snapshot.rememberedKeys.map(\.seq)
+                var commands: [String: Command] = [:]
+                if let first = keySeqs.min() {
+                    let rows = try await db.read { db in
+                        try Row.fetchAll(db, sql: "SELECT key, record FROM journal WHERE seq BETWEEN ? AND ? AND key IS NOT NULL",
+                                         arguments: [Int64(first), Int64(seq)]).map { ($0["key"] as String, $0["record"] as String) }
+                    }
+                    let wanted = Set(snapshot.rememberedKeys.map(\.key))
+                    for (key, text) in rows where wanted.contains(key) {
+                        if let row = JournalCodec.decode(text), row.answer.hasPrefix("A") { commands[key] = row.request.command }
+                    }
+                }
+                let ledger = try Ledger(snapshot: snapshot, config: config) { commands[$0] }
+                let (rebuilt, last) = try await replay(db, from: ledger, checksum: chain, path: path)
+                return (rebuilt, last, Recovery(snapshotSeq: seq, replayed: rebuilt.lastSeq - seq, skipped: skipped))
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                skipped.append("snapshot at \(seq): \(error)")
+            }
+        }
+        let (ledger, last) = try await replay(db, from: Ledger(config: config), checksum: chainSeed, path: path)
+        return (ledger, last, Recovery(snapshotSeq: nil, replayed: ledger.lastSeq, skipped: skipped))
+    }
+
+    struct SnapshotProblem: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
     }
 
     // MARK: Reading
@@ -154,12 +264,29 @@ public actor LedgerStore {
     /// Replays the journal: checks the sequence, the checksum chain and each outcome, and returns
     /// the rebuilt ledger with the last checksum. A broken row stops recovery with a
     /// ``StoreError/corrupt(path:seq:reason:)`` naming its sequence number.
-    static func recover(_ db: DatabasePool, config: LedgerConfig, path: String) async throws -> (Ledger, UInt64) {
+    static func recover(_ db: DatabasePool, config: LedgerConfig, path: String,
+                        snapshotStates: [UInt64: Data] = [:]) async throws -> (Ledger, UInt64) {
+        try await replay(db, from: Ledger(config: config), checksum: chainSeed, path: path, snapshotStates: snapshotStates)
+    }
+
+    /// A snapshot's canonical bytes (sorted keys), to compare states field by field.
+    static func normalised(_ s: LedgerSnapshot) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(s)
+    }
+
+    /// Replays the journal rows after `start.lastSeq` onto `start`, continuing the checksum chain
+    /// from `checksum`. With `snapshotStates` (canonical snapshot bytes by sequence number), the
+    /// state at each snapshot's sequence number must equal the snapshot, field by field.
+    static func replay(_ db: DatabasePool, from start: Ledger, checksum start0: UInt64, path: String,
+                       snapshotStates: [UInt64: Data] = [:]) async throws -> (Ledger, UInt64) {
         try await db.read { db in
-            var ledger = Ledger(config: config)
-            var checksum = chainSeed
-            var expected: UInt64 = 1
-            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, record, checksum FROM journal ORDER BY seq")
+            var ledger = start
+            var checksum = start0
+            var expected: UInt64 = start.lastSeq + 1
+            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, record, checksum FROM journal WHERE seq >= ? ORDER BY seq",
+                                             arguments: [Int64(expected)])
             while let row = try cursor.next() {
                 let seq = UInt64(row["seq"] as Int64)
                 guard seq == expected else { throw StoreError.corrupt(path: path, seq: expected, reason: "missing from the journal (next is \(seq))") }
@@ -175,6 +302,9 @@ public actor LedgerStore {
                 guard JournalCodec.answer(outcome) == row.answer, ledger.lastSeq == seq else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "replay gives a different outcome than the one recorded")
                 }
+                if let state = snapshotStates[seq], (try? normalised(ledger.snapshot())) != state {
+                    throw StoreError.corrupt(path: path, seq: seq, reason: "the snapshot at this sequence number differs from the journal's state")
+                }
                 expected += 1
             }
             return (ledger, checksum)
@@ -183,7 +313,18 @@ public actor LedgerStore {
 
     /// Recomputes every checksum and outcome from the journal and checks the ledger's invariants.
     public func verify() async throws -> VerifyReport {
-        let (rebuilt, _) = try await Self.recover(db, config: config, path: path)
+        // Every snapshot must match the state the journal gives at its sequence number.
+        let snapshots = try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, state FROM snapshot").map { (UInt64($0["seq"] as Int64), $0["state"] as Data) }
+        }
+        var states: [UInt64: Data] = [:]
+        for (seq, data) in snapshots {
+            guard let snap = try? JSONDecoder().decode(LedgerSnapshot.self, from: data), let normal = try? Self.normalised(snap) else {
+                throw StoreError.corrupt(path: path, seq: seq, reason: "the snapshot at this sequence number is unreadable")
+            }
+            states[seq] = normal
+        }
+        let (rebuilt, _) = try await Self.recover(db, config: config, path: path, snapshotStates: states)
         return VerifyReport(commands: rebuilt.lastSeq, digest: rebuilt.stateDigest,
                             matchesMemory: rebuilt.stateDigest == ledger.stateDigest,
                             invariantViolations: rebuilt.invariantViolations())

@@ -33,7 +33,8 @@ struct CrashTests {
             let killAfter = Int.random(in: 5...60, using: &generator)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["ledger", "apply", "--db", path]
+            // Snapshots every 25 commands: some are cut by the kill, recovery starts from the last whole one.
+            process.arguments = ["ledger", "apply", "--db", path, "--snapshot-every", "25"]
             let input = Pipe(), output = Pipe()
             process.standardInput = input
             process.standardOutput = output
@@ -71,5 +72,6 @@ struct CrashTests {
         #expect(await store.state.balance(of: .usage) == Int64(debits) * 500_000)
         #expect(try await store.verify().ok)
         #expect(acknowledged.count > 0)
+        #expect(store.recovery.snapshotSeq != nil, "recovery used no snapshot: \(store.recovery.skipped)")
     }
 }

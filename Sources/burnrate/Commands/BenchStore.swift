@@ -70,6 +70,46 @@ struct BenchStore: AsyncParsableCommand {
                 print("store  \(padded(name, 22)) \(Int(rate)) commands/s  p50 \((p50 * 100).rounded() / 100) ms  p99 \((p99 * 100).rounded() / 100) ms")
             }
         }
+        try await reopen()
+    }
+
+    /// Reopening a store that has run for a week (100,000 keyed debits, one every 6 s): replaying
+    /// the whole journal, against starting from the snapshot taken at its end (whose remembered
+    /// keys are the last 24 hours').
+    func reopen() async throws {
+        let path = directory + "/burnrate-bench-\(getpid())-reopen.db"
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let commands = 100_000
+        do {
+            let (store, bot, pool) = try await Self.open(path)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for t in 0..<50 {
+                    group.addTask {
+                        for i in stride(from: t, to: commands, by: 50) {
+                            // One command every 6 s of ledger time, in the order the writer applies them.
+                            _ = try await store.submit { l in [Request(atMs: max(l.nowMs, 0) + 6_000, key: "w\(i)", .debit(identity: bot, pool: pool, tier: 0, amountMicrocredits: 1_000))] }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let clock = ContinuousClock()
+        var t0 = clock.now
+        let full = try await LedgerStore(path: path, snapshotEvery: 0)
+        let replay = seconds(clock.now - t0)
+        try await full.snapshotNow()
+        let keys = await full.state.snapshot().rememberedKeys.count
+        let journaled = await full.state.lastSeq
+        t0 = clock.now
+        let fromSnapshot = try await LedgerStore(path: path, snapshotEvery: 0)
+        let restore = seconds(clock.now - t0)
+        guard fromSnapshot.recovery.snapshotSeq != nil else { throw ValidationError("the snapshot was not used: \(fromSnapshot.recovery.skipped)") }
+        if json {
+            print("{\"benchmark\":\"store\",\"case\":\"reopen\",\"commands\":\(journaled),\"remembered_keys\":\(keys),\"replay_seconds\":\(replay),\"snapshot_seconds\":\(restore)}")
+        } else {
+            print("store  \(padded("reopen", 22)) \(journaled) commands, \(keys) keys remembered: replay \((replay * 1000).rounded() / 1000) s, from the snapshot \((restore * 1000).rounded() / 1000) s")
+        }
     }
 
     func seconds(_ d: Duration) -> Double {

@@ -22,8 +22,11 @@ struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: "The ledger database file.")
     var db: String = "burnrate.db"
 
+    @Option(name: .long, help: "Snapshot the state every N committed commands (0: never; default 1000000).")
+    var snapshotEvery: UInt64 = 1_000_000
+
     func open() async throws -> LedgerStore {
-        do { return try await LedgerStore(path: db) } catch {
+        do { return try await LedgerStore(path: db, snapshotEvery: snapshotEvery) } catch {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)
         }
@@ -112,6 +115,9 @@ struct LedgerVerify: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print("ok: \(report.commands) commands, state digest \(String(report.digest, radix: 16))")
+        let r = store.recovery
+        print("opened from \(r.snapshotSeq.map { "the snapshot at \($0) + \(r.replayed) journal commands" } ?? "the whole journal (\(r.replayed) commands)")")
+        for s in r.skipped { print("note: \(s); recovery fell back past it") }
     }
 }
 
