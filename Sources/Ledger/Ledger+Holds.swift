@@ -2,6 +2,21 @@
 
 extension Ledger {
     mutating func debit(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Outcome {
+        switch debitCore(identity, pool, tier, amount) {
+        case .refused(let r): return .refused(r)
+        case .accepted(let overdraft):
+            var a = Acceptance(seq: lastSeq)
+            a.pool = pool
+            a.identity = identity
+            a.chargedMicrocredits = amount
+            a.overageMicrocredits = overdraft
+            return .accepted(a)
+        }
+    }
+
+    /// A debit's rules, answered as a ``Charge`` (no ``Acceptance`` built).
+    @inline(__always)
+    mutating func debitCore(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Charge {
         guard amount > 0 else { return .refused(.invalidArgument("amount must be positive")) }
         let e: Int
         switch checkIdentity(identity, pool, tier, amount) {
@@ -17,12 +32,7 @@ extension Ledger {
         countDraw(pool: p)
         afterAvailableFell(pool: p, from: before)
         recordSpend(identity: Int(identity.index), entitlement: e, amount: amount, countsDraw: true)
-        var a = Acceptance(seq: lastSeq)
-        a.pool = pool
-        a.identity = identity
-        a.chargedMicrocredits = amount
-        a.overageMicrocredits = overdraft
-        return .accepted(a)
+        return .accepted(overageMicrocredits: overdraft)
     }
 
     mutating func authorize(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64,

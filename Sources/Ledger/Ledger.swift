@@ -147,6 +147,18 @@ public struct Ledger: Sendable {
         return outcome
     }
 
+    /// ``debit(atMs:identity:pool:tier:amountMicrocredits:)`` answered as a small ``Charge``
+    /// instead of an ``Outcome``: the same rules and journal sequence, for callers (the simulator)
+    /// that need only whether it was accepted and the overage. Policy decisions are not reported.
+    public mutating func charge(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64) -> Charge {
+        collecting = false
+        if !decisions.isEmpty { decisions.removeAll(keepingCapacity: true) }
+        lastSeq += 1
+        guard t >= nowMs else { return .refused(.timeWentBackwards(nowMs: nowMs)) }
+        advance(to: t)
+        return debitCore(identity, pool, tier, amountMicrocredits)
+    }
+
     /// Forgets keys older than the retention window.
     mutating func forgetExpiredKeys() {
         while let first = keyEntries.first, first.atMs <= nowMs - config.keyRetentionMs {

@@ -48,6 +48,13 @@ public enum Decision: Hashable, Sendable, Codable {
     case identitySuspended(identity: IdentityID, reason: String)
 }
 
+/// What ``Ledger/charge(atMs:identity:pool:tier:amountMicrocredits:)`` answers: a debit's outcome
+/// without the ``Acceptance`` record (the amount charged is the amount asked).
+public enum Charge: Hashable, Sendable {
+    case accepted(overageMicrocredits: Int64)
+    case refused(Refusal)
+}
+
 /// Why a command was refused.
 /// (It conforms to `Error` only so that internal helpers can return `Result<_, Refusal>`; the
 /// ledger never throws it.)

@@ -420,12 +420,13 @@ struct ReplicationRun {
     }
 
     mutating func arrive(_ w: Int) {
-        let h = hot[w]
-        var identity = h.identity
-        var pool = h.pool
-        var modelIndex: Int32 = h.singleModel
+        // Field by field: copying the whole HotWorkload per arrival shows in profiles.
+        let tokensFromTrace = hot[w].tokensFromTrace, instantDebit = hot[w].instantDebit
+        var identity = hot[w].identity
+        var pool = hot[w].pool
+        var modelIndex: Int32 = hot[w].singleModel
         var input: Int64 = 0, output: Int64 = 0
-        if h.tokensFromTrace {
+        if tokensFromTrace {
             let row = arrivalState[w].row
             arrivalState[w].row += 1
             let source = replays[w]!
@@ -451,31 +452,35 @@ struct ReplicationRun {
             let pick = mix._withUnsafeGuaranteedRef { table in fastStreams[5 * w + 1]._withUnsafeGuaranteedRef { table.sample($0) } }
             modelIndex = mixModels[w][pick]
         }
-        if !h.tokensFromTrace {
+        if !tokensFromTrace {
             fastStreams[5 * w + 2]._withUnsafeGuaranteedRef { tokens in
                 input = inputSamplers[w].count(tokens)
                 output = outputSamplers[w].count(tokens)
             }
         }
-        let latency = h.hasLatency ? latencySamplers[w].count(streams[5 * w + 3]) : 0
+        let latency = hot[w].hasLatency ? latencySamplers[w].count(streams[5 * w + 3]) : 0
         let cost: Int64
         let tier: Int32
-        if let fixed = h.fixedCost {
+        if let fixed = hot[w].fixedCost {
             cost = fixed
             tier = modelIndex >= 0 ? Int32(prices[Int(modelIndex)].tier) : 0
         } else {
             cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
             tier = Int32(prices[Int(modelIndex)].tier)
         }
-        if h.instantDebit {
+        if instantDebit {
             // The common case, without a slot: authorize and capture at one instant are one debit,
             // and the request's books are kept in one update.
-            let out = journal == nil
-                ? ledger.debit(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)
-                : apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)))
-            if case .accepted(let a) = out {
+            let out: Charge
+            if journal == nil {
+                out = ledger.charge(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)
+            } else {
+                let o = apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)))
+                out = o.acceptance.map { .accepted(overageMicrocredits: $0.overageMicrocredits) } ?? .refused(o.refusal!)
+            }
+            if case .accepted(let overage) = out {
                 poolUp(Int(pool))
-                let spend = a.chargedMicrocredits, overage = a.overageMicrocredits
+                let spend = cost
                 count(identity: Int(identity), pool: Int(pool)) {
                     $0.requestsTotal += 1
                     $0.spendMicrocredits += spend
@@ -489,11 +494,11 @@ struct ReplicationRun {
                                         inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                         reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
                                         degraded: false, hold: nil, latencyMs: 0))
-            refused(slot, out.refusal!)
+            if case .refused(let r) = out { refused(slot, r) }
             return
         }
         count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
-        if h.stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
+        if hot[w].stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
         let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
                                     inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                     reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
