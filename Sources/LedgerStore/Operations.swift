@@ -38,7 +38,7 @@ public struct LedgerOperation: Sendable {
         }
         guard let op = o["op"] as? String else { throw OperationError(message: "'op' is required") }
         let key = o["key"] as? String
-        let mutating = ["fund", "debit", "authorize", "capture", "release"]
+        let mutating = ["entitle", "fund", "debit", "authorize", "capture", "release"]
         if mutating.contains(op) && key == nil { throw OperationError(message: "'\(op)' needs an idempotency 'key'") }
         let tier = (o["tier"] as? Int) ?? 0
         switch op {
@@ -64,6 +64,34 @@ public struct LedgerOperation: Sendable {
                     }
                 }
                 return .success(requests)
+            }
+        case "entitle":
+            // Replaces the identity's entitlement on the pool: tiers it may use, a spend cap per
+            // period, a rate cap.
+            let who = try string("identity"), pool = try string("pool")
+            var e = Entitlement()
+            if let tiers = o["tiers"] {
+                guard let list = tiers as? [Int], list.allSatisfy({ $0 >= 0 && $0 < 64 }) else {
+                    throw OperationError(message: "'tiers' is a list of tier numbers 0-63")
+                }
+                e.allowedTiers = Entitlement.tiers(list).allowedTiers
+            }
+            if o["cap"] != nil {
+                e.capPerPeriodMicrocredits = try amount("cap")
+                e.capPeriodMs = try duration("cap_period") ?? Millis.day
+                guard e.capPeriodMs > 0 else { throw OperationError(message: "'cap_period' must be positive") }
+            }
+            if let r = o["rate_max"] {
+                guard let n = r as? Int, n > 0 else { throw OperationError(message: "'rate_max' is a positive number of draws") }
+                e.rateMaxDraws = n
+                e.rateWindowMs = try duration("rate_window") ?? Millis.minute
+                guard e.rateWindowMs > 0 else { throw OperationError(message: "'rate_window' must be positive") }
+            }
+            let entitlement = e
+            return LedgerOperation(op: op, key: key) { l, t in
+                Self.identityID(l, who).flatMap { i in
+                    Self.poolID(l, pool).map { p in [Request(atMs: t, key: key, .entitle(identity: i, pool: p, entitlement))] }
+                }
             }
         case "fund":
             let pool = try string("pool"), value = try amount("amount"), expiresIn = try duration("expires_in")
@@ -91,7 +119,7 @@ public struct LedgerOperation: Sendable {
                 .success([Request(atMs: t, key: key, op == "capture" ? .capture(hold: hold, amountMicrocredits: value) : .release(hold: hold))])
             }
         default:
-            throw OperationError(message: "unknown op '\(op)'; expected create_pool, create_identity, fund, debit, authorize, capture, release")
+            throw OperationError(message: "unknown op '\(op)'; expected create_pool, create_identity, entitle, fund, debit, authorize, capture, release")
         }
     }
 

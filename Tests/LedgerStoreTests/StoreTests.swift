@@ -103,3 +103,23 @@ struct StoreTests {
         #expect(throws: LedgerOperation.OperationError.self) { try LedgerOperation.parse(#"{"op":"teleport"}"#) }
     }
 }
+
+@Suite("Durable ledger: entitlements")
+struct EntitleOperationTests {
+    @Test func anEntitlementCapsAnIdentityDurably() async throws {
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        let store = try await LedgerStore(path: path)
+        _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
+        _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
+        _ = try await op(store, #"{"op":"fund","key":"f","pool":"eng","amount":"100"}"#)
+        let e = try await op(store, #"{"op":"entitle","key":"e","identity":"bot","pool":"eng","tiers":[1],"cap":"1","cap_period":"1d"}"#)
+        #expect(e.first?.isAccepted == true)
+        #expect(try await op(store, #"{"op":"debit","key":"d0","identity":"bot","pool":"eng","tier":0,"amount":"0.5"}"#).first?.refusal == .tierNotAllowed(tier: 0))
+        #expect(try await op(store, #"{"op":"debit","key":"d1","identity":"bot","pool":"eng","tier":1,"amount":"0.75"}"#).first?.isAccepted == true)
+        let capped = try await op(store, #"{"op":"debit","key":"d2","identity":"bot","pool":"eng","tier":1,"amount":"0.5"}"#).first
+        #expect(capped?.refusal?.code == "spend_cap_exceeded")
+        #expect(throws: LedgerOperation.OperationError.self) { try LedgerOperation.parse(#"{"op":"entitle","identity":"bot","pool":"eng"}"#) }
+        #expect(throws: LedgerOperation.OperationError.self) { try LedgerOperation.parse(#"{"op":"entitle","key":"x","identity":"bot","pool":"eng","rate_max":0}"#) }
+    }
+}

@@ -12,7 +12,7 @@ struct LedgerCommand: AsyncParsableCommand {
             Exit status: 0 accepted, 1 refused by the ledger (the reason is printed), 2 bad input \
             or a damaged database.
             """,
-        subcommands: [LedgerInit.self, LedgerPool.self, LedgerIdentity.self, LedgerFund.self, LedgerAuthorize.self, LedgerCapture.self,
+        subcommands: [LedgerInit.self, LedgerPool.self, LedgerIdentity.self, LedgerEntitle.self, LedgerFund.self, LedgerAuthorize.self, LedgerCapture.self,
                       LedgerRelease.self, LedgerDebit.self, LedgerBalance.self, LedgerStatement.self, LedgerVerify.self,
                       LedgerExport.self, LedgerImport.self, LedgerApply.self]
     )

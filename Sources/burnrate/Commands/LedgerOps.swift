@@ -67,6 +67,31 @@ struct LedgerIdentity: AsyncParsableCommand {
     }
 }
 
+struct LedgerEntitle: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "entitle",
+        abstract: "Set what an identity may do on a pool: tiers, a spend cap per period, a rate cap.",
+        discussion: "Replaces the identity's earlier entitlement on that pool.")
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var keyed: KeyOption
+    @Argument(help: "The identity.") var identity: String
+    @Option(name: .long, help: "The pool.") var pool: String
+    @Option(name: .long, parsing: .upToNextOption, help: "Tiers (model or tool numbers) it may use (default: all).") var tiers: [Int] = []
+    @Option(name: .long, help: "Spend cap in credits per --cap-period (spent plus open holds).") var cap: String?
+    @Option(name: .long, help: "The cap's period (default 1d).") var capPeriod: String?
+    @Option(name: .long, help: "At most this many draws per --rate-window.") var rateMax: Int?
+    @Option(name: .long, help: "The rate cap's window (default 1m).") var rateWindow: String?
+    func run() async throws {
+        var f: [String: Any] = ["op": "entitle", "key": keyed.key, "identity": identity, "pool": pool]
+        if !tiers.isEmpty { f["tiers"] = tiers }
+        if let cap { f["cap"] = cap }
+        if let capPeriod { f["cap_period"] = capPeriod }
+        if let rateMax { f["rate_max"] = rateMax }
+        if let rateWindow { f["rate_window"] = rateWindow }
+        try await runOperation(f, database: database, json: keyed.json)
+    }
+}
+
 struct LedgerFund: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fund", abstract: "Add a grant of credits to a pool.")
     @OptionGroup var database: DatabaseOption
