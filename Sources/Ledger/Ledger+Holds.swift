@@ -4,14 +4,17 @@ extension Ledger {
     mutating func debit(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Outcome {
         switch debitCore(identity, pool, tier, amount) {
         case .refused(let r): return .refused(r)
-        case .accepted(let overdraft):
-            var a = Acceptance(seq: lastSeq)
-            a.pool = pool
-            a.identity = identity
-            a.chargedMicrocredits = amount
-            a.overageMicrocredits = overdraft
-            return .accepted(a)
+        case .accepted(let overdraft): return .accepted(debitAcceptance(identity, pool, amount, overdraft))
         }
+    }
+
+    func debitAcceptance(_ identity: IdentityID, _ pool: PoolID, _ amount: Int64, _ overdraft: Int64) -> Acceptance {
+        var a = Acceptance(seq: lastSeq)
+        a.pool = pool
+        a.identity = identity
+        a.chargedMicrocredits = amount
+        a.overageMicrocredits = overdraft
+        return a
     }
 
     /// A debit's rules, answered as a ``Charge`` (no ``Acceptance`` built).

@@ -131,25 +131,21 @@ public struct Ledger: Sendable {
 
     /// An unkeyed debit whose journal record is discarded: exactly `apply(Request(atMs: t,
     /// .debit(…)))` with a ``DiscardingSink``, the same rule code, without building a request
-    /// value. The simulator's hot path (each request of a synthetic workload is unique by
-    /// construction, so it needs no key).
+    /// value (each request of a synthetic workload is unique by construction, so it needs no key).
     public mutating func debit(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64) -> Outcome {
-        collecting = false
-        if !decisions.isEmpty { decisions.removeAll(keepingCapacity: true) }
-        lastSeq += 1
-        guard t >= nowMs else { return .refused(.timeWentBackwards(nowMs: nowMs)) }
-        advance(to: t)
-        var outcome = debit(identity, pool, tier, amountMicrocredits)
-        if !decisions.isEmpty, case .accepted(var a) = outcome {
+        switch charge(atMs: t, identity: identity, pool: pool, tier: tier, amountMicrocredits: amountMicrocredits) {
+        case .refused(let r): return .refused(r)
+        case .accepted(let overage):
+            var a = debitAcceptance(identity, pool, amountMicrocredits, overage)
             a.decisions = decisions
-            outcome = .accepted(a)
+            return .accepted(a)
         }
-        return outcome
     }
 
     /// ``debit(atMs:identity:pool:tier:amountMicrocredits:)`` answered as a small ``Charge``
-    /// instead of an ``Outcome``: the same rules and journal sequence, for callers (the simulator)
-    /// that need only whether it was accepted and the overage. Policy decisions are not reported.
+    /// instead of an ``Outcome``: the same rules and journal sequence, for callers (the simulator's
+    /// hot path) that need only whether it was accepted and the overage. Policy decisions are not
+    /// reported.
     public mutating func charge(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64) -> Charge {
         collecting = false
         if !decisions.isEmpty { decisions.removeAll(keepingCapacity: true) }
