@@ -157,5 +157,4 @@ public struct Comparison: Sendable {
          ("charts/compare.svg", chart)]
     }
 
-    public func write(to out: String) throws { try ReportWriter.replaceDirectory(out, with: files) }
 }

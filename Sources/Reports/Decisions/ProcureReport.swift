@@ -74,5 +74,4 @@ extension ProcureResult {
          ("charts/procure-cost.svg", chart)]
     }
 
-    public func write(to out: String) throws { try ReportWriter.replaceDirectory(out, with: files) }
 }

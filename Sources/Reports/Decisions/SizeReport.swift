@@ -154,5 +154,4 @@ public struct SizeAnswer: Sendable {
         return [("size.json", json.rendered() + "\n"), ("report.md", md)] + charts
     }
 
-    public func write(to out: String) throws { try ReportWriter.replaceDirectory(out, with: files) }
 }

@@ -43,9 +43,6 @@ struct Compare: ParsableCommand {
         progress.finish()
         let directory = out ?? "reports/\(loaded[0].name)-compare"
         try result.write(to: directory)
-        if json { print(result.json.rendered()) } else {
-            print(result.markdown, terminator: "")
-            print("wrote \(directory)/report.md (compare.json, charts/)")
-        }
+        print(result.console(directory: directory, json: json), terminator: "")
     }
 }

@@ -44,9 +44,6 @@ struct Procure: ParsableCommand {
         progress.finish()
         let directory = out ?? "reports/\(loaded.name)-procure"
         try result.write(to: directory)
-        if json { print(result.json.rendered()) } else {
-            print(result.markdown, terminator: "")
-            print("wrote \(directory)/report.md (procure.json, charts/)")
-        }
+        print(result.console(directory: directory, json: json), terminator: "")
     }
 }

@@ -96,10 +96,7 @@ struct Size: ParsableCommand {
                                 replications: replications ?? base.replications, layouts: layouts)
         let directory = out ?? "reports/\(base.name)-size"
         try answer.write(to: directory)
-        if json { print(answer.json.rendered()) } else {
-            print(answer.markdown, terminator: "")
-            print("wrote \(directory)/report.md (size.json, charts/)")
-        }
+        print(answer.console(directory: directory, json: json), terminator: "")
         if !answer.reached {
             writeStandardError("the target \(goal.text) is not reached at any funding tried (up to 10^12 credits)\n")
             throw ExitCode(1)
