@@ -17,18 +17,21 @@ public struct Summary: Sendable {
 
     static func metricsJSON(_ m: [String: MetricSummary]) -> JSON {
         var out: [String: JSON] = [:]
-        for (name, s) in m {
-            var o: [String: JSON] = ["mean": .number(s.mean), "n": .number(Double(s.n))]
-            if name != "spend_cv" {
-                o["sd"] = .number(s.sd)
-                o["ci95"] = .array(s.ci95.map(JSON.number))
-                if !proportionMetrics.contains(name) {
-                    for (k, v) in [("p05", s.p05), ("p50", s.p50), ("p95", s.p95), ("p99", s.p99)] { o[k] = .number(v) }
-                }
-            }
-            out[name] = .object(o)
-        }
+        for (name, s) in m { out[name] = metricJSON(name, s) }
         return .object(out)
+    }
+
+    /// One metric's statistics (what applies to it: no percentiles for a proportion).
+    static func metricJSON(_ name: String, _ s: MetricSummary) -> JSON {
+        var o: [String: JSON] = ["mean": .number(s.mean), "n": .number(Double(s.n))]
+        if name != "spend_cv" {
+            o["sd"] = .number(s.sd)
+            o["ci95"] = .array(s.ci95.map(JSON.number))
+            if !proportionMetrics.contains(name) {
+                for (k, v) in [("p05", s.p05), ("p50", s.p50), ("p95", s.p95), ("p99", s.p99)] { o[k] = .number(v) }
+            }
+        }
+        return .object(o)
     }
 
     func scopes(_ variant: Int) -> (pools: JSON, identities: JSON) {

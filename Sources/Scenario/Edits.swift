@@ -1,3 +1,4 @@
+import Ledger
 import Yams
 
 /// Changes the decision tools make to a scenario before it is built: pick one variant, set a
@@ -12,15 +13,13 @@ public struct ScenarioEdits: Sendable, Hashable {
     public var funding: [String: Double]
     /// Merge every pool into one pool with this id: grants are pooled, the first pool's policies,
     /// period and refill apply, and every identity draws on it. Set before `funding`.
+    /// Any edit drops `variants:`: the edited scenario is its base alone.
     public var sharedPool: String?
-    /// Keep `variants:` (only the base scenario is built otherwise when editing).
-    public var keepVariants: Bool
 
-    public init(variant: String? = nil, funding: [String: Double] = [:], sharedPool: String? = nil, keepVariants: Bool = false) {
+    public init(variant: String? = nil, funding: [String: Double] = [:], sharedPool: String? = nil) {
         self.variant = variant
         self.funding = funding
         self.sharedPool = sharedPool
-        self.keepVariants = keepVariants
     }
 
     public var isEmpty: Bool { variant == nil && funding.isEmpty && sharedPool == nil }
@@ -55,7 +54,7 @@ extension ModelBuilder {
             guard let changed = applyOverrides(root, overrides, variant: name) else { return nil }
             node = changed
         }
-        if !edits.keepVariants { node = removing(node, key: "variants") }
+        node = removing(node, key: "variants")
         if let shared = edits.sharedPool { node = sharingOnePool(node, id: shared) }
         for (pool, credits) in edits.funding.sorted(by: { $0.key < $1.key }) {
             var found = false
@@ -95,7 +94,7 @@ extension ModelBuilder {
             if inPools, m["id"]?.string == pool {
                 found = true
                 var grant = m["grants"]?.sequence?.first?.mapping.map { Node.Mapping($0.filter { $0.key.string != "amount" }.map { ($0.key, $0.value) }) } ?? Node.Mapping([])
-                let amount = Node(formatAmount(credits))
+                let amount = Node(amountText(credits))
                 grant = Node.Mapping([(Node("amount"), amount)] + grant.map { ($0.key, $0.value) })
                 var out = set(node, ["grants"], .sequence(Node.Sequence([.mapping(grant)])))
                 if m["refill"]?.mapping != nil { out = set(out, ["refill", "amount"], amount) }
@@ -123,10 +122,10 @@ extension ModelBuilder {
             if let v = pools.lazy.compactMap({ $0.mapping?[key] }).first { pairs.append((Node(key), v)) }
         }
         if let refill = first["refill"]?.mapping {
-            let amounts = pools.compactMap { $0.mapping?["refill"]?.mapping?["amount"].flatMap { Double($0.string ?? "") } }
+            let amounts = pools.compactMap { $0.mapping?["refill"]?.mapping?["amount"]?.string.flatMap(Money.parseCredits) }
             var r = refill.map { ($0.key, $0.value) }
             if let i = r.firstIndex(where: { $0.0.string == "amount" }), amounts.count == pools.count {
-                r[i].1 = Node(formatAmount(amounts.reduce(0, +)))
+                r[i].1 = Node(Money.formatCredits(amounts.reduce(0, +)))
             }
             pairs.append((Node("refill"), .mapping(Node.Mapping(r))))
         }
@@ -142,13 +141,5 @@ extension ModelBuilder {
     }
 }
 
-/// Credits as YAML text, exact to the micro-credit.
-func formatAmount(_ credits: Double) -> String {
-    let micro = Int64((credits * 1_000_000).rounded())
-    let whole = micro / 1_000_000, frac = abs(micro % 1_000_000)
-    if frac == 0 { return "\(whole)" }
-    var f = String(frac)
-    f = String(repeating: "0", count: 6 - f.count) + f
-    while f.hasSuffix("0") { f.removeLast() }
-    return "\(micro < 0 && whole == 0 ? "-" : "")\(whole).\(f)"
-}
+/// Credits as YAML text, rounded to the micro-credit.
+func amountText(_ credits: Double) -> String { Money.formatCredits(Int64((credits * 1_000_000).rounded())) }

@@ -39,17 +39,20 @@ public struct Expectation: Sendable, Hashable {
         let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
         guard let metric = parts.first, !metric.isEmpty else { return nil }
         let t = condition.trimmingCharacters()
-        guard let op = Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) }),
-              let value = Double(t.dropFirst(op.rawValue.count).trimmingCharacters())
+        guard let op = Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) })
         else { return nil }
-        self.init(metric: metric, statistic: parts.count > 1 ? parts[1] : "mean", op: op, value: value, text: "\(key) \(t)")
+        let valueText = String(t.dropFirst(op.rawValue.count)).trimmingCharacters()
+        guard let value = Double(valueText) else { return nil }
+        self.init(metric: metric, statistic: parts.count > 1 ? parts[1] : "mean", op: op, value: value,
+                  text: "\(key) \(op.rawValue) \(valueText)")
     }
 
-    /// Reads the form `text` has: `metric[.statistic] op value`.
+    /// Reads `metric[.statistic] op value`, with or without spaces around the operator.
     public init?(text: String) {
-        let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { return nil }
-        self.init(key: parts[0], condition: parts[1])
+        guard let start = text.firstIndex(where: { "<>=".contains($0) }) else { return nil }
+        let key = String(text[..<start]).trimmingCharacters()
+        guard !key.isEmpty, !key.contains(" ") else { return nil }
+        self.init(key: key, condition: String(text[start...]))
     }
 
     public init(metric: String, statistic: String, op: Op, value: Double, text: String) {

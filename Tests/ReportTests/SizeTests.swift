@@ -57,6 +57,13 @@ struct SizeTests {
         #expect(json.contains("\"difference_credits\"") && json.contains("\"layouts\""))
     }
 
+    @Test func targetsReadWithOrWithoutSpaces() throws {
+        let tight = try #require(Expectation(text: "continuity.p05>=0.99"))
+        let spaced = try #require(Expectation(text: "continuity.p05 >= 0.99"))
+        #expect(tight == spaced && tight.text == "continuity.p05 >= 0.99" && tight.statistic == "p05" && tight.op == .ge)
+        #expect(Expectation(text: "continuity 0.99") == nil && Expectation(text: "bad key <= 1") == nil && Expectation(text: "<= 1") == nil)
+    }
+
     @Test func editsReportUnknownPoolsAndVariants() {
         let path = fixturePath("size-poisson.yaml")
         #expect(throws: ScenarioErrors.self) { try Scenario.load(path: path, edits: ScenarioEdits(funding: ["eng2": 5])) }

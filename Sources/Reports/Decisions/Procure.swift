@@ -132,7 +132,7 @@ public enum PlanPricing {
             let nextExpiry = packs.map(\.expiresAt).filter { $0 > t + epsilon }.min() ?? .infinity
             let stepEnd = min(t1, nextExpiry, horizon)
             let need = rate * (stepEnd - t)
-            var available = packs.reduce(0) { $0 + $1.left }
+            let available = packs.reduce(0) { $0 + $1.left }
             if available >= need - epsilon {
                 var rest = need
                 for i in packs.indices where rest > 0 {
@@ -146,7 +146,6 @@ public enum PlanPricing {
             // Runs dry inside this step.
             let dry = t + available / rate
             for i in packs.indices { packs[i].left = 0 }
-            available = 0
             switch p.whenExhausted {
             case .buyPack:
                 buy(at: dry)
@@ -279,15 +278,8 @@ public struct ProcureResult: Sendable {
         }
         return .object([
             "schema": .string("burnrate.procure/1"), "scenario": .string(scenario), "replications": .number(Double(replications)),
-            "horizon_hours": .number(horizonHours), "usage_credits": Summary.metricsJSON(["usage_credits": MetricSummary(demand.map(\.total))!])["usage_credits"]!,
+            "horizon_hours": .number(horizonHours), "usage_credits": Summary.metricJSON("usage_credits", MetricSummary(demand.map(\.total))!),
             "plans": .object(plansJSON), "break_even": .array(be),
         ])
-    }
-}
-
-extension JSON {
-    subscript(_ key: String) -> JSON? {
-        if case .object(let o) = self { return o[key] }
-        return nil
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Scenario
 import Simulation
 
@@ -103,14 +104,10 @@ public struct SizeAnswer: Sendable {
         return s
     }
 
+    /// Credits to the cent, without ".00" for whole amounts.
     static func credits(_ x: Double) -> String {
         let r = (x * 100).rounded() / 100
-        return r == r.rounded() ? String(Int64(r)) : String(format2(r))
-    }
-
-    static func format2(_ x: Double) -> String {
-        let cents = Int64((abs(x) * 100).rounded())
-        return "\(x < 0 ? "-" : "")\(cents / 100).\(cents % 100 < 10 ? "0" : "")\(cents % 100)"
+        return r == r.rounded() ? String(Int64(r)) : String(format: "%.2f", r)
     }
 
     static func number(_ x: Double) -> String {

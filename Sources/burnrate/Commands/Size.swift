@@ -37,7 +37,7 @@ struct Size: ParsableCommand {
     @Flag(name: .long, help: "Print the answer as JSON on stdout.") var json = false
 
     func validate() throws {
-        guard Expectation(text: Self.normalise(target)) != nil else {
+        guard Expectation(text: target) != nil else {
             throw ValidationError("--target reads 'metric[.statistic] op value', e.g. 'continuity >= 0.999'; got '\(target)'")
         }
         if let layout, !["shared", "split", "both"].contains(layout) { throw ValidationError("--layout is shared, split or both") }
@@ -48,19 +48,8 @@ struct Size: ParsableCommand {
         if !(confidence > 0.5 && confidence < 1) { throw ValidationError("--confidence must be between 0.5 and 1") }
     }
 
-    /// `continuity>=0.999` and `continuity >= 0.999` alike.
-    static func normalise(_ text: String) -> String {
-        for op in [">=", "<=", "==", ">", "<"] {
-            if let r = text.range(of: op) {
-                return text[..<r.lowerBound].trimmingCharacters(in: .whitespaces) + " " + op + " "
-                    + text[r.upperBound...].trimmingCharacters(in: .whitespaces)
-            }
-        }
-        return text
-    }
-
     func run() throws {
-        let goal = Expectation(text: Self.normalise(target))!
+        let goal = Expectation(text: target)!
         let base: Scenario
         do { base = try Scenario.load(path: scenario, edits: ScenarioEdits(variant: variant)) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
