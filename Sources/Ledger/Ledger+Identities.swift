@@ -4,6 +4,10 @@
 extension Ledger {
     /// Checks, in order: the identity exists and is active, is entitled to the pool, for this
     /// tier, within its rate cap and its spend cap. Returns the entitlement's index.
+    ///
+    /// Inlined: called from a mutating draw, an out-of-line non-mutating call copies the whole
+    /// ledger value (208 bytes) onto the stack first, on every draw.
+    @inline(__always)
     func checkIdentity(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Result<Int, Refusal> {
         guard isIdentity(identity) else { return .failure(.unknownIdentity(identity)) }
         let i = Int(identity.index)
@@ -15,20 +19,21 @@ extension Ledger {
         }
         guard isPool(pool) else { return .failure(.unknownPool(pool)) }
         guard let e = identities[i].entitlementIndex(pool: pool.index) else { return .failure(.notEntitled) }
-        let ent = identities[i].entitlements[e]
-        guard tier >= 0, tier < 64, ent.entitlement.allowedTiers & (1 << UInt64(tier)) != 0 else {
+        // Read in place: a copy of the entitlement state is a ~100-byte memcpy per draw.
+        guard tier >= 0, tier < 64, identities[i].entitlements[e].entitlement.allowedTiers & (1 << UInt64(tier)) != 0 else {
             return .failure(.tierNotAllowed(tier: tier))
         }
-        if let maxDraws = ent.entitlement.rateMaxDraws {
-            let window = nowMs / ent.entitlement.rateWindowMs
-            if ent.rateWindow == window && ent.rateCount >= maxDraws {
-                return .failure(.rateCapExceeded(retryAfterMs: (window + 1) * ent.entitlement.rateWindowMs - nowMs))
+        if let maxDraws = identities[i].entitlements[e].entitlement.rateMaxDraws {
+            let windowMs = identities[i].entitlements[e].entitlement.rateWindowMs
+            let window = nowMs / windowMs
+            if identities[i].entitlements[e].rateWindow == window && identities[i].entitlements[e].rateCount >= maxDraws {
+                return .failure(.rateCapExceeded(retryAfterMs: (window + 1) * windowMs - nowMs))
             }
         }
-        if let cap = ent.entitlement.capPerPeriodMicrocredits {
-            let period = nowMs / ent.entitlement.capPeriodMs
-            let spent = ent.capPeriodIndex == period ? ent.capSpent : 0
-            let used = spent &+ ent.openHeld
+        if let cap = identities[i].entitlements[e].entitlement.capPerPeriodMicrocredits {
+            let period = nowMs / identities[i].entitlements[e].entitlement.capPeriodMs
+            let spent = identities[i].entitlements[e].capPeriodIndex == period ? identities[i].entitlements[e].capSpent : 0
+            let used = spent &+ identities[i].entitlements[e].openHeld
             guard let total = Money.add(used, amount), total <= cap else {
                 return .failure(.spendCapExceeded(capMicrocredits: cap, usedMicrocredits: used))
             }
@@ -39,46 +44,16 @@ extension Ledger {
     /// Counts a draw against the entitlement's rate cap.
     @inline(__always)
     mutating func noteRate(identity i: Int, entitlement e: Int) {
-        guard identities[i].entitlements[e].entitlement.rateMaxDraws != nil else { return }
-        let window = nowMs / identities[i].entitlements[e].entitlement.rateWindowMs
-        if identities[i].entitlements[e].rateWindow != window {
-            identities[i].entitlements[e].rateWindow = window
-            identities[i].entitlements[e].rateCount = 0
-        }
-        identities[i].entitlements[e].rateCount += 1
+        identities[i].entitlements[e].noteDraw(atMs: nowMs)
     }
 
     /// Records credits an identity spent: cap period, usage buckets, stop condition.
     mutating func recordSpend(identity i: Int, entitlement e: Int, amount: Int64, countsDraw: Bool) {
-        if countsDraw { noteRate(identity: i, entitlement: e) }
-        if identities[i].entitlements[e].entitlement.capPerPeriodMicrocredits != nil {
-            let period = nowMs / identities[i].entitlements[e].entitlement.capPeriodMs
-            if identities[i].entitlements[e].capPeriodIndex != period {
-                identities[i].entitlements[e].capPeriodIndex = period
-                identities[i].entitlements[e].capSpent = 0
-            }
-            identities[i].entitlements[e].capSpent &+= amount
-        }
-        identities[i].spentTotal &+= amount
-        if nowMs >= identities[i].usageBucketStartMs && nowMs < identities[i].usageBucketEndMs {
-            let last = identities[i].usage.count - 1
-            identities[i].usage[last].spentMicrocredits &+= amount
-            identities[i].usage[last].draws += 1
-        } else {
-            let bucket = nowMs / config.usagePeriodMs
-            if let last = identities[i].usage.last, last.periodIndex == bucket {
-                identities[i].usage[identities[i].usage.count - 1].spentMicrocredits &+= amount
-                identities[i].usage[identities[i].usage.count - 1].draws += 1
-            } else {
-                identities[i].usage.append(UsageBucket(periodIndex: bucket, spentMicrocredits: amount, draws: 1))
-            }
-            // Cache the bucket's range only where truncating division is floor (t ≥ 0).
-            if nowMs >= 0 {
-                identities[i].usageBucketStartMs = bucket * config.usagePeriodMs
-                identities[i].usageBucketEndMs = (bucket + 1) * config.usagePeriodMs
-            }
-        }
-        if identities[i].stopCondition != nil { checkStopCondition(identity: i, amount: amount) }
+        // One access to the identity for all the updates (each separate `identities[i]…` write
+        // would check the arrays' uniqueness again).
+        let watched = identities[i].recordSpend(entitlement: e, amount: amount, countsDraw: countsDraw,
+                                                atMs: nowMs, usagePeriodMs: config.usagePeriodMs)
+        if watched { checkStopCondition(identity: i, amount: amount) }
     }
 
     /// The spend-rate anomaly check. The draw that trips it is accepted (it already passed every

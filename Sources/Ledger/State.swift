@@ -125,6 +125,30 @@ struct EntitlementState: Hashable, Codable, Sendable {
     var openHeld: Int64 = 0
     var rateWindow: Int64 = .min
     var rateCount: Int = 0
+
+    /// Counts a draw against the rate cap, if there is one.
+    @inline(__always)
+    mutating func noteDraw(atMs now: Int64) {
+        guard entitlement.rateMaxDraws != nil else { return }
+        let window = now / entitlement.rateWindowMs
+        if rateWindow != window {
+            rateWindow = window
+            rateCount = 0
+        }
+        rateCount += 1
+    }
+
+    /// Adds spend to the cap period, if there is a cap.
+    @inline(__always)
+    mutating func noteCapSpend(_ amount: Int64, atMs now: Int64) {
+        guard entitlement.capPerPeriodMicrocredits != nil else { return }
+        let period = now / entitlement.capPeriodMs
+        if capPeriodIndex != period {
+            capPeriodIndex = period
+            capSpent = 0
+        }
+        capSpent &+= amount
+    }
 }
 
 struct UsageBucket: Hashable, Codable, Sendable {
@@ -149,6 +173,38 @@ struct IdentityState: Hashable, Codable, Sendable {
     var usageBucketStartMs: Int64 = .max
     var usageBucketEndMs: Int64 = .min
     var spentTotal: Int64 = 0
+
+    /// Records credits spent under entitlement `e` at `now`: rate and cap counters, the total and
+    /// the usage bucket of the period. Returns whether a stop condition watches this identity
+    /// (the caller then checks it).
+    @inline(__always)
+    mutating func recordSpend(entitlement e: Int, amount: Int64, countsDraw: Bool, atMs now: Int64, usagePeriodMs: Int64) -> Bool {
+        entitlements.withUnsafeMutableBufferPointer { ents in
+            if countsDraw { ents[e].noteDraw(atMs: now) }
+            ents[e].noteCapSpend(amount, atMs: now)
+        }
+        spentTotal &+= amount
+        if now >= usageBucketStartMs && now < usageBucketEndMs {
+            usage.withUnsafeMutableBufferPointer { u in
+                u[u.count - 1].spentMicrocredits &+= amount
+                u[u.count - 1].draws += 1
+            }
+        } else {
+            let bucket = now / usagePeriodMs
+            if let last = usage.last, last.periodIndex == bucket {
+                usage[usage.count - 1].spentMicrocredits &+= amount
+                usage[usage.count - 1].draws += 1
+            } else {
+                usage.append(UsageBucket(periodIndex: bucket, spentMicrocredits: amount, draws: 1))
+            }
+            // Cache the bucket's range only where truncating division is floor (t ≥ 0).
+            if now >= 0 {
+                usageBucketStartMs = bucket * usagePeriodMs
+                usageBucketEndMs = (bucket + 1) * usagePeriodMs
+            }
+        }
+        return stopCondition != nil
+    }
 
     func entitlementIndex(pool: Int32) -> Int? {
         for i in entitlements.indices where entitlements[i].pool == pool { return i }

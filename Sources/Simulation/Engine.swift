@@ -166,6 +166,26 @@ struct HotWorkload {
     var instantDebit: Bool = false
 }
 
+/// A replication's counters in one fixed buffer: every request updates three of them (the totals,
+/// its pool's, its identity's), and writing through a buffer the run owns skips the uniqueness
+/// check that each update of an array element stored in a struct costs.
+final class CountTable {
+    let totals: UnsafeMutablePointer<Counts>
+    let pools: UnsafeMutableBufferPointer<Counts>
+    let identities: UnsafeMutableBufferPointer<Counts>
+    private let storage: UnsafeMutableBufferPointer<Counts>
+
+    init(pools p: Int, identities i: Int) {
+        storage = .allocate(capacity: 1 + p + i)
+        storage.initialize(repeating: Counts())
+        totals = storage.baseAddress!
+        pools = UnsafeMutableBufferPointer(rebasing: storage[1..<(1 + p)])
+        identities = UnsafeMutableBufferPointer(rebasing: storage[(1 + p)...])
+    }
+
+    deinit { storage.deallocate() }
+}
+
 /// A request between arrival and completion.
 struct Pending {
     var workload: Int32
@@ -216,6 +236,8 @@ struct ReplicationRun {
     var slots: [Pending] = []
     var freeSlots: [Int32] = []
     var result: ReplicationResult
+    /// The run's counters (totals, per pool, per identity), copied into `result` at the horizon.
+    let counts: CountTable
     var downSince: [Int64?]
     /// Set when the model asks for the journal (tests, audits); nil on the fast path.
     var journal: RecordingSink?
@@ -246,6 +268,7 @@ struct ReplicationRun {
         self.result = ReplicationResult(replication: replication, horizonMs: compiled.model.horizonMs,
                                         pools: compiled.model.pools.map { PoolOutcome(name: $0.spec.name) },
                                         identities: compiled.model.identities.map { IdentityOutcome(name: $0.spec.name) })
+        self.counts = CountTable(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
         self.journal = compiled.model.recordsJournal ? RecordingSink() : nil
     }
@@ -691,9 +714,9 @@ struct ReplicationRun {
 
     @inline(__always)
     mutating func count(identity i: Int, pool p: Int, _ update: (inout Counts) -> Void) {
-        update(&result.totals)
-        update(&result.pools[p].counts)
-        update(&result.identities[i].counts)
+        update(&counts.totals.pointee)
+        update(&counts.pools[p])
+        update(&counts.identities[i])
     }
 
     mutating func poolDown(_ p: Int) {
@@ -712,8 +735,9 @@ struct ReplicationRun {
     mutating func sample() {
         _ = apply(Request(atMs: now, .advanceTime))
         result.sampleTimesMs.append(now)
-        result.spendSeries.append(result.totals.spendMicrocredits)
-        result.servedSeries.append(result.totals.requestsServed + result.totals.requestsDegraded)
+        let totals = counts.totals.pointee
+        result.spendSeries.append(totals.spendMicrocredits)
+        result.servedSeries.append(totals.requestsServed + totals.requestsDegraded)
         for (p, id) in compiled.poolIDs.enumerated() {
             result.pools[p].availableSeries.append(ledger.available(in: id))
         }
@@ -732,6 +756,9 @@ struct ReplicationRun {
         for s in live.sorted() {
             count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) { $0.requestsInFlight += 1 }
         }
+        result.totals = counts.totals.pointee
+        for p in result.pools.indices { result.pools[p].counts = counts.pools[p] }
+        for i in result.identities.indices { result.identities[i].counts = counts.identities[i] }
         for (p, id) in compiled.poolIDs.enumerated() {
             let totals = ledger.totals(of: id)!
             result.pools[p].fundedMicrocredits = totals.fundedMicrocredits
