@@ -4,7 +4,7 @@
 SWIFT ?= swift
 BURNRATE_RELEASE := .build/release/burnrate
 
-.PHONY: all deps build release test demo reports notebooks bench clean
+.PHONY: all deps build release test demo reports notebooks bench bench-reference clean
 
 all: build
 
@@ -42,6 +42,14 @@ bench: release
 	$(BURNRATE_RELEASE) bench rng
 	$(BURNRATE_RELEASE) bench ledger
 	$(BURNRATE_RELEASE) bench sim
+
+# The plain-C yardstick of `bench sim` case a (no ledger), run next to the Swift case so that the
+# two figures come from the same machine at the same moment.
+bench-reference: release
+	@mkdir -p .build
+	$(CC) -O2 -o .build/reference-a bench/reference-a.c -lm
+	.build/reference-a
+	$(BURNRATE_RELEASE) bench sim --case a-poisson
 
 clean:
 	rm -rf .build
