@@ -44,10 +44,7 @@ let package = Package(
         ),
         .target(
             name: "Simulation",
-            dependencies: [
-                "Ledger", "Stochastic",
-                .product(name: "HeapModule", package: "swift-collections"),
-            ]
+            dependencies: ["Ledger", "Stochastic"]
         ),
         .target(
             name: "Scenario",
