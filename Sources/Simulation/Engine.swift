@@ -121,9 +121,6 @@ public final class CompiledModel: Sendable {
             case .replay: h.arrival = .replay; h.tokensFromTrace = true
             }
             if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal }
-            if let input = workload.inputTokens.lognormal, let output = workload.outputTokens.lognormal {
-                h.lognormalTokens = (input, output)
-            }
             hot.append(h)
             profiles.append(profile)
         }
@@ -167,9 +164,6 @@ struct HotWorkload {
     var constantRate: Bool = false
     /// No latency, reserve actual, not a runaway: the request is one debit at arrival.
     var instantDebit: Bool = false
-    /// Both token counts lognormal (the usual synthetic workload): their laws, read without
-    /// going through the `Sampler` enum (the same draws from the same stream).
-    var lognormalTokens: (input: LogNormal, output: LogNormal)? = nil
 }
 
 /// A replication's counters in one fixed buffer: every request updates three of them (the totals,
@@ -482,16 +476,9 @@ struct ReplicationRun {
             modelIndex = mixModels[w][pick]
         }
         if !tokensFromTrace {
-            if let laws = hot[w].lognormalTokens {
-                fastStreams[5 * w + 2]._withUnsafeGuaranteedRef { tokens in
-                    input = Sampler.wholeCount(laws.input.sample(tokens))
-                    output = Sampler.wholeCount(laws.output.sample(tokens))
-                }
-            } else {
-                fastStreams[5 * w + 2]._withUnsafeGuaranteedRef { tokens in
-                    input = inputSamplers[w].count(tokens)
-                    output = outputSamplers[w].count(tokens)
-                }
+            fastStreams[5 * w + 2]._withUnsafeGuaranteedRef { tokens in
+                input = inputSamplers[w].count(tokens)
+                output = outputSamplers[w].count(tokens)
             }
         }
         let latency = hot[w].hasLatency ? latencySamplers[w].count(streams[5 * w + 3]) : 0

@@ -172,19 +172,9 @@ public enum Sampler: Sendable {
     /// A draw rounded to a whole, non-negative count.
     @inline(__always)
     public func count(_ stream: RandomStream) -> Int64 {
-        Self.wholeCount(sample(stream))
-    }
-
-    /// A draw rounded to a whole, non-negative count (at most 10^15).
-    @inline(__always)
-    public static func wholeCount(_ x: Double) -> Int64 {
+        let x = sample(stream)
         guard x > 0 else { return 0 }
         return x >= 1e15 ? 1_000_000_000_000_000 : Int64(x.rounded())
-    }
-
-    /// The lognormal law behind this sampler, if it is one.
-    var lognormal: LogNormal? {
-        if case .lognormal(let d) = self { d } else { nil }
     }
 
     public var mean: Double {
