@@ -138,9 +138,11 @@ struct EntitlementState: Hashable, Codable, Sendable {
         rateCount += 1
     }
 
-    /// Adds spend to the cap period, if there is a cap.
+    /// Records spend: a draw against the rate cap (unless `countsDraw` is false: a capture was
+    /// counted when its hold was placed) and the amount against the cap period, if there is a cap.
     @inline(__always)
-    mutating func noteCapSpend(_ amount: Int64, atMs now: Int64) {
+    mutating func noteSpend(_ amount: Int64, countsDraw: Bool, atMs now: Int64) {
+        if countsDraw { noteDraw(atMs: now) }
         guard entitlement.capPerPeriodMicrocredits != nil else { return }
         let period = now / entitlement.capPeriodMs
         if capPeriodIndex != period {
@@ -179,23 +181,13 @@ struct IdentityState: Hashable, Codable, Sendable {
     /// (the caller then checks it).
     @inline(__always)
     mutating func recordSpend(entitlement e: Int, amount: Int64, countsDraw: Bool, atMs now: Int64, usagePeriodMs: Int64) -> Bool {
-        entitlements.withUnsafeMutableBufferPointer { ents in
-            if countsDraw { ents[e].noteDraw(atMs: now) }
-            ents[e].noteCapSpend(amount, atMs: now)
-        }
+        entitlements[e].noteSpend(amount, countsDraw: countsDraw, atMs: now)
         spentTotal &+= amount
-        if now >= usageBucketStartMs && now < usageBucketEndMs {
-            usage.withUnsafeMutableBufferPointer { u in
-                u[u.count - 1].spentMicrocredits &+= amount
-                u[u.count - 1].draws += 1
-            }
-        } else {
+        if !(now >= usageBucketStartMs && now < usageBucketEndMs) {
+            // Outside the cached bucket: open the period's bucket unless it is the last one.
             let bucket = now / usagePeriodMs
-            if let last = usage.last, last.periodIndex == bucket {
-                usage[usage.count - 1].spentMicrocredits &+= amount
-                usage[usage.count - 1].draws += 1
-            } else {
-                usage.append(UsageBucket(periodIndex: bucket, spentMicrocredits: amount, draws: 1))
+            if usage.last?.periodIndex != bucket {
+                usage.append(UsageBucket(periodIndex: bucket, spentMicrocredits: 0, draws: 0))
             }
             // Cache the bucket's range only where truncating division is floor (t ≥ 0).
             if now >= 0 {
@@ -203,6 +195,8 @@ struct IdentityState: Hashable, Codable, Sendable {
                 usageBucketEndMs = (bucket + 1) * usagePeriodMs
             }
         }
+        usage[usage.count - 1].spentMicrocredits &+= amount
+        usage[usage.count - 1].draws += 1
         return stopCondition != nil
     }
 

@@ -18,9 +18,6 @@ struct SimEvent: Comparable {
         self.index = index
     }
 
-    var cls: UInt8 { UInt8(order >> 56) }
-    var seq: UInt64 { order & (1 << 56 - 1) }
-
     @inline(__always)
     static func < (a: Self, b: Self) -> Bool {
         a.timeMs < b.timeMs || (a.timeMs == b.timeMs && a.order < b.order)

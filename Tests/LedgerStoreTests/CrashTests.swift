@@ -22,10 +22,7 @@ struct CrashTests {
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
         do {
-            let store = try await LedgerStore(path: path)
-            _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
-            _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
-            _ = try await op(store, #"{"op":"fund","key":"f","pool":"eng","amount":"100000"}"#)
+            _ = try await storeWithFundedPool(path, credits: "100000")
         }
         var acknowledged: Set<String> = []
         var generator = SystemRandomNumberGenerator()

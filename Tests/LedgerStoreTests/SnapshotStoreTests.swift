@@ -8,10 +8,7 @@ import Testing
 struct SnapshotStoreTests {
     /// A store with a pool, an identity and `n` keyed debits, snapshotting every `every` commands.
     func filled(_ path: String, debits n: Int, every: UInt64) async throws -> (digest: UInt64, seq: UInt64) {
-        let store = try await LedgerStore(path: path, snapshotEvery: every)
-        _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
-        _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
-        _ = try await op(store, #"{"op":"fund","key":"f","pool":"eng","amount":"1000"}"#)
+        let store = try await storeWithFundedPool(path, credits: "1000", snapshotEvery: every)
         for i in 0..<n {
             _ = try await op(store, #"{"op":"debit","key":"d\#(i)","identity":"bot","pool":"eng","amount":"0.5"}"#, at: 1_000 + Int64(i))
         }

@@ -19,6 +19,16 @@ func op(_ store: LedgerStore, _ line: String, at t: Int64 = 1_000) async throws 
     }
 }
 
+/// Opens a store at `path` holding pool "eng", identity "bot" entitled to it, and `credits`
+/// funded under key "f": the set-up most store tests start from.
+func storeWithFundedPool(_ path: String, credits: String, snapshotEvery: UInt64 = 1_000_000) async throws -> LedgerStore {
+    let store = try await LedgerStore(path: path, snapshotEvery: snapshotEvery)
+    _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
+    _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
+    _ = try await op(store, #"{"op":"fund","key":"f","pool":"eng","amount":"\#(credits)"}"#)
+    return store
+}
+
 @Suite("Durable ledger")
 struct StoreTests {
     @Test func stateSurvivesReopeningAndKeysStayIdempotent() async throws {
@@ -26,10 +36,7 @@ struct StoreTests {
         defer { removeDatabase(path) }
         var digest: UInt64 = 0
         do {
-            let store = try await LedgerStore(path: path)
-            _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
-            _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
-            _ = try await op(store, #"{"op":"fund","key":"k1","pool":"eng","amount":"1000"}"#)
+            let store = try await storeWithFundedPool(path, credits: "1000")
             _ = try await op(store, #"{"op":"debit","key":"k2","identity":"bot","pool":"eng","amount":"0.25"}"#)
             digest = await store.state.stateDigest
         }
@@ -68,10 +75,7 @@ struct StoreTests {
     @Test func concurrentHoldsNeverOverdrawASmallPool() async throws {
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
-        let store = try await LedgerStore(path: path)
-        _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
-        _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
-        _ = try await op(store, #"{"op":"fund","key":"f","pool":"eng","amount":"50"}"#)
+        let store = try await storeWithFundedPool(path, credits: "50")
         // 40 agents × 5 requests each try to hold 1 credit and capture 0.75: at most 50 holds fit.
         let captured = try await withThrowingTaskGroup(of: Int64.self) { group in
             for a in 0..<40 {
@@ -109,10 +113,7 @@ struct EntitleOperationTests {
     @Test func anEntitlementCapsAnIdentityDurably() async throws {
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
-        let store = try await LedgerStore(path: path)
-        _ = try await op(store, #"{"op":"create_pool","pool":"eng"}"#)
-        _ = try await op(store, #"{"op":"create_identity","identity":"bot","pools":["eng"]}"#)
-        _ = try await op(store, #"{"op":"fund","key":"f","pool":"eng","amount":"100"}"#)
+        let store = try await storeWithFundedPool(path, credits: "100")
         let e = try await op(store, #"{"op":"entitle","key":"e","identity":"bot","pool":"eng","tiers":[1],"cap":"1","cap_period":"1d"}"#)
         #expect(e.first?.isAccepted == true)
         #expect(try await op(store, #"{"op":"debit","key":"d0","identity":"bot","pool":"eng","tier":0,"amount":"0.5"}"#).first?.refusal == .tierNotAllowed(tier: 0))
