@@ -714,6 +714,8 @@ struct ReplicationRun {
 
     @inline(__always)
     mutating func count(identity i: Int, pool p: Int, _ update: (inout Counts) -> Void) {
+        // The buffer's subscript is unchecked in release builds: check here, as an array would.
+        precondition(counts.pools.indices.contains(p) && counts.identities.indices.contains(i), "no counters for pool \(p), identity \(i)")
         update(&counts.totals.pointee)
         update(&counts.pools[p])
         update(&counts.identities[i])
