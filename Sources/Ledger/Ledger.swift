@@ -213,7 +213,7 @@ public struct Ledger: Sendable {
     // MARK: Pools and identities
 
     mutating func createPool(_ spec: PoolSpec) -> Outcome {
-        guard !spec.name.isEmpty else { return .refused(.invalidArgument("pool name is empty")) }
+        if let problem = LedgerName.problem(spec.name) { return .refused(.invalidArgument("pool name: \(problem)")) }
         guard poolByName[spec.name] == nil else { return .refused(.duplicateName(spec.name)) }
         if let parent = spec.parent, !isPool(parent) { return .refused(.unknownPool(parent)) }
         guard spec.periodMs > 0 else { return .refused(.invalidArgument("periodMs must be positive")) }
@@ -268,7 +268,7 @@ public struct Ledger: Sendable {
     }
 
     mutating func createIdentity(_ spec: IdentitySpec) -> Outcome {
-        guard !spec.name.isEmpty else { return .refused(.invalidArgument("identity name is empty")) }
+        if let problem = LedgerName.problem(spec.name) { return .refused(.invalidArgument("identity name: \(problem)")) }
         guard identityByName[spec.name] == nil else { return .refused(.duplicateName(spec.name)) }
         if let s = spec.stopCondition {
             guard s.windowMs > 0, s.baselineWindows >= 1, s.baselineWindows <= 10_000, s.factorPercent > 0,
