@@ -9,11 +9,60 @@ public struct Request: Hashable, Sendable, Codable {
     public var atMs: Int64
     public var key: String?
     public var command: Command
+    /// What a repeat of a keyed command is compared by: a stable hash of the request *as the
+    /// caller sent it* (``RequestFingerprint``), set by the edge that translated it. A caller's
+    /// request may hold relative times (`expires_in`) that the edge turns into absolute ones, so
+    /// two sends of the same request give two different commands; their fingerprints are equal.
+    /// Nil: the command itself is the request (its hash is used).
+    public var fingerprint: UInt64?
 
-    public init(atMs: Int64, key: String? = nil, _ command: Command) {
+    public init(atMs: Int64, key: String? = nil, fingerprint: UInt64? = nil, _ command: Command) {
         self.atMs = atMs
         self.key = key
+        self.fingerprint = fingerprint
         self.command = command
+    }
+}
+
+/// A stable 64-bit fingerprint of a request as its caller sent it (FNV-1a over length-prefixed
+/// fields), the same in every process and across restarts, so that it can be journaled.
+public struct RequestFingerprint: Sendable {
+    private var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init() {}
+
+    /// Adds one field; each field is length-prefixed, so `("ab","c")` and `("a","bc")` differ.
+    public mutating func add(_ field: String) {
+        add(UInt64(field.utf8.count))
+        for b in field.utf8 { hash = (hash ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    }
+
+    public mutating func add(_ value: Int64) { add(UInt64(bitPattern: value)) }
+
+    public mutating func add(_ value: UInt64) {
+        var v = value
+        for _ in 0..<8 {
+            hash = (hash ^ (v & 0xff)) &* 0x0000_0100_0000_01b3
+            v >>= 8
+        }
+    }
+
+    public var value: UInt64 { hash }
+}
+
+/// An idempotency key compared and hashed by its UTF-8 bytes. Swift's `String` equality is
+/// canonical equivalence, under which NFC `café` and NFD `café` are one key; for a key they are two
+/// (a client that sends different bytes sent a different key).
+public struct IdempotencyKey: Hashable, Sendable {
+    public let text: String
+
+    public init(_ text: String) { self.text = text }
+
+    public static func == (a: IdempotencyKey, b: IdempotencyKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+    public func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }
 
@@ -32,10 +81,13 @@ public enum Command: Hashable, Sendable, Codable {
     /// Places a hold: reserves `amountMicrocredits` for `identity` until `expiresAtMs`.
     case authorize(identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64, expiresAtMs: Int64)
     /// Settles a hold at the actual amount; the rest of the hold is released. Above the hold, the
-    /// difference is drawn under the pool's policies.
-    case capture(hold: HoldID, amountMicrocredits: Int64)
-    /// Releases a hold without charging.
-    case release(hold: HoldID)
+    /// difference is new spend: it passes the checks of a debit (identity, tier, rate and spend
+    /// caps, then the pool's policies). `identity` must be the hold's: every command from outside
+    /// names it (another identity is refused with ``Refusal/holdNotOwned``); nil is for callers
+    /// that settle their own holds in process (the simulator).
+    case capture(hold: HoldID, amountMicrocredits: Int64, identity: IdentityID? = nil)
+    /// Releases a hold without charging; `identity` as for ``capture(hold:amountMicrocredits:identity:)``.
+    case release(hold: HoldID, identity: IdentityID? = nil)
     /// Draws `amountMicrocredits` for `identity` in one step.
     case debit(identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64)
     /// Moves credits between pools; the moved credits keep their expiry, priority, category and

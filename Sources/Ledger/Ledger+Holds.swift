@@ -107,19 +107,33 @@ extension Ledger {
         }
     }
 
-    mutating func capture(_ id: HoldID, _ amount: Int64) -> Outcome {
+    /// The open hold behind `id` if `identity` (when named) is its owner.
+    func ownedHold(_ id: HoldID, by identity: IdentityID?) -> Result<Int, Refusal> {
+        openHold(id).flatMap { h in
+            if let identity, holds[h].identity != identity.index { return .failure(.holdNotOwned) }
+            return .success(h)
+        }
+    }
+
+    mutating func capture(_ id: HoldID, _ amount: Int64, by identity: IdentityID?) -> Outcome {
         guard amount >= 0 else { return .refused(.invalidArgument("amount must not be negative")) }
         let h: Int
-        switch openHold(id) {
+        switch ownedHold(id, by: identity) {
         case .failure(let r): return .refused(r)
         case .success(let slot): h = slot
         }
         let holdPool = holds[h].pool, holdIdentity = holds[h].identity, holdAmount = holds[h].amount
         let p = Int(holdPool)
         let excess = amount - min(amount, holdAmount)
-        if excess > 0, let refusal = admit(pool: p, amount: excess, tier: holds[h].tier) {
-            // Nothing changed for the hold: the caller may capture at most the hold, or release.
-            return .refused(refusal)
+        if excess > 0 {
+            // The excess above the hold is new spend, checked as a debit of it would be: identity
+            // (status, entitlement, tier, rate cap, spend cap, which counts this hold as open), then
+            // the pool's policies. On a refusal nothing changed for the hold: the caller may
+            // capture at most the hold, or release it.
+            if case .failure(let r) = checkIdentity(IdentityID(holdIdentity), PoolID(holdPool), holds[h].tier, excess) {
+                return .refused(r)
+            }
+            if let refusal = admit(pool: p, amount: excess, tier: holds[h].tier) { return .refused(refusal) }
         }
         let before = pools[p].available
         let settled = settle(hold: h, charge: amount - excess, phase: .captured)
@@ -144,9 +158,9 @@ extension Ledger {
         return .accepted(a)
     }
 
-    mutating func release(_ id: HoldID) -> Outcome {
+    mutating func release(_ id: HoldID, by identity: IdentityID?) -> Outcome {
         let h: Int
-        switch openHold(id) {
+        switch ownedHold(id, by: identity) {
         case .failure(let r): return .refused(r)
         case .success(let slot): h = slot
         }

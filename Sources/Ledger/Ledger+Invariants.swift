@@ -115,7 +115,7 @@ extension Ledger {
             d.add(e.atMs); d.add(Int64(e.kind.rawValue)); d.add(Int64(bitPattern: e.seq)); d.add(Int64(e.target)); d.add(Int64(e.generation))
         }
         d.add(Int64(bitPattern: eventSeq))
-        for entry in keyEntries where keys[entry.key] != nil {
+        for entry in keyEntries where keys[IdempotencyKey(entry.key)] != nil {
             d.add(entry.key); d.add(entry.atMs); d.add(entry.outcome)
         }
         return d.value

@@ -5,7 +5,7 @@ import HeapModule
 /// applying the commands after `lastSeq` gives the same ledger as replaying every command.
 ///
 /// Remembered idempotency keys are stored without their commands (the ledger keeps only a
-/// process-local hash of each); ``Ledger/init(snapshot:commandForKey:)`` asks for them again, and
+/// process-local hash of each); ``Ledger/init(snapshot:config:requestForKey:)`` asks for them again, and
 /// a durable store reads them from its journal.
 public struct LedgerSnapshot: Codable, Sendable {
     public static let format = "burnrate.ledger-snapshot/1"
@@ -118,10 +118,10 @@ extension Ledger {
                        keys: keyEntries.map { LedgerSnapshot.RememberedKey(key: $0.key, seq: $0.seq, outcome: $0.outcome, atMs: $0.atMs) })
     }
 
-    /// Restores a snapshot. `commandForKey` returns the command each remembered idempotency key
-    /// was used for (so that a retry is told from a reuse of the key). Checks the state digest.
+    /// Restores a snapshot. `requestForKey` returns the request each remembered idempotency key
+    /// was first used for (so that a retry is told from a reuse of the key). Checks the state digest.
     public init(snapshot s: LedgerSnapshot, config expected: LedgerConfig,
-                commandForKey: (String) -> Command?) throws(SnapshotError) {
+                requestForKey: (String) -> Request?) throws(SnapshotError) {
         guard s.format == LedgerSnapshot.format else { throw .unknownFormat(s.format) }
         guard s.config == expected else { throw .configMismatch }
         self.init(config: s.config)
@@ -145,9 +145,9 @@ extension Ledger {
         eventSeq = s.eventSeq
         nextEventDueMs = min(events.min?.atMs ?? .max, orderedEvents.first?.atMs ?? .max)
         for k in s.keys {
-            guard let command = commandForKey(k.key) else { throw .missingCommand(key: k.key) }
-            keys[k.key] = keyEntries.count
-            keyEntries.append(KeyEntry(key: k.key, seq: k.seq, commandHash: command.hashValue, outcome: k.outcome, atMs: k.atMs))
+            guard let request = requestForKey(k.key) else { throw .missingCommand(key: k.key) }
+            keys[IdempotencyKey(k.key)] = keyEntries.count
+            keyEntries.append(KeyEntry(key: k.key, seq: k.seq, fingerprint: Self.fingerprint(of: request), outcome: k.outcome, atMs: k.atMs))
         }
         // Derived caches.
         for i in pools.indices { pools[i].derive() }

@@ -71,7 +71,7 @@ public struct Ledger: Sendable {
     /// Remembered keys → absolute index into `keyEntries` (which holds them oldest first, from
     /// absolute index `keyBase`). The dictionary stays small per entry (a string and an index),
     /// so that a day of keys costs little to grow and to rehash.
-    var keys: [String: Int] = [:]
+    var keys: [IdempotencyKey: Int] = [:]
     var keyEntries: Deque<KeyEntry> = []
     var keyBase = 0
 
@@ -99,9 +99,9 @@ public struct Ledger: Sendable {
     /// - Complexity: O(g + log e) for a draw touching g grants with e scheduled events, plus the
     ///   cost of the events that fall due.
     public mutating func apply<S: JournalSink>(_ request: Request, sink: inout S) -> Outcome {
-        if let key = request.key, let index = keys[key] {
+        if let key = request.key, let index = keys[IdempotencyKey(key)] {
             let prior = keyEntries[index - keyBase]
-            if prior.commandHash == request.command.hashValue { return prior.outcome }
+            if prior.fingerprint == Self.fingerprint(of: request) { return prior.outcome }
             return .refused(.idempotencyKeyReused(key))
         }
         collecting = sink.wantsTransfers
@@ -121,8 +121,8 @@ public struct Ledger: Sendable {
             outcome = .accepted(a)
         }
         if let key = request.key, outcome.isAccepted {
-            keys[key] = keyBase + keyEntries.count
-            keyEntries.append(KeyEntry(key: key, seq: lastSeq, commandHash: request.command.hashValue, outcome: outcome, atMs: request.atMs))
+            keys[IdempotencyKey(key)] = keyBase + keyEntries.count
+            keyEntries.append(KeyEntry(key: key, seq: lastSeq, fingerprint: Self.fingerprint(of: request), outcome: outcome, atMs: request.atMs))
         }
         if request.key != nil { forgetExpiredKeys() }
         sink.record(seq: lastSeq, request: request, outcome: outcome, transfers: collecting ? scratch : [])
@@ -159,9 +159,16 @@ public struct Ledger: Sendable {
     mutating func forgetExpiredKeys() {
         while let first = keyEntries.first, first.atMs <= nowMs - config.keyRetentionMs {
             keyEntries.removeFirst()
-            if keys[first.key] == keyBase { keys[first.key] = nil }
+            if keys[IdempotencyKey(first.key)] == keyBase { keys[IdempotencyKey(first.key)] = nil }
             keyBase += 1
         }
+    }
+
+    /// What a repeat is compared by: the fingerprint of the request as sent when the edge gave
+    /// one, else the command's hash (process-local: a restored ledger recomputes it from the
+    /// journaled command).
+    static func fingerprint(of request: Request) -> UInt64 {
+        request.fingerprint ?? UInt64(bitPattern: Int64(request.command.hashValue))
     }
 
     mutating func execute(_ command: Command) -> Outcome {
@@ -173,8 +180,8 @@ public struct Ledger: Sendable {
         case .fund(let pool, let spec): return fund(pool, spec)
         case .authorize(let identity, let pool, let tier, let amount, let expiresAtMs):
             return authorize(identity, pool, tier, amount, expiresAtMs)
-        case .capture(let hold, let amount): return capture(hold, amount)
-        case .release(let hold): return release(hold)
+        case .capture(let hold, let amount, let identity): return capture(hold, amount, by: identity)
+        case .release(let hold, let identity): return release(hold, by: identity)
         case .debit(let identity, let pool, let tier, let amount): return debit(identity, pool, tier, amount)
         case .transfer(let from, let to, let amount): return transferBetweenPools(from, to, amount)
         case .advanceTime: return .accepted(Acceptance(seq: lastSeq))

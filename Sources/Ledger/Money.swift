@@ -58,10 +58,11 @@ public enum Money {
         guard var micro = multiply(value, microcreditsPerCredit) else { return nil }
         var scale: Int64 = 100_000
         for c in fraction {
-            micro += Int64(c.asciiValue! - 48) * scale
+            // Checked: "9223372036854.775808" is one micro-credit beyond Int64 (an error, not a trap).
+            guard let sum = add(micro, Int64(c.asciiValue! - 48) * scale) else { return nil }
+            micro = sum
             scale /= 10
         }
-        guard micro >= 0 else { return nil }
         return negative ? -micro : micro
     }
 

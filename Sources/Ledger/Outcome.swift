@@ -84,6 +84,8 @@ public enum Refusal: Error, Hashable, Sendable, Codable {
     case throttled(retryAfterMs: Int64)
     case holdExpired
     case holdSettled
+    /// The hold belongs to another identity than the one named.
+    case holdNotOwned
     /// The identity status change is not allowed (a revoked identity stays revoked).
     case statusChangeNotAllowed
 
@@ -109,6 +111,7 @@ public enum Refusal: Error, Hashable, Sendable, Codable {
         case .throttled: "throttled"
         case .holdExpired: "hold_expired"
         case .holdSettled: "hold_settled"
+        case .holdNotOwned: "hold_not_owned"
         case .statusChangeNotAllowed: "status_change_not_allowed"
         }
     }

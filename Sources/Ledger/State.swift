@@ -231,7 +231,8 @@ struct KeyEntry: Hashable {
     var key: String
     /// The sequence number of the command the key was used for.
     var seq: UInt64
-    var commandHash: Int
+    /// ``Ledger/fingerprint(of:)`` of the request the key was first used for.
+    var fingerprint: UInt64
     var outcome: Outcome
     var atMs: Int64
 }

@@ -14,17 +14,19 @@ enum JournalCodec {
         if let key = request.key, key.contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
             return answer + "\tJ\t" + (try json(request))
         }
-        let head = "\(request.atMs)\t\(request.key.map { "k" + $0 } ?? "-")"
+        // A fingerprint (of the request as the caller sent it) follows the key as `F` and 16 hex
+        // digits; rows written before fingerprints existed have none.
+        let head = "\(request.atMs)\t\(request.key.map { "k" + $0 } ?? "-")" + (request.fingerprint.map { "\tF" + hex($0) } ?? "")
         let body: String
         switch request.command {
         case .debit(let i, let p, let tier, let amount):
             body = "d\t\(i.index)\t\(p.index)\t\(tier)\t\(amount)"
         case .authorize(let i, let p, let tier, let amount, let expires):
             body = "a\t\(i.index)\t\(p.index)\t\(tier)\t\(amount)\t\(expires)"
-        case .capture(let hold, let amount):
-            body = "c\t\(hold.raw)\t\(amount)"
-        case .release(let hold):
-            body = "r\t\(hold.raw)"
+        case .capture(let hold, let amount, let identity):
+            body = "c\t\(hold.raw)\t\(amount)" + (identity.map { "\t\($0.index)" } ?? "")
+        case .release(let hold, let identity):
+            body = "r\t\(hold.raw)" + (identity.map { "\t\($0.index)" } ?? "")
         case .advanceTime:
             body = "v"
         default:
@@ -33,11 +35,13 @@ enum JournalCodec {
         return answer + "\t" + head + "\t" + body
     }
 
-    /// The request and the recorded answer of a row, or nil when the text is not a row.
+    /// The request and the recorded answer of a row, or nil when the text is not a row. Every
+    /// number is range-checked: a damaged row is unreadable, never a trap.
     static func decode(_ text: String) -> (request: Request, answer: String)? {
         let f = text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         guard f.count >= 2 else { return nil }
         let answer = f[0]
+        guard answer == "A" || answer.hasPrefix("R:") else { return nil }
         if f[1] == "J" {
             guard f.count == 3, let r = try? JSONDecoder().decode(Request.self, from: Data(f[2].utf8)) else { return nil }
             return (r, answer)
@@ -45,28 +49,43 @@ enum JournalCodec {
         guard f.count >= 4, let at = Int64(f[1]) else { return nil }
         let key: String? = f[2] == "-" ? nil : (f[2].hasPrefix("k") ? String(f[2].dropFirst()) : nil)
         if f[2] != "-" && key == nil { return nil }
-        func int(_ i: Int) -> Int64? { i < f.count ? Int64(f[i]) : nil }
+        var b = 3
+        var fingerprint: UInt64?
+        if f[3].hasPrefix("F") {
+            guard f[3].utf8.count == 17, let v = UInt64(f[3].dropFirst(), radix: 16) else { return nil }
+            fingerprint = v
+            b = 4
+        }
+        guard b < f.count else { return nil }
+        let n = f.count - b  // fields of the command, its letter included
+        func int(_ i: Int) -> Int64? { b + i < f.count ? Int64(f[b + i]) : nil }
+        func int32(_ i: Int) -> Int32? { int(i).flatMap { Int32(exactly: $0) } }
+        func tier(_ i: Int) -> Int? { int(i).flatMap { Int(exactly: $0) } }
         let command: Command
-        switch f[3] {
+        switch f[b] {
         case "d":
-            guard f.count == 8, let i = int(4), let p = int(5), let t = int(6), let a = int(7) else { return nil }
-            command = .debit(identity: IdentityID(Int32(i)), pool: PoolID(Int32(p)), tier: Int(t), amountMicrocredits: a)
+            guard n == 5, let i = int32(1), let p = int32(2), let t = tier(3), let a = int(4) else { return nil }
+            command = .debit(identity: IdentityID(i), pool: PoolID(p), tier: t, amountMicrocredits: a)
         case "a":
-            guard f.count == 9, let i = int(4), let p = int(5), let t = int(6), let a = int(7), let e = int(8) else { return nil }
-            command = .authorize(identity: IdentityID(Int32(i)), pool: PoolID(Int32(p)), tier: Int(t), amountMicrocredits: a, expiresAtMs: e)
+            guard n == 6, let i = int32(1), let p = int32(2), let t = tier(3), let a = int(4), let e = int(5) else { return nil }
+            command = .authorize(identity: IdentityID(i), pool: PoolID(p), tier: t, amountMicrocredits: a, expiresAtMs: e)
         case "c":
-            guard f.count == 6, let h = int(4).flatMap(HoldID.init(raw:)), let a = int(5) else { return nil }
-            command = .capture(hold: h, amountMicrocredits: a)
+            guard n == 3 || n == 4, let h = int(1).flatMap(HoldID.init(raw:)), let a = int(2) else { return nil }
+            var identity: IdentityID?
+            if n == 4 { guard let i = int32(3) else { return nil }; identity = IdentityID(i) }
+            command = .capture(hold: h, amountMicrocredits: a, identity: identity)
         case "r":
-            guard f.count == 5, let h = int(4).flatMap(HoldID.init(raw:)) else { return nil }
-            command = .release(hold: h)
+            guard n == 2 || n == 3, let h = int(1).flatMap(HoldID.init(raw:)) else { return nil }
+            var identity: IdentityID?
+            if n == 3 { guard let i = int32(2) else { return nil }; identity = IdentityID(i) }
+            command = .release(hold: h, identity: identity)
         case "v":
-            guard f.count == 4 else { return nil }
+            guard n == 1 else { return nil }
             command = .advanceTime
         default:
             return nil
         }
-        return (Request(atMs: at, key: key, command), answer)
+        return (Request(atMs: at, key: key, fingerprint: fingerprint, command), answer)
     }
 
     static func answer(_ outcome: Outcome) -> String { outcome.refusal.map { "R:" + $0.code } ?? "A" }
@@ -75,5 +94,10 @@ enum JournalCodec {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(request), as: UTF8.self)
+    }
+
+    static func hex(_ x: UInt64) -> String {
+        let s = String(x, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
     }
 }

@@ -1,127 +1,201 @@
 import Foundation
 import Ledger
 
-/// The scripting contract of `burnrate ledger apply`: one JSON object per line in, one per line
-/// out. Names (pools, identities) are resolved against the ledger when the command is applied;
-/// amounts are decimal credits, exact to the micro-credit; durations carry a unit.
+/// The scripting contract of `burnrate ledger apply` and of the journal interchange format: one
+/// JSON object per line. Names (pools, identities) are resolved against the ledger when the
+/// command is applied; amounts are decimal credits, exact to the micro-credit; durations carry a
+/// unit. Input is decoded strictly (``StrictJSON``, ``OperationFields``): known fields only, exact
+/// types, no duplicates; a bad line is an error that names the field and changes nothing.
 public struct LedgerOperation: Sendable {
     public var op: String
     public var key: String?
-    /// Builds the ledger commands of this operation from the current state (nil with a reason
-    /// when a name does not resolve).
-    let build: @Sendable (Ledger, Int64) -> Result<[Request], OperationError>
+    /// The fingerprint of the request as sent (see ``Request/fingerprint``): a retry that spells
+    /// the same request, relative times included, is recognised as the same request.
+    public var fingerprint: UInt64
+    /// In an imported history: the command's time, its sequence number and its answer, when given.
+    public var atMs: Int64?
+    public var seq: UInt64?
+    public var expectedAnswer: [JSONField]?
+    let body: Body
 
-    public struct OperationError: Error, Sendable { public var message: String }
-
-    /// Parses one line. Throws a message for malformed input.
-    public static func parse(_ line: String) throws(OperationError) -> LedgerOperation {
-        guard let data = line.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data), let o = object as? [String: Any]
-        else { throw OperationError(message: "not a JSON object") }
-        func string(_ k: String) throws(OperationError) -> String {
-            guard let v = o[k] as? String, !v.isEmpty else { throw OperationError(message: "'\(k)' is required (a string)") }
-            return v
+    public struct OperationError: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        /// The field at fault, when one is.
+        public var field: String?
+        public init(message: String, field: String? = nil) {
+            self.message = message
+            self.field = field
         }
-        func amount(_ k: String) throws(OperationError) -> Int64 {
-            let text: String
-            if let s = o[k] as? String { text = s } else if let n = o[k] as? NSNumber { text = n.stringValue } else {
-                throw OperationError(message: "'\(k)' is required (decimal credits, e.g. \"0.25\")")
+        public var description: String { message }
+    }
+
+    /// Where a line comes from: `apply` (the ledger's clock is the wall clock; `at`, `seq` and
+    /// `answer` are unknown fields) or an imported history (`at` required, `seq` and `answer`
+    /// optional, keys optional).
+    public enum Mode: Sendable { case apply, history }
+
+    enum Body: Sendable {
+        case createPool(name: String, parent: String?, policies: [Policy], periodMs: Int64, refill: Refill?)
+        case createIdentity(name: String, pools: [String], stop: StopCondition?)
+        case entitle(identity: String, pool: String, Entitlement)
+        case setStatus(identity: String, IdentityStatus)
+        case fund(pool: String, amount: Int64, expiresInMs: Int64?, effectiveInMs: Int64?, priority: Int32,
+                  category: GrantCategory, priceMicrocreditsPerCredit: Int64)
+        case debit(identity: String, pool: String, amount: Int64, tier: Int)
+        case authorize(identity: String, pool: String, amount: Int64, tier: Int, expiresInMs: Int64)
+        /// The identity is required from `apply`; a history written before captures named it may
+        /// leave it out.
+        case capture(identity: String?, hold: HoldID, amount: Int64)
+        case release(identity: String?, hold: HoldID)
+        case transfer(from: String, to: String, amount: Int64)
+        case adjust(pool: String, amount: Int64, against: AdjustmentAccount, memo: String)
+        case advanceTime
+    }
+
+    /// The ops, in the order the help lists them.
+    public static let ops = ["create_pool", "create_identity", "entitle", "suspend", "resume", "revoke", "fund", "debit",
+                             "authorize", "capture", "release", "transfer", "adjust", "advance_time"]
+    /// Ops that change balances or rights: a retry must be recognisable, so they carry a key.
+    static let keyed: Set<String> = ["entitle", "suspend", "resume", "revoke", "fund", "debit", "authorize", "capture",
+                                     "release", "transfer", "adjust"]
+    /// The longest line `apply` and `import` read (bytes); a longer one is an error.
+    public static let maxLineBytes = 65_536
+    /// The longest idempotency key, in UTF-8 bytes.
+    public static let maxKeyBytes = 255
+    /// The default lifetime of a hold.
+    public static let defaultHoldMs = 5 * Millis.minute
+
+    /// Parses one line. Throws an error naming the field for malformed input.
+    public static func parse(_ line: String, mode: Mode = .apply) throws(OperationError) -> LedgerOperation {
+        guard line.utf8.count <= maxLineBytes else { throw OperationError(message: "line longer than \(maxLineBytes) bytes") }
+        let value: JSONValue
+        do { value = try StrictJSON.parse(line) } catch {
+            throw OperationError(message: "not valid JSON: \(error)")
+        }
+        guard case .object(let object) = value else { throw OperationError(message: "expected a JSON object, got \(value.kind)") }
+        guard let opField = object.first(where: { $0.key == "op" }) else { throw OperationError(message: "'op' is required", field: "op") }
+        guard case .string(let op) = opField.value, ops.contains(op) else {
+            throw OperationError(message: "'op': unknown op \(StrictJSON.serialise(opField.value).prefix(40)); expected one of \(ops.joined(separator: ", "))",
+                                 field: "op")
+        }
+        var f = OperationFields(op: op, object, framing: Set(["op", "key"] + (mode == .history ? ["at", "seq", "answer"] : [])))
+        let key = try parseKey(object)
+        if mode == .apply, keyed.contains(op), key == nil {
+            throw OperationError(message: "'\(op)' needs an idempotency 'key'", field: "key")
+        }
+        let body = try parseBody(op, &f, mode: mode)
+        try f.finish()
+        var operation = LedgerOperation(op: op, key: key, fingerprint: f.fingerprint, body: body)
+        if mode == .history { try operation.readHistory(object) }
+        return operation
+    }
+
+    static func parseKey(_ object: [JSONField]) throws(OperationError) -> String? {
+        guard let v = object.first(where: { $0.key == "key" })?.value, v != .null else { return nil }
+        guard case .string(let key) = v else { throw OperationError(message: "'key': expected a string, got \(v.kind)", field: "key") }
+        guard !key.isEmpty, key.utf8.count <= maxKeyBytes else {
+            throw OperationError(message: "'key': an idempotency key is 1–\(maxKeyBytes) bytes", field: "key")
+        }
+        guard !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+            throw OperationError(message: "'key': control characters are not allowed in a key", field: "key")
+        }
+        return key
+    }
+
+    mutating func readHistory(_ object: [JSONField]) throws(OperationError) {
+        guard let at = object.first(where: { $0.key == "at" })?.value else {
+            throw OperationError(message: "'at' is required in a history (ISO 8601 UTC, e.g. 2026-03-02T09:15:00.250Z)", field: "at")
+        }
+        guard case .string(let text) = at, let ms = Timestamp.parse(text) else {
+            throw OperationError(message: "'at': expected an ISO 8601 UTC time such as 2026-03-02T09:15:00.250Z", field: "at")
+        }
+        atMs = ms
+        if let s = object.first(where: { $0.key == "seq" })?.value {
+            guard case .number(let text) = s, let n = UInt64(text), n > 0 else {
+                throw OperationError(message: "'seq': expected a positive whole number", field: "seq")
             }
-            guard let v = Money.parseCredits(text) else { throw OperationError(message: "'\(k)' is not an exact amount of credits: \(text)") }
-            guard v >= 0 else { throw OperationError(message: "'\(k)' must not be negative: \(text)") }
-            return v
+            seq = n
         }
-        func duration(_ k: String) throws(OperationError) -> Int64? {
-            guard let text = o[k] as? String else { return nil }
-            guard let ms = Millis.parse(text) else { throw OperationError(message: "'\(k)' is a duration such as 5m, got \(text)") }
-            return ms
+        if let a = object.first(where: { $0.key == "answer" })?.value {
+            guard case .object(let fields) = a else { throw OperationError(message: "'answer': expected an object", field: "answer") }
+            expectedAnswer = fields
         }
-        guard let op = o["op"] as? String else { throw OperationError(message: "'op' is required") }
-        let key = o["key"] as? String
-        let mutating = ["entitle", "fund", "debit", "authorize", "capture", "release"]
-        if mutating.contains(op) && key == nil { throw OperationError(message: "'\(op)' needs an idempotency 'key'") }
-        let tier = (o["tier"] as? Int) ?? 0
+    }
+
+    static func parseBody(_ op: String, _ f: inout OperationFields, mode: Mode) throws(OperationError) -> Body {
         switch op {
         case "create_pool":
-            let name = try string("pool")
-            let parent = o["parent"] as? String
-            return LedgerOperation(op: op, key: key) { l, t in
-                var spec = PoolSpec(name: name)
-                if let parent { switch Self.poolID(l, parent) { case .success(let p): spec.parent = p; case .failure(let e): return .failure(e) } }
-                return .success([Request(atMs: t, key: key, .createPool(spec))])
-            }
+            let name = try f.requiredName("pool")
+            let parent = try f.name("parent")
+            let policies = try PolicyCoding.policies(&f)
+            let period = try f.duration("period") ?? 30 * Millis.day
+            f.noteDefault("period", String(period))
+            guard period > 0 else { throw f.error("period", "must be positive") }
+            let refill = try PolicyCoding.refill(&f)
+            return .createPool(name: name, parent: parent, policies: policies, periodMs: period, refill: refill)
         case "create_identity":
-            let name = try string("identity")
-            let pools = (o["pools"] as? [String]) ?? []
-            return LedgerOperation(op: op, key: key) { l, t in
-                // The identity gets the next dense id; its entitlements go in the same transaction.
-                let id = IdentityID(Int32(l.identityCount))
-                var requests = [Request(atMs: t, key: key, .createIdentity(IdentitySpec(name: name)))]
-                for p in pools {
-                    switch Self.poolID(l, p) {
-                    case .success(let pool): requests.append(Request(atMs: t, .entitle(identity: id, pool: pool, Entitlement())))
-                    case .failure(let e): return .failure(e)
-                    }
-                }
-                return .success(requests)
-            }
+            let name = try f.requiredName("identity")
+            let pools = try f.names("pools")
+            let stop = try PolicyCoding.stop(&f)
+            return .createIdentity(name: name, pools: pools, stop: stop)
         case "entitle":
             // Replaces the identity's entitlement on the pool: tiers it may use, a spend cap per
             // period, a rate cap.
-            let who = try string("identity"), pool = try string("pool")
-            var e = Entitlement()
-            if let tiers = o["tiers"] {
-                guard let list = tiers as? [Int], list.allSatisfy({ $0 >= 0 && $0 < 64 }) else {
-                    throw OperationError(message: "'tiers' is a list of tier numbers 0-63")
-                }
-                e.allowedTiers = Entitlement.tiers(list).allowedTiers
-            }
-            if o["cap"] != nil {
-                e.capPerPeriodMicrocredits = try amount("cap")
-                e.capPeriodMs = try duration("cap_period") ?? Millis.day
-                guard e.capPeriodMs > 0 else { throw OperationError(message: "'cap_period' must be positive") }
-            }
-            if let r = o["rate_max"] {
-                guard let n = r as? Int, n > 0 else { throw OperationError(message: "'rate_max' is a positive number of draws") }
-                e.rateMaxDraws = n
-                e.rateWindowMs = try duration("rate_window") ?? Millis.minute
-                guard e.rateWindowMs > 0 else { throw OperationError(message: "'rate_window' must be positive") }
-            }
-            let entitlement = e
-            return LedgerOperation(op: op, key: key) { l, t in
-                Self.identityID(l, who).flatMap { i in
-                    Self.poolID(l, pool).map { p in [Request(atMs: t, key: key, .entitle(identity: i, pool: p, entitlement))] }
-                }
-            }
+            let who = try f.requiredName("identity"), pool = try f.requiredName("pool")
+            return .entitle(identity: who, pool: pool, try PolicyCoding.entitlement(&f))
+        case "suspend", "resume", "revoke":
+            let who = try f.requiredName("identity")
+            return .setStatus(identity: who, op == "suspend" ? .suspended : op == "resume" ? .active : .revoked)
         case "fund":
-            let pool = try string("pool"), value = try amount("amount"), expiresIn = try duration("expires_in")
-            guard value > 0 else { throw OperationError(message: "'amount' must be positive") }
-            return LedgerOperation(op: op, key: key) { l, t in
-                Self.poolID(l, pool).map { [Request(atMs: t, key: key, .fund(pool: $0, GrantSpec(amountMicrocredits: value, expiresAtMs: expiresIn.map { t + $0 })))] }
+            let pool = try f.requiredName("pool"), value = try f.requiredAmount("amount")
+            guard value > 0 else { throw f.error("amount", "must be positive") }
+            let expiresIn = try f.duration("expires_in"), effectiveIn = try f.duration("effective_in")
+            let priority = try f.integer("priority", in: Int64(Int32.min)...Int64(Int32.max)) ?? 0
+            f.noteDefault("priority", String(priority))
+            let categoryText = try f.string("category") ?? "paid"
+            f.noteDefault("category", categoryText)
+            guard let category = GrantCategory(rawValue: categoryText) else {
+                throw f.error("category", "expected paid, promotional or rollover, got '\(OperationFields.printable(categoryText))'")
             }
+            let price = try f.amount("price") ?? Money.microcreditsPerCredit
+            f.noteDefault("price", String(price))
+            return .fund(pool: pool, amount: value, expiresInMs: expiresIn, effectiveInMs: effectiveIn, priority: Int32(priority),
+                         category: category, priceMicrocreditsPerCredit: price)
         case "debit", "authorize":
-            let who = try string("identity"), pool = try string("pool"), value = try amount("amount")
-            let expiresIn = try duration("expires_in") ?? 5 * Millis.minute
-            return LedgerOperation(op: op, key: key) { l, t in
-                Self.identityID(l, who).flatMap { i in
-                    Self.poolID(l, pool).map { p in
-                        [Request(atMs: t, key: key, op == "debit"
-                                 ? .debit(identity: i, pool: p, tier: tier, amountMicrocredits: value)
-                                 : .authorize(identity: i, pool: p, tier: tier, amountMicrocredits: value, expiresAtMs: t + expiresIn))]
-                    }
-                }
-            }
+            let who = try f.requiredName("identity"), pool = try f.requiredName("pool"), value = try f.requiredAmount("amount")
+            let tier = Int(try f.integer("tier", in: 0...63) ?? 0)
+            f.noteDefault("tier", String(tier))
+            if op == "debit" { return .debit(identity: who, pool: pool, amount: value, tier: tier) }
+            let expiresIn = try f.duration("expires_in") ?? defaultHoldMs
+            f.noteDefault("expires_in", String(expiresIn))
+            return .authorize(identity: who, pool: pool, amount: value, tier: tier, expiresInMs: expiresIn)
         case "capture", "release":
-            let holdText = try string("hold")
-            guard let raw = Int64(holdText), let hold = HoldID(raw: raw) else { throw OperationError(message: "'hold' is a hold id from an authorize answer") }
-            let value = op == "capture" ? try amount("amount") : 0
-            return LedgerOperation(op: op, key: key) { _, t in
-                .success([Request(atMs: t, key: key, op == "capture" ? .capture(hold: hold, amountMicrocredits: value) : .release(hold: hold))])
+            let who = mode == .history ? try f.name("identity") : try f.requiredName("identity")
+            let holdText = try f.requiredString("hold")
+            guard let raw = Int64(holdText), let hold = HoldID(raw: raw) else {
+                throw f.error("hold", "expected a hold id from an authorize answer, got '\(OperationFields.printable(holdText))'")
             }
-        default:
-            throw OperationError(message: "unknown op '\(op)'; expected create_pool, create_identity, entitle, fund, debit, authorize, capture, release")
+            if op == "release" { return .release(identity: who, hold: hold) }
+            return .capture(identity: who, hold: hold, amount: try f.requiredAmount("amount"))
+        case "transfer":
+            let from = try f.requiredName("from"), to = try f.requiredName("to"), value = try f.requiredAmount("amount")
+            return .transfer(from: from, to: to, amount: value)
+        case "adjust":
+            let pool = try f.requiredName("pool"), value = try f.requiredAmount("amount", allowNegative: true)
+            let againstText = try f.requiredString("against")
+            guard let against = AdjustmentAccount(rawValue: againstText) else {
+                throw f.error("against", "expected funding or usage, got '\(OperationFields.printable(againstText))'")
+            }
+            let memo = try f.string("memo") ?? ""
+            f.noteDefault("memo", memo)
+            guard memo.utf8.count <= 1_000 else { throw f.error("memo", "at most 1000 bytes") }
+            return .adjust(pool: pool, amount: value, against: against, memo: memo)
+        default:  // advance_time
+            return .advanceTime
         }
     }
+
+    // MARK: Resolving names
 
     static func poolID(_ l: Ledger, _ name: String) -> Result<PoolID, OperationError> {
         l.pool(named: name).map { .success($0) } ?? .failure(OperationError(message: "no pool '\(name)'"))
@@ -131,24 +205,99 @@ public struct LedgerOperation: Sendable {
         l.identity(named: name).map { .success($0) } ?? .failure(OperationError(message: "no identity '\(name)'"))
     }
 
-    /// The answer line for this operation's outcomes (the last one decides; an entitlement that
-    /// follows a create_identity is part of it).
-    public func answer(_ outcomes: [Outcome]) -> String {
-        var o: [String: Any] = ["op": op]
-        if let key { o["key"] = key }
-        if let refused = outcomes.first(where: { !$0.isAccepted }), let r = refused.refusal {
-            o["status"] = "refused"
-            o["reason"] = r.code
-            if case .insufficientFunds(let available) = r { o["available_credits"] = Money.formatCredits(available) }
-        } else if let a = outcomes.first?.acceptance {
-            o["status"] = "accepted"
-            o["seq"] = a.seq
-            if let hold = a.hold { o["hold"] = String(hold.raw) }
-            if a.chargedMicrocredits > 0 { o["charged_credits"] = Money.formatCredits(a.chargedMicrocredits) }
+    /// The ledger commands of this operation at time `t`, names resolved against `l`.
+    public func requests(in l: Ledger, at t: Int64) -> Result<[Request], OperationError> {
+        func one(_ c: Command) -> Result<[Request], OperationError> { .success([Request(atMs: t, key: key, fingerprint: fingerprint, c)]) }
+        func pool(_ n: String) -> Result<PoolID, OperationError> { Self.poolID(l, n) }
+        func identity(_ n: String) -> Result<IdentityID, OperationError> { Self.identityID(l, n) }
+        switch body {
+        case .createPool(let name, let parent, let policies, let periodMs, let refill):
+            var spec = PoolSpec(name: name, policies: policies, periodMs: periodMs, refill: refill)
+            if let parent {
+                switch pool(parent) { case .success(let p): spec.parent = p; case .failure(let e): return .failure(e) }
+            }
+            return one(.createPool(spec))
+        case .createIdentity(let name, let pools, let stop):
+            // The identity gets the next dense id; its entitlements go in the same transaction.
+            let id = IdentityID(Int32(l.identityCount))
+            var requests = [Request(atMs: t, key: key, fingerprint: fingerprint, .createIdentity(IdentitySpec(name: name, stopCondition: stop)))]
+            for p in pools {
+                switch pool(p) {
+                case .success(let pool): requests.append(Request(atMs: t, .entitle(identity: id, pool: pool, Entitlement())))
+                case .failure(let e): return .failure(e)
+                }
+            }
+            return .success(requests)
+        case .entitle(let who, let p, let e):
+            return identity(who).flatMap { i in pool(p).flatMap { one(.entitle(identity: i, pool: $0, e)) } }
+        case .setStatus(let who, let status):
+            return identity(who).flatMap { one(.setIdentityStatus(identity: $0, status)) }
+        case .fund(let p, let amount, let expiresIn, let effectiveIn, let priority, let category, let price):
+            let spec = GrantSpec(amountMicrocredits: amount, effectiveAtMs: effectiveIn.map { t &+ $0 },
+                                 expiresAtMs: expiresIn.map { t &+ $0 }, priority: priority, category: category,
+                                 priceMicrocreditsPerCredit: price)
+            return pool(p).flatMap { one(.fund(pool: $0, spec)) }
+        case .debit(let who, let p, let amount, let tier):
+            return identity(who).flatMap { i in pool(p).flatMap { one(.debit(identity: i, pool: $0, tier: tier, amountMicrocredits: amount)) } }
+        case .authorize(let who, let p, let amount, let tier, let expiresIn):
+            guard let expiresAt = Money.add(t, expiresIn) else { return .failure(OperationError(message: "'expires_in' is too far in the future", field: "expires_in")) }
+            return identity(who).flatMap { i in
+                pool(p).flatMap { one(.authorize(identity: i, pool: $0, tier: tier, amountMicrocredits: amount, expiresAtMs: expiresAt)) }
+            }
+        case .capture(let who, let hold, let amount):
+            guard let who else { return one(.capture(hold: hold, amountMicrocredits: amount)) }
+            return identity(who).flatMap { one(.capture(hold: hold, amountMicrocredits: amount, identity: $0)) }
+        case .release(let who, let hold):
+            guard let who else { return one(.release(hold: hold)) }
+            return identity(who).flatMap { one(.release(hold: hold, identity: $0)) }
+        case .transfer(let from, let to, let amount):
+            return pool(from).flatMap { f in pool(to).flatMap { one(.transfer(from: f, to: $0, amountMicrocredits: amount)) } }
+        case .adjust(let p, let amount, let against, let memo):
+            return pool(p).flatMap { one(.adjust(pool: $0, amountMicrocredits: amount, against: against, memo: memo)) }
+        case .advanceTime:
+            return one(.advanceTime)
         }
-        return Self.json(o)
     }
 
+    // MARK: Answers
+
+    /// What an outcome says, without the op, key and sequence number: `status`, and `reason`,
+    /// `available_credits`, `hold`, `charged_credits` where they apply (the `answer` of the
+    /// interchange format).
+    public static func answerFields(_ outcomes: [Outcome]) -> [JSONField] {
+        var o: [JSONField] = []
+        if let refused = outcomes.first(where: { !$0.isAccepted }), let r = refused.refusal {
+            o.append(JSONField("status", .string("refused")))
+            o.append(JSONField("reason", .string(r.code)))
+            if case .insufficientFunds(let available) = r { o.append(JSONField("available_credits", .string(Money.formatCredits(available)))) }
+        } else if let a = outcomes.first?.acceptance {
+            o.append(JSONField("status", .string("accepted")))
+            if let hold = a.hold { o.append(JSONField("hold", .string(String(hold.raw)))) }
+            if a.chargedMicrocredits > 0 { o.append(JSONField("charged_credits", .string(Money.formatCredits(a.chargedMicrocredits)))) }
+        }
+        return o.sorted { $0.key < $1.key }
+    }
+
+    /// The answer line for this operation's outcomes (the first refusal decides; an entitlement
+    /// that follows a create_identity is part of it).
+    public func answer(_ outcomes: [Outcome]) -> String {
+        var o = Self.answerFields(outcomes)
+        o.append(JSONField("op", .string(op)))
+        if let key { o.append(JSONField("key", .string(key))) }
+        if let a = outcomes.first?.acceptance, outcomes.allSatisfy(\.isAccepted) { o.append(JSONField("seq", .number(String(a.seq)))) }
+        return StrictJSON.serialise(.object(o.sorted { $0.key < $1.key }))
+    }
+
+    /// An error line: `{"status":"error","line":N,"field":…,"message":…}`.
+    public static func errorLine(line: Int, _ error: OperationError, reason: String? = nil) -> String {
+        var o = [JSONField("status", .string("error")), JSONField("line", .number(String(line))),
+                 JSONField("message", .string(error.message))]
+        if let field = error.field { o.append(JSONField("field", .string(field))) }
+        if let reason { o.append(JSONField("reason", .string(reason))) }
+        return StrictJSON.serialise(.object(o.sorted { $0.key < $1.key }))
+    }
+
+    /// A flat JSON object of strings, numbers and lists, keys sorted (for the CLI's one-shot commands).
     public static func json(_ o: [String: Any]) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -156,12 +305,22 @@ public struct LedgerOperation: Sendable {
 }
 
 extension LedgerStore {
-    /// Applies an operation durably at wall-clock time `nowMs` (never before the ledger's clock).
+    /// Applies an operation durably at wall-clock time `nowMs` (never before the ledger's clock),
+    /// or, for a history line, at its own time (which must not be before the ledger's clock).
     public func apply(_ operation: LedgerOperation, nowMs: Int64) async throws -> Result<[Outcome], LedgerOperation.OperationError> {
         let failure = OperationBox()
         let outcomes = try await submit { ledger in
-            let t = max(nowMs, ledger.nowMs)
-            switch operation.build(ledger, t) {
+            let t: Int64
+            if let at = operation.atMs {
+                guard at >= ledger.nowMs else {
+                    failure.set(LedgerOperation.OperationError(message: "'at' is earlier than the command before it (times must not decrease)", field: "at"))
+                    return []
+                }
+                t = at
+            } else {
+                t = max(nowMs, ledger.nowMs)
+            }
+            switch operation.requests(in: ledger, at: t) {
             case .success(let requests): return requests
             case .failure(let e): failure.set(e); return []
             }

@@ -20,6 +20,12 @@ public actor LedgerStore {
     private var lastSnapshotSeq: UInt64
     /// How the state was recovered at open.
     public nonisolated let recovery: Recovery
+    private let lock: WriterLock
+    /// The WAL file's inode once it exists: if the file at that path is gone or another one, the
+    /// commits since went to a deleted file and are not durable.
+    private var walInode: UInt64?
+    /// Set when the store found its durability broken: every later command is refused with it.
+    private var broken: StoreError?
 
     /// A unit of work: builds its requests from the ledger as it is when the batch is applied
     /// (so names created earlier in the same batch resolve), and receives their outcomes.
@@ -35,6 +41,18 @@ public actor LedgerStore {
         self.path = path
         self.config = config
         self.snapshotEvery = snapshotEvery
+        // A database file that exists but is empty is a truncated ledger, never a new one.
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+           (attributes[.size] as? NSNumber)?.intValue == 0 {
+            throw StoreError.corrupt(path: path, seq: 0, reason: "the file is empty (0 bytes): a truncated ledger? A new ledger is created only where no file exists")
+        }
+        let lock: WriterLock
+        do { lock = try WriterLock(databasePath: path) } catch {
+            switch error {
+            case .inUse(let pid): throw StoreError.inUse(path: path, pid: pid)
+            case .io(let message): throw StoreError.unavailable(path: path, reason: message)
+            }
+        }
         var configuration = Configuration()
         // Another connection (a snapshot being written, another process) may hold the write lock
         // for a moment: wait for it rather than fail.
@@ -44,14 +62,77 @@ public actor LedgerStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        let db = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(db)
+        let db: DatabasePool
+        let opened: (Ledger, UInt64, Recovery)
+        do {
+            db = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(db)
+            opened = try await Self.open(db, config: config, path: path)
+            try await Self.checkLength(db, path: path, journalEnd: opened.0.lastSeq, acknowledged: lock.previous)
+        } catch {
+            lock.release()
+            throw error
+        }
         self.db = db
-        let (ledger, checksum, recovery) = try await Self.open(db, config: config, path: path)
+        self.lock = lock
+        let (ledger, checksum, recovery) = opened
         self.ledger = ledger
         self.lastChecksum = checksum
         self.recovery = recovery
         self.lastSnapshotSeq = recovery.snapshotSeq ?? 0
+        if ledger.lastSeq > 0 { lock.record(seq: ledger.lastSeq, checksum: Self.hex(checksum)) }
+    }
+
+    deinit { lock.release() }
+
+    /// Closes the database and releases the writer lock; the store must not be used after.
+    public func close() throws {
+        broken = broken ?? .unavailable(path: path, reason: "the store was closed")
+        try db.close()
+        lock.release()
+    }
+
+    /// Removes a database file and its companions (WAL, shared memory, lock).
+    public static func remove(path: String) {
+        for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    }
+
+    /// Moves a closed database (and its lock file, which carries its high-water mark) to `target`.
+    public static func move(from source: String, to target: String) throws {
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
+        for suffix in [".lock", ""] where FileManager.default.fileExists(atPath: source + suffix) {
+            guard rename(source + suffix, target + suffix) == 0 else {
+                throw StoreError.unavailable(path: target, reason: "cannot move \(source + suffix) into place: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// Where the store holds evidence of a longer journal, a shorter one is damage: a snapshot
+    /// beyond the journal's end, or a writer that acknowledged more (its lock file's high-water
+    /// mark) than the journal holds, or another command at that sequence number.
+    static func checkLength(_ db: DatabasePool, path: String, journalEnd: UInt64, acknowledged: (seq: UInt64, checksum: String)?) async throws {
+        let (newestSnapshot, checksumAtMark) = try await db.read { db -> (Int64?, String?) in
+            let snapshot = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM snapshot")
+            let mark = try acknowledged.flatMap { a in
+                try DatabaseValue.fetchOne(db, sql: "SELECT checksum FROM journal WHERE seq = ?", arguments: [Int64(clamping: a.seq)])
+                    .flatMap { String.fromDatabaseValue($0) }
+            }
+            return (snapshot, mark)
+        }
+        if let s = newestSnapshot, s > 0, UInt64(s) > journalEnd {
+            throw StoreError.corrupt(path: path, seq: journalEnd + 1,
+                                     reason: "missing: a snapshot at \(s) proves the journal held \(s) commands, but it ends at \(journalEnd) (its tail was lost)")
+        }
+        if let a = acknowledged, a.seq > 0 {
+            guard a.seq <= journalEnd else {
+                throw StoreError.corrupt(path: path, seq: journalEnd + 1,
+                                         reason: "missing: \(path).lock records command \(a.seq) as acknowledged, but the journal ends at \(journalEnd) (its tail, the file or its WAL was lost). If you replaced the database on purpose, remove \(path).lock")
+            }
+            guard checksumAtMark == a.checksum else {
+                throw StoreError.corrupt(path: path, seq: a.seq,
+                                         reason: "not the command \(path).lock records as acknowledged (another history, or an older copy of the database)")
+            }
+        }
     }
 
     /// How a store's state was rebuilt when it was opened.
@@ -112,6 +193,10 @@ public actor LedgerStore {
         while !pending.isEmpty {
             let batch = pending
             pending = []
+            if let broken {
+                for entry in batch { entry.continuation.resume(throwing: broken) }
+                continue
+            }
             var sink = CommandSink()
             var results: [[Outcome]] = []
             for entry in batch {
@@ -129,11 +214,13 @@ public actor LedgerStore {
                     rows.append((record.seq, record.request.atMs, record.request.key, text, Self.hex(checksum)))
                 }
                 try Self.commit(rows, to: db)
+                try checkWAL()
                 lastChecksum = checksum
+                lock.record(seq: ledger.lastSeq, checksum: Self.hex(checksum))
                 for (entry, outcomes) in zip(batch, results) { entry.continuation.resume(returning: outcomes) }
                 if snapshotEvery > 0, ledger.lastSeq >= lastSnapshotSeq + snapshotEvery { takeSnapshot() }
             } catch {
-                if let (committed, last, _) = try? await Self.open(db, config: ledger.config, path: path) {
+                if broken == nil, let (committed, last, _) = try? await Self.open(db, config: ledger.config, path: path) {
                     ledger = committed
                     lastChecksum = last
                 }
@@ -143,6 +230,23 @@ public actor LedgerStore {
             await Task.yield()
         }
         flushing = false
+    }
+
+    /// The commit went to the WAL file opened at the start; if that file was deleted (or
+    /// replaced) since, the commit is in a file no one will read again: not durable. The store
+    /// then refuses everything (the batch gets the error, so nothing is acknowledged).
+    private func checkWAL() throws {
+        var st = stat()
+        let exists = stat(path + "-wal", &st) == 0
+        if let known = walInode {
+            if !exists || UInt64(st.st_ino) != known {
+                let error = StoreError.unavailable(path: path, reason: "its WAL file was deleted or replaced while it was open: the commands up to \(ledger.lastSeq) are not durable and were not acknowledged")
+                broken = error
+                throw error
+            }
+        } else if exists {
+            walInode = UInt64(st.st_ino)
+        }
     }
 
     /// One transaction, synchronously (the caller's actor turn holds until it is durable).
@@ -189,15 +293,25 @@ public actor LedgerStore {
     /// sequence number, it decodes, its keys' commands are in the journal, its digest matches),
     /// then the journal after it; without one, the whole journal.
     static func open(_ db: DatabasePool, config: LedgerConfig, path: String) async throws -> (Ledger, UInt64, Recovery) {
-        let candidates = try await db.read { db in
+        let rows = try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT seq, checksum, state FROM snapshot ORDER BY seq DESC")
-                .map { (UInt64($0["seq"] as Int64), $0["checksum"] as String, $0["state"] as Data) }
+                .map { ($0.int64("seq"), $0.text("checksum"), $0.blob("state")) }
         }
         var skipped: [String] = []
+        var candidates: [(UInt64, String, Data)] = []
+        for (s, c, d) in rows {
+            // A damaged snapshot row is skipped (recovery falls back past it), never a trap.
+            guard let s, s > 0, let c, let d else {
+                skipped.append("snapshot at \(rows.count > 0 ? s.map(String.init) ?? "?" : "?"): the row is damaged (wrong types or NULL)")
+                continue
+            }
+            candidates.append((UInt64(s), c, d))
+        }
         for (seq, checksum, data) in candidates {
             do {
                 let journalChecksum = try await db.read { db in
-                    try String.fetchOne(db, sql: "SELECT checksum FROM journal WHERE seq = ?", arguments: [Int64(seq)])
+                    try DatabaseValue.fetchOne(db, sql: "SELECT checksum FROM journal WHERE seq = ?", arguments: [Int64(seq)])
+                        .flatMap { String.fromDatabaseValue($0) }
                 }
                 guard journalChecksum == checksum, let chain = UInt64(checksum, radix: 16) else {
                     throw SnapshotProblem("its checksum is not the journal's at that sequence number")
@@ -205,18 +319,21 @@ public actor LedgerStore {
                 let snapshot = try JSONDecoder().decode(LedgerSnapshot.self, from: data)
                 guard snapshot.lastSeq == seq else { throw SnapshotProblem("it is labelled \(seq) but holds \(snapshot.lastSeq)") }
                 let keySeqs = snapshot.rememberedKeys.map(\.seq)
-                var commands: [String: Command] = [:]
+                var requests: [IdempotencyKey: Request] = [:]
                 if let first = keySeqs.min() {
                     let rows = try await db.read { db in
                         try Row.fetchAll(db, sql: "SELECT key, record FROM journal WHERE seq BETWEEN ? AND ? AND key IS NOT NULL",
-                                         arguments: [Int64(first), Int64(seq)]).map { ($0["key"] as String, $0["record"] as String) }
+                                         arguments: [Int64(first), Int64(seq)]).compactMap { row -> (String, String)? in
+                            guard let key = row.text("key"), let record = row.text("record") else { return nil }
+                            return (key, record)
+                        }
                     }
-                    let wanted = Set(snapshot.rememberedKeys.map(\.key))
-                    for (key, text) in rows where wanted.contains(key) {
-                        if let row = JournalCodec.decode(text), row.answer.hasPrefix("A") { commands[key] = row.request.command }
+                    let wanted = Set(snapshot.rememberedKeys.map { IdempotencyKey($0.key) })
+                    for (key, text) in rows where wanted.contains(IdempotencyKey(key)) {
+                        if let row = JournalCodec.decode(text), row.answer.hasPrefix("A") { requests[IdempotencyKey(key)] = row.request }
                     }
                 }
-                let ledger = try Ledger(snapshot: snapshot, config: config) { commands[$0] }
+                let ledger = try Ledger(snapshot: snapshot, config: config) { requests[IdempotencyKey($0)] }
                 let (rebuilt, last) = try await replay(db, from: ledger, checksum: chain, path: path)
                 return (rebuilt, last, Recovery(snapshotSeq: seq, replayed: rebuilt.lastSeq - seq, skipped: skipped))
             } catch let error as StoreError {
@@ -247,11 +364,11 @@ public actor LedgerStore {
     /// the database (WAL readers do not block the writer) and replayed, which rebuilds every
     /// transfer exactly.
     public nonisolated func records(fromSeq: UInt64 = 1) throws -> [JournalRecord] {
-        let rows = try db.read { db in try String.fetchAll(db, sql: "SELECT record FROM journal ORDER BY seq") }
+        let rows = try db.read { db in try Row.fetchAll(db, sql: "SELECT seq, record FROM journal ORDER BY seq").map { $0.text("record") } }
         var ledger = Ledger(config: config)
         var sink = RecordingSink()
         for (n, text) in rows.enumerated() {
-            guard let row = JournalCodec.decode(text) else {
+            guard let text, let row = JournalCodec.decode(text) else {
                 throw StoreError.corrupt(path: path, seq: UInt64(n + 1), reason: "unreadable record")
             }
             _ = ledger.apply(row.request, sink: &sink)
@@ -288,11 +405,16 @@ public actor LedgerStore {
             let cursor = try Row.fetchCursor(db, sql: "SELECT seq, record, checksum FROM journal WHERE seq >= ? ORDER BY seq",
                                              arguments: [Int64(expected)])
             while let row = try cursor.next() {
-                let seq = UInt64(row["seq"] as Int64)
+                guard let s = row.int64("seq"), s > 0 else {
+                    throw StoreError.corrupt(path: path, seq: expected, reason: "a row after \(expected - 1) has no valid sequence number")
+                }
+                let seq = UInt64(s)
                 guard seq == expected else { throw StoreError.corrupt(path: path, seq: expected, reason: "missing from the journal (next is \(seq))") }
-                let text: String = row["record"]
+                guard let text = row.text("record") else {
+                    throw StoreError.corrupt(path: path, seq: seq, reason: "the record is missing (NULL or not text)")
+                }
                 checksum = chain(checksum, text)
-                guard hex(checksum) == (row["checksum"] as String) else {
+                guard hex(checksum) == row.text("checksum") else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "checksum mismatch: the row was altered or damaged")
                 }
                 guard let row = JournalCodec.decode(text) else {
@@ -315,16 +437,18 @@ public actor LedgerStore {
     public func verify() async throws -> VerifyReport {
         // Every snapshot must match the state the journal gives at its sequence number.
         let snapshots = try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, state FROM snapshot").map { (UInt64($0["seq"] as Int64), $0["state"] as Data) }
+            try Row.fetchAll(db, sql: "SELECT seq, state FROM snapshot").map { ($0.int64("seq"), $0.blob("state")) }
         }
         var states: [UInt64: Data] = [:]
-        for (seq, data) in snapshots {
-            guard let snap = try? JSONDecoder().decode(LedgerSnapshot.self, from: data), let normal = try? Self.normalised(snap) else {
+        for (s, data) in snapshots {
+            let seq = UInt64(max(0, s ?? 0))
+            guard let data, let snap = try? JSONDecoder().decode(LedgerSnapshot.self, from: data), let normal = try? Self.normalised(snap) else {
                 throw StoreError.corrupt(path: path, seq: seq, reason: "the snapshot at this sequence number is unreadable")
             }
             states[seq] = normal
         }
         let (rebuilt, _) = try await Self.recover(db, config: config, path: path, snapshotStates: states)
+        try await Self.checkLength(db, path: path, journalEnd: rebuilt.lastSeq, acknowledged: (ledger.lastSeq, Self.hex(lastChecksum)))
         return VerifyReport(commands: rebuilt.lastSeq, digest: rebuilt.stateDigest,
                             matchesMemory: rebuilt.stateDigest == ledger.stateDigest,
                             invariantViolations: rebuilt.invariantViolations())
@@ -368,11 +492,30 @@ public struct VerifyReport: Sendable {
 }
 
 public enum StoreError: Error, CustomStringConvertible, Sendable {
+    /// Damage, located at a sequence number.
     case corrupt(path: String, seq: UInt64, reason: String)
+    /// Another process holds the ledger (its pid, when its lock file names it).
+    case inUse(path: String, pid: String?)
+    /// The store cannot be used (the lock file cannot be opened, the WAL was lost, it was closed).
+    case unavailable(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .corrupt(let path, let seq, let reason): "\(path): journal entry \(seq): \(reason)"
+        case .inUse(let path, let pid):
+            "\(path) is in use by another process\(pid.map { " (pid \($0))" } ?? ""): one process writes a ledger at a time; wait for it to finish or stop it"
+        case .unavailable(let path, let reason): "\(path): \(reason)"
         }
+    }
+}
+
+/// Reading columns of rows that may be damaged: a wrong type or a NULL is nil, never a trap.
+extension Row {
+    func int64(_ column: String) -> Int64? { Int64.fromDatabaseValue(self[column] as DatabaseValue) }
+    func text(_ column: String) -> String? { String.fromDatabaseValue(self[column] as DatabaseValue) }
+    func blob(_ column: String) -> Data? {
+        let v: DatabaseValue = self[column]
+        guard case .blob(let data) = v.storage else { return nil }
+        return data
     }
 }

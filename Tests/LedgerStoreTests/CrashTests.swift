@@ -21,9 +21,8 @@ struct CrashTests {
         }
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
-        do {
-            _ = try await storeWithFundedPool(path, credits: "100000")
-        }
+        // Closed before the child processes start: a ledger has one writing process at a time.
+        try await storeWithFundedPool(path, credits: "100000").close()
         var acknowledged: Set<String> = []
         var generator = SystemRandomNumberGenerator()
         for round in 0..<6 {

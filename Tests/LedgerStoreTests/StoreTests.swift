@@ -9,7 +9,7 @@ func temporaryDatabase() -> String {
 }
 
 func removeDatabase(_ path: String) {
-    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
 
 func op(_ store: LedgerStore, _ line: String, at t: Int64 = 1_000) async throws -> [Outcome] {
@@ -84,7 +84,7 @@ struct StoreTests {
                     for r in 0..<5 {
                         let held = try await op(store, #"{"op":"authorize","key":"a\#(a)-\#(r)","identity":"bot","pool":"eng","amount":"1"}"#)
                         guard let hold = held.first?.acceptance?.hold else { continue }
-                        let c = try await op(store, #"{"op":"capture","key":"c\#(a)-\#(r)","hold":"\#(hold.raw)","amount":"0.75"}"#)
+                        let c = try await op(store, #"{"op":"capture","key":"c\#(a)-\#(r)","identity":"bot","hold":"\#(hold.raw)","amount":"0.75"}"#)
                         total += c.first?.acceptance?.chargedMicrocredits ?? 0
                     }
                     return total

@@ -32,6 +32,10 @@ struct LedgerPropertyTests {
         let pool = apply(.createPool(PoolSpec(name: "p", policies: policies))).acceptance!.pool!
         let bot = apply(.createIdentity(IdentitySpec(name: "bot"))).acceptance!.identity!
         _ = apply(.entitle(identity: bot, pool: pool, Entitlement()))
+        // Entitled to the same pool, but never the owner of a hold: its captures and releases of
+        // bot's holds are always refused.
+        let eve = apply(.createIdentity(IdentitySpec(name: "eve"))).acceptance!.identity!
+        _ = apply(.entitle(identity: eve, pool: pool, Entitlement()))
         var model = ReferenceModel(limit: limit)
 
         for (n, s) in steps.enumerated() {
@@ -52,12 +56,17 @@ struct LedgerPropertyTests {
                 guard !model.holds.isEmpty else { continue }
                 let h = s.b % model.holds.count
                 let id = model.holds[h].id
-                if s.op == 3 {
+                let who = s.c % 4 == 3 ? eve : bot
+                if who == eve {
+                    outcome = s.op == 3 ? apply(.capture(hold: id, amountMicrocredits: Int64(s.a) * Self.unit, identity: eve))
+                                        : apply(.release(hold: id, identity: eve))
+                    expected = model.stranger(h)
+                } else if s.op == 3 {
                     let charge = Int64(s.a) * Self.unit
-                    outcome = apply(.capture(hold: id, amountMicrocredits: charge))
+                    outcome = apply(.capture(hold: id, amountMicrocredits: charge, identity: s.c % 2 == 0 ? bot : nil))
                     expected = model.capture(h, charge)
                 } else {
-                    outcome = apply(.release(hold: id))
+                    outcome = apply(.release(hold: id, identity: s.c % 2 == 0 ? bot : nil))
                     expected = model.release(h)
                 }
             case 5, 6:

@@ -131,10 +131,17 @@ struct ReferenceModel {
     mutating func capture(_ h: Int, _ amount: Int64) -> Refusal? {
         guard holds[h].open else { return holds[h].expired ? .holdExpired : .holdSettled }
         let excess = max(0, amount - holds[h].amount)
+        // The excess is new spend: the identity check comes first, as for a debit.
+        if excess > 0 && suspended { return .identitySuspended }
         if excess > 0 && excess > available + limit { return .insufficientFunds(availableMicrocredits: max(available, 0)) }
         settle(h, charge: amount - excess, expired: false)
         if excess > 0 { _ = take(excess, reserve: false) }
         return nil
+    }
+
+    /// Another identity's capture or release: refused, and nothing changes.
+    func stranger(_ h: Int) -> Refusal {
+        holds[h].open ? .holdNotOwned : (holds[h].expired ? .holdExpired : .holdSettled)
     }
 
     mutating func release(_ h: Int) -> Refusal? {

@@ -50,7 +50,7 @@ struct SnapshotTests {
             var original = Self.setUp()
             var now: Int64 = 0
             var holds: [HoldID] = []
-            var sent: [String: Command] = [:]
+            var sent: [String: Request] = [:]
             var restored: Ledger? = nil
             for (n, s) in steps.enumerated() {
                 if n == min(cut, steps.count - 1) {
@@ -62,7 +62,7 @@ struct SnapshotTests {
                 now += Int64(s.b % 5) * 100
                 let r = Self.request(s, n: n, now: now, holds: holds)
                 let a = original.apply(r)
-                if let key = r.key, a.isAccepted, sent[key] == nil { sent[key] = r.command }
+                if let key = r.key, a.isAccepted { sent[key] = r }  // a replay has the same command; a new acceptance is what is remembered
                 if let h = a.acceptance?.hold { holds.append(h) }
                 if restored != nil {
                     let b = restored!.apply(r)
@@ -85,9 +85,9 @@ struct SnapshotTests {
         var damaged = snap
         damaged.poolBalances[0] += 1
         #expect(throws: SnapshotError.self) {
-            try Ledger(snapshot: damaged, config: l.config) { _ in .fund(pool: PoolID(0), GrantSpec(amountMicrocredits: 5_000_000)) }
+            try Ledger(snapshot: damaged, config: l.config) { _ in Request(atMs: 10, key: "fund-1", .fund(pool: PoolID(0), GrantSpec(amountMicrocredits: 5_000_000))) }
         }
-        var restored = try Ledger(snapshot: snap, config: l.config) { _ in .fund(pool: PoolID(0), GrantSpec(amountMicrocredits: 5_000_000)) }
+        var restored = try Ledger(snapshot: snap, config: l.config) { _ in Request(atMs: 10, key: "fund-1", .fund(pool: PoolID(0), GrantSpec(amountMicrocredits: 5_000_000))) }
         // The key is remembered: the retry is answered, a different command under it is refused.
         #expect(restored.apply(Request(atMs: 20, key: "fund-1", .fund(pool: PoolID(0), GrantSpec(amountMicrocredits: 5_000_000)))).isAccepted)
         #expect(restored.stateDigest == l.stateDigest)

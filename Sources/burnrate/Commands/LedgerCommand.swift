@@ -12,7 +12,8 @@ struct LedgerCommand: AsyncParsableCommand {
             Exit status: 0 accepted, 1 refused by the ledger (the reason is printed), 2 bad input \
             or a damaged database.
             """,
-        subcommands: [LedgerInit.self, LedgerPool.self, LedgerIdentity.self, LedgerEntitle.self, LedgerFund.self, LedgerAuthorize.self, LedgerCapture.self,
+        subcommands: [LedgerInit.self, LedgerPool.self, LedgerIdentity.self, LedgerEntitle.self, LedgerSuspend.self, LedgerResume.self,
+                      LedgerRevoke.self, LedgerFund.self, LedgerAuthorize.self, LedgerCapture.self,
                       LedgerRelease.self, LedgerDebit.self, LedgerBalance.self, LedgerStatement.self, LedgerVerify.self,
                       LedgerExport.self, LedgerImport.self, LedgerApply.self]
     )
@@ -50,30 +51,63 @@ struct LedgerApply: AsyncParsableCommand {
         abstract: "Apply JSON-lines commands from standard input; answer each once it is durable.",
         discussion: """
             One command per line, e.g. {"op":"fund","key":"k1","pool":"eng","amount":"1000"}. \
-            Ops: create_pool, create_identity, fund, debit, authorize, capture, release. Each \
-            answer line is written only after its command is committed: \
-            {"key":"k2","status":"accepted","seq":17,...} or {"status":"refused","reason":...}; \
-            a malformed line gets {"status":"error","line":N,"message":...} and the stream goes on.
+            Ops: \(LedgerOperation.ops.joined(separator: ", ")) (docs/ledger.md lists their fields). \
+            Every op that changes balances or rights carries an idempotency "key": a retry of the same \
+            request (relative times such as "expires_in" included) returns the first answer and changes \
+            nothing; the same key with another request is refused (idempotency_key_reused). Keys \
+            compare byte for byte.
+
+            Lines are decoded strictly: known fields only, exact types, no duplicate fields, amounts \
+            as decimal strings (or exact JSON numbers) with at most 6 decimals, durations with a unit. \
+            Each answer line is written only after its command is committed: \
+            {"key":"k2","status":"accepted","seq":17,...} or {"status":"refused","reason":...}; a \
+            malformed line gets {"status":"error","line":N,"field":...,"message":...}, changes \
+            nothing, and the stream goes on.
+
+            Exit status: 0 at the end of the input; 2 when the ledger cannot be opened (damaged, or \
+            in use by another process) or a command cannot be made durable (a full disk): that \
+            line is answered {"status":"error","reason":"storage_failure",...} (it was not applied) \
+            and the stream stops.
             """
     )
     @OptionGroup var database: DatabaseOption
 
     func run() async throws {
         let store = try await database.open()
+        var reader = BoundedLineReader(maxBytes: LedgerOperation.maxLineBytes)
         var lineNumber = 0
-        while let line = readLine(strippingNewline: true) {
+        while let next = reader.next() {
             lineNumber += 1
-            if line.allSatisfy(\.isWhitespace) { continue }
-            do {
-                let operation = try LedgerOperation.parse(line)
-                switch try await store.apply(operation, nowMs: wallClockMs()) {
-                case .success(let outcomes): print(operation.answer(outcomes))
-                case .failure(let e): print(LedgerOperation.json(["status": "error", "line": lineNumber, "message": e.message]))
-                }
-            } catch let e as LedgerOperation.OperationError {
-                print(LedgerOperation.json(["status": "error", "line": lineNumber, "message": e.message]))
+            defer { fflush(nil) }  // the answer must reach the caller now, not when a buffer fills
+            let line: String
+            switch next {
+            case .text(let text): line = text
+            case .tooLong:
+                print(LedgerOperation.errorLine(line: lineNumber, .init(message: "line longer than \(LedgerOperation.maxLineBytes) bytes")))
+                continue
+            case .invalidUTF8:
+                print(LedgerOperation.errorLine(line: lineNumber, .init(message: "the line is not valid UTF-8")))
+                continue
             }
-            fflush(nil)  // the answer must reach the caller now, not when a buffer fills
+            if line.allSatisfy(\.isWhitespace) { continue }
+            let operation: LedgerOperation
+            do { operation = try LedgerOperation.parse(line) } catch {
+                print(LedgerOperation.errorLine(line: lineNumber, error))
+                continue
+            }
+            let result: Result<[Outcome], LedgerOperation.OperationError>
+            do { result = try await store.apply(operation, nowMs: wallClockMs()) } catch {
+                // Not durable, so not applied (the store rebuilt its state from what is committed).
+                print(LedgerOperation.errorLine(line: lineNumber, .init(message: "the command was not applied: \(error)"),
+                                                reason: "storage_failure"))
+                fflush(nil)
+                writeStandardError("error: \(database.db): line \(lineNumber) was not applied: \(error)\n")
+                throw ExitCode(2)
+            }
+            switch result {
+            case .success(let outcomes): print(operation.answer(outcomes))
+            case .failure(let e): print(LedgerOperation.errorLine(line: lineNumber, e))
+            }
         }
     }
 }
@@ -122,49 +156,112 @@ struct LedgerVerify: AsyncParsableCommand {
 }
 
 struct LedgerExport: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Print the journal as JSON lines.")
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Print the journal in the interchange format (JSON lines, burnrate.journal/1).",
+        discussion: """
+            A header line {"format":"burnrate.journal/1"}, then one line per journaled command in \
+            the vocabulary of `ledger apply`, with its sequence number, its time (ISO 8601 UTC) and \
+            its answer. The whole journal is verified first (checksum chain, every outcome, every \
+            snapshot): a damaged journal is refused (exit 2) rather than exported as a clean-looking \
+            history.
+            """)
     @OptionGroup var database: DatabaseOption
     func run() async throws {
         let store = try await database.open()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        for r in try store.records() { print(String(decoding: try encoder.encode(r), as: UTF8.self)) }
+        let records: [JournalRecord]
+        do {
+            let report = try await store.verify()
+            guard report.ok else { throw StoreError.corrupt(path: database.db, seq: report.commands, reason: report.invariantViolations.joined(separator: "; ")) }
+            records = try store.records()
+        } catch {
+            writeStandardError("error: \(error); not exported\n")
+            throw ExitCode(2)
+        }
+        var ledger = Ledger(config: store.config)
+        var out = JournalInterchange.header + "\n"
+        for r in records {
+            ledger.apply(r.request)
+            out += JournalInterchange.line(for: r, ledger: ledger)
+            out += "\n"
+            if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
     }
 }
 
 struct LedgerImport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Rebuild a ledger from an exported journal (JSON lines on standard input).",
+        abstract: "Build a new ledger from a history in the interchange format (JSON lines on standard input).",
         discussion: """
-            Every command is applied again, in order, to an empty database, and must get the \
-            answer it got originally; the first one that does not stops the import with its \
-            sequence number (exit 2).
+            Reads what `ledger export` writes, or a history written by hand or converted from \
+            another system: the vocabulary of `ledger apply` plus "at" (ISO 8601 UTC, required, \
+            non-decreasing), and optionally "seq" and "answer", which must then match what the ledger \
+            answers. Keys are optional. The header line {"format":"burnrate.journal/1"} is accepted, \
+            not required. The import is all or nothing: it is written to a temporary database beside \
+            --db and moved into place only when every line went in; the first bad line stops it with \
+            its line number (exit 2) and leaves --db as it was.
             """
     )
     @OptionGroup var database: DatabaseOption
 
     func run() async throws {
-        let store = try await database.open()
-        guard await store.state.lastSeq == 0 else {
-            writeStandardError("error: \(database.db) is not empty: import into a new database\n")
+        let target = database.db
+        if FileManager.default.fileExists(atPath: target) {
+            let existing = try await database.open()
+            guard await existing.state.lastSeq == 0 else {
+                writeStandardError("error: \(target) is not empty: import into a new database\n")
+                throw ExitCode(2)
+            }
+            try await existing.close()
+        }
+        let temporary = target + ".import-\(getpid())"
+        LedgerStore.remove(path: temporary)
+        var scratch = database
+        scratch.db = temporary
+        let store = try await scratch.open()
+        var reader = BoundedLineReader(maxBytes: LedgerOperation.maxLineBytes)
+        var line = 0, imported = 0
+        func fail(_ message: String) async throws -> Never {
+            writeStandardError("error: line \(line): \(message); nothing imported\n")
+            try? await store.close()
+            LedgerStore.remove(path: temporary)
             throw ExitCode(2)
         }
-        var line = 0
-        let decoder = JSONDecoder()
-        while let text = readLine(strippingNewline: true) {
+        while let next = reader.next() {
             line += 1
+            guard case .text(let text) = next else { try await fail("too long or not UTF-8") }
             if text.allSatisfy(\.isWhitespace) { continue }
-            guard let record = try? decoder.decode(JournalRecord.self, from: Data(text.utf8)) else {
-                writeStandardError("error: line \(line): not a journal record\n")
-                throw ExitCode(2)
+            do {
+                if line == 1 || imported == 0, try JournalInterchange.isHeader(text) { continue }
+            } catch { try await fail(error.message) }
+            let operation: LedgerOperation
+            do { operation = try LedgerOperation.parse(text, mode: .history) } catch { try await fail(error.message) }
+            let expectedSeq = await store.state.lastSeq + 1
+            if let seq = operation.seq, seq != expectedSeq { try await fail("'seq' is \(seq), but this command would be \(expectedSeq)") }
+            let result: Result<[Outcome], LedgerOperation.OperationError>
+            do { result = try await store.apply(operation, nowMs: 0) } catch { try await fail("\(error)") }
+            switch result {
+            case .failure(let e): try await fail(e.message)
+            case .success(let outcomes):
+                if let expected = operation.expectedAnswer {
+                    let actual = LedgerOperation.answerFields(outcomes)
+                    if expected.sorted(by: { $0.key < $1.key }) != actual {
+                        try await fail("the ledger answers \(StrictJSON.serialise(.object(actual))), the history says \(StrictJSON.serialise(.object(expected)))")
+                    }
+                }
             }
-            let outcome = try await store.submit(record.request)
-            guard outcome == record.outcome else {
-                writeStandardError("error: line \(line): journal entry \(record.seq) replays to a different answer\n")
-                throw ExitCode(2)
-            }
+            imported += 1
         }
-        print("imported \(line) commands into \(database.db)")
+        do {
+            try await store.close()
+            try LedgerStore.move(from: temporary, to: target)
+        } catch {
+            LedgerStore.remove(path: temporary)
+            writeStandardError("error: \(error); nothing imported\n")
+            throw ExitCode(2)
+        }
+        print("imported \(imported) commands into \(target)")
     }
 }

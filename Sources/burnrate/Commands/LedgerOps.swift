@@ -13,7 +13,12 @@ func runOperation(_ fields: [String: Any], database: DatabaseOption, json: Bool)
         throw ExitCode(2)
     }
     let store = try await database.open()
-    switch try await store.apply(operation, nowMs: wallClockMs()) {
+    let result: Result<[Outcome], LedgerOperation.OperationError>
+    do { result = try await store.apply(operation, nowMs: wallClockMs()) } catch {
+        writeStandardError("error: \(database.db): the command was not applied: \(error)\n")
+        throw ExitCode(2)
+    }
+    switch result {
     case .failure(let e):
         writeStandardError("error: \(e.message)\n")
         throw ExitCode(2)
@@ -134,24 +139,66 @@ struct LedgerAuthorize: AsyncParsableCommand {
 }
 
 struct LedgerCapture: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "capture", abstract: "Settle a hold at the actual amount.")
+    static let configuration = CommandConfiguration(
+        commandName: "capture", abstract: "Settle a hold at the actual amount.",
+        discussion: """
+            The rest of the hold is released. Above the hold, the difference is new spend and passes \
+            the checks of a debit (identity, tier, rate and spend caps, then the pool's policies). \
+            Only the hold's own identity may capture it (else: hold_not_owned).
+            """)
     @OptionGroup var database: DatabaseOption
     @OptionGroup var keyed: KeyOption
+    @Option(name: .long, help: "The identity that placed the hold.") var identity: String
     @Option(name: .long, help: "The hold id.") var hold: String
     @Option(name: .long, help: "Credits actually spent.") var amount: String
     func run() async throws {
-        try await runOperation(["op": "capture", "key": keyed.key, "hold": hold, "amount": amount], database: database, json: keyed.json)
+        try await runOperation(["op": "capture", "key": keyed.key, "identity": identity, "hold": hold, "amount": amount],
+                               database: database, json: keyed.json)
     }
 }
 
 struct LedgerRelease: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "release", abstract: "Release a hold without charging.")
+    static let configuration = CommandConfiguration(
+        commandName: "release", abstract: "Release a hold without charging.",
+        discussion: "Only the hold's own identity may release it (else: hold_not_owned).")
     @OptionGroup var database: DatabaseOption
     @OptionGroup var keyed: KeyOption
+    @Option(name: .long, help: "The identity that placed the hold.") var identity: String
     @Option(name: .long, help: "The hold id.") var hold: String
     func run() async throws {
-        try await runOperation(["op": "release", "key": keyed.key, "hold": hold], database: database, json: keyed.json)
+        try await runOperation(["op": "release", "key": keyed.key, "identity": identity, "hold": hold], database: database, json: keyed.json)
     }
+}
+
+/// `ledger suspend|resume|revoke IDENTITY`: the kill switch. Draws of a suspended or revoked
+/// identity fail at once, before any balance is read; a revoked identity stays revoked.
+struct LedgerSetStatus: ParsableArguments {
+    @OptionGroup var database: DatabaseOption
+    @OptionGroup var keyed: KeyOption
+    @Argument(help: "The identity.") var identity: String
+    func run(op: String) async throws {
+        try await runOperation(["op": op, "key": keyed.key, "identity": identity], database: database, json: keyed.json)
+    }
+}
+
+struct LedgerSuspend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suspend", abstract: "Suspend an identity (kill switch): its draws fail at once, whatever the balance.")
+    @OptionGroup var status: LedgerSetStatus
+    func run() async throws { try await status.run(op: "suspend") }
+}
+
+struct LedgerResume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a suspended identity.")
+    @OptionGroup var status: LedgerSetStatus
+    func run() async throws { try await status.run(op: "resume") }
+}
+
+struct LedgerRevoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke", abstract: "Revoke an identity for good: its draws fail at once and it cannot be resumed.")
+    @OptionGroup var status: LedgerSetStatus
+    func run() async throws { try await status.run(op: "revoke") }
 }
 
 struct LedgerStatement: AsyncParsableCommand {
