@@ -88,6 +88,8 @@ public actor LedgerStore {
     /// Closes the database and releases the writer lock; the store must not be used after.
     public func close() throws {
         broken = broken ?? .unavailable(path: path, reason: "the store was closed")
+        // Everything into the database file itself, so that the file alone is the ledger.
+        try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         try db.close()
         lock.release()
     }
@@ -100,7 +102,7 @@ public actor LedgerStore {
     /// Moves a closed database (and its lock file, which carries its high-water mark) to `target`.
     public static func move(from source: String, to target: String) throws {
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
-        for suffix in [".lock", ""] where FileManager.default.fileExists(atPath: source + suffix) {
+        for suffix in ["-wal", "-shm", ".lock", ""] where FileManager.default.fileExists(atPath: source + suffix) {
             guard rename(source + suffix, target + suffix) == 0 else {
                 throw StoreError.unavailable(path: target, reason: "cannot move \(source + suffix) into place: \(String(cString: strerror(errno)))")
             }
