@@ -37,23 +37,30 @@ public actor LedgerStore {
     /// Opens (creating if needed) the store at `path` and recovers its state: from the latest
     /// valid snapshot and the journal after it, or by replaying the whole journal.
     /// `snapshotEvery`: commands between snapshots (0: none).
-    public init(path: String, config: LedgerConfig = LedgerConfig(), snapshotEvery: UInt64 = 1_000_000) async throws {
+    /// `readOnly`: a reader beside a running writer (`ledger balance`, `statement`): it takes no
+    /// lock, never writes, and refuses commands; it sees the state committed when it opened.
+    public init(path: String, config: LedgerConfig = LedgerConfig(), snapshotEvery: UInt64 = 1_000_000,
+                readOnly: Bool = false) async throws {
         self.path = path
         self.config = config
-        self.snapshotEvery = snapshotEvery
+        self.snapshotEvery = readOnly ? 0 : snapshotEvery
+        if readOnly && !FileManager.default.fileExists(atPath: path) {
+            throw StoreError.unavailable(path: path, reason: "no such ledger (create one with `burnrate ledger init`)")
+        }
         // A database file that exists but is empty is a truncated ledger, never a new one.
         if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
            (attributes[.size] as? NSNumber)?.intValue == 0 {
             throw StoreError.corrupt(path: path, seq: 0, reason: "the file is empty (0 bytes): a truncated ledger? A new ledger is created only where no file exists")
         }
         let lock: WriterLock
-        do { lock = try WriterLock(databasePath: path) } catch {
+        do { lock = try WriterLock(databasePath: path, exclusive: !readOnly) } catch {
             switch error {
             case .inUse(let pid): throw StoreError.inUse(path: path, pid: pid)
             case .io(let message): throw StoreError.unavailable(path: path, reason: message)
             }
         }
         var configuration = Configuration()
+        configuration.readonly = readOnly
         // Another connection (a snapshot being written, another process) may hold the write lock
         // for a moment: wait for it rather than fail.
         configuration.busyMode = .timeout(10)
@@ -66,7 +73,13 @@ public actor LedgerStore {
         let opened: (Ledger, UInt64, Recovery)
         do {
             db = try DatabasePool(path: path, configuration: configuration)
-            try Self.migrator.migrate(db)
+            if readOnly {
+                guard try await db.read({ try $0.tableExists("journal") && $0.tableExists("snapshot") }) else {
+                    throw StoreError.unavailable(path: path, reason: "not a ledger database (no journal)")
+                }
+            } else {
+                try Self.migrator.migrate(db)
+            }
             opened = try await Self.open(db, config: config, path: path)
             try await Self.checkLength(db, path: path, journalEnd: opened.0.lastSeq, acknowledged: lock.previous)
         } catch {
@@ -80,6 +93,7 @@ public actor LedgerStore {
         self.lastChecksum = checksum
         self.recovery = recovery
         self.lastSnapshotSeq = recovery.snapshotSeq ?? 0
+        if readOnly { broken = .unavailable(path: path, reason: "opened read-only") }
         if ledger.lastSeq > 0 { lock.record(seq: ledger.lastSeq, checksum: Self.hex(checksum)) }
     }
 
@@ -87,9 +101,10 @@ public actor LedgerStore {
 
     /// Closes the database and releases the writer lock; the store must not be used after.
     public func close() throws {
+        let writable = broken == nil
         broken = broken ?? .unavailable(path: path, reason: "the store was closed")
         // Everything into the database file itself, so that the file alone is the ledger.
-        try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        if writable { try db.writeWithoutTransaction { try $0.checkpoint(.truncate) } }
         try db.close()
         lock.release()
     }

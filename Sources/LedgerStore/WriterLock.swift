@@ -26,8 +26,23 @@ final class WriterLock: @unchecked Sendable {
         case io(String)
     }
 
-    init(databasePath: String) throws(Failure) {
+    /// Whether this is the writer's lock (false: a reader that only reads the high-water mark).
+    let exclusive: Bool
+
+    init(databasePath: String, exclusive: Bool = true) throws(Failure) {
         path = databasePath + ".lock"
+        self.exclusive = exclusive
+        if !exclusive {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            self.fd = fd
+            let text = fd >= 0 ? Self.read(fd) : ""
+            if let seq = Self.field("seq", in: text).flatMap({ UInt64($0) }), let checksum = Self.field("checksum", in: text) {
+                previous = (seq, checksum)
+            } else {
+                previous = nil
+            }
+            return
+        }
         Self.heldLock.lock()
         defer { Self.heldLock.unlock() }
         if let h = Self.held[path] {
@@ -54,6 +69,7 @@ final class WriterLock: @unchecked Sendable {
 
     /// Records the last acknowledged command (called after each durable commit).
     func record(seq: UInt64, checksum: String) {
+        guard exclusive else { return }
         let text = "burnrate-ledger-lock/1 pid=\(getpid()) seq=\(seq) checksum=\(checksum)\n"
         let bytes = Array(text.utf8)
         _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -68,6 +84,10 @@ final class WriterLock: @unchecked Sendable {
         defer { Self.heldLock.unlock() }
         guard !released else { return }
         released = true
+        guard exclusive else {
+            if fd >= 0 { close(fd) }
+            return
+        }
         guard let h = Self.held[path] else { return }
         if h.count > 1 {
             Self.held[path] = (h.fd, h.count - 1)

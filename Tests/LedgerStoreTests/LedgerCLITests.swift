@@ -83,6 +83,9 @@ struct LedgerCLITests {
         let second = try run(["ledger", "apply", "--db", path], input: #"{"op":"create_pool","pool":"ops"}"# + "\n")
         #expect(second.status == 2)
         #expect(second.err.contains("in use by another process (pid \(first.processIdentifier))"), "\(second.err)")
+        // Readers read beside the writer.
+        let balance = try run(["ledger", "balance", "--db", path, "--pool", "eng"])
+        #expect(balance.status == 0 && balance.out.contains("eng: total 0"), "\(balance.err)")
         try stdin.fileHandleForWriting.close()
         first.waitUntilExit()
         #expect(first.terminationStatus == 0)

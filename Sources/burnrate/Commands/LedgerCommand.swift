@@ -9,8 +9,10 @@ struct LedgerCommand: AsyncParsableCommand {
         commandName: "ledger",
         abstract: "Hold real balances: a durable credit ledger in a SQLite file.",
         discussion: """
-            Exit status: 0 accepted, 1 refused by the ledger (the reason is printed), 2 bad input \
-            or a damaged database.
+            Exit status: 0 accepted, 1 refused by the ledger (the reason is printed), 2 bad input, \
+            a damaged database, or a ledger in use by another process (one process writes a ledger \
+            at a time; `balance` and `statement` read beside it). docs/ledger.md describes every \
+            op, the strict input rules and the journal interchange format.
             """,
         subcommands: [LedgerInit.self, LedgerPool.self, LedgerIdentity.self, LedgerEntitle.self, LedgerSuspend.self, LedgerResume.self,
                       LedgerRevoke.self, LedgerFund.self, LedgerAuthorize.self, LedgerCapture.self,
@@ -26,8 +28,9 @@ struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: "Snapshot the state every N committed commands (0: never; default 1000000).")
     var snapshotEvery: UInt64 = 1_000_000
 
-    func open() async throws -> LedgerStore {
-        do { return try await LedgerStore(path: db, snapshotEvery: snapshotEvery) } catch {
+    /// `readOnly`: for commands that only read (balance, statement), which may run beside a writer.
+    func open(readOnly: Bool = false) async throws -> LedgerStore {
+        do { return try await LedgerStore(path: db, snapshotEvery: snapshotEvery, readOnly: readOnly) } catch {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)
         }
@@ -119,7 +122,7 @@ struct LedgerBalance: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        let store = try await database.open()
+        let store = try await database.open(readOnly: true)
         guard let b = await store.balance(of: pool) else {
             writeStandardError("error: no pool '\(pool)' in \(database.db)\n")
             throw ExitCode(2)

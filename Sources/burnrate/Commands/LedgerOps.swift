@@ -207,7 +207,7 @@ struct LedgerStatement: AsyncParsableCommand {
     @Option(name: .long, help: "The pool.") var pool: String
     @Flag(name: .long, help: "JSON instead of CSV.") var json = false
     func run() async throws {
-        let store = try await database.open()
+        let store = try await database.open(readOnly: true)
         guard let id = await store.state.pool(named: pool) else {
             writeStandardError("error: no pool '\(pool)'\n")
             throw ExitCode(2)
