@@ -181,6 +181,9 @@ struct LedgerCLITests {
         let held = try run(["ledger", "authorize", "--db", path, "--key", "a", "--identity", "bot", "--pool", "eng", "--amount", "1", "--json"])
         #expect(held.out.contains(#""hold":"1""#) || held.out.contains(#""hold":"0""#), "\(held.out)")
         let hold = held.out.contains(#""hold":"0""#) ? "0" : "1"
+        // A retry of the same command line (a relative --expires-in) is the same request.
+        let retried = try run(["ledger", "authorize", "--db", path, "--key", "a", "--identity", "bot", "--pool", "eng", "--amount", "1", "--json"])
+        #expect(retried.status == 0 && retried.out == held.out, "\(retried.out)")
         #expect(try run(["ledger", "capture", "--db", path, "--key", "c", "--hold", hold, "--amount", "1"]).status == 2)
         #expect(try run(["ledger", "capture", "--db", path, "--key", "c", "--identity", "bot", "--hold", hold, "--amount", "1"]).status == 0)
         #expect(try run(["ledger", "suspend", "--db", path, "--key", "s", "bot"]).status == 0)
