@@ -70,11 +70,19 @@ final class WriterLock: @unchecked Sendable {
     /// Records the last acknowledged command (called after each durable commit).
     func record(seq: UInt64, checksum: String) {
         guard exclusive else { return }
-        let text = "burnrate-ledger-lock/1 pid=\(getpid()) seq=\(seq) checksum=\(checksum)\n"
+        // Fixed width (a 20-digit seq), so that one pwrite replaces the whole text: two syscalls
+        // fewer per commit than a truncate and a write.
+        let digits = String(seq)
+        let text = "burnrate-ledger-lock/1 pid=\(getpid()) seq=\(String(repeating: "0", count: max(0, 20 - digits.count)) + digits) checksum=\(checksum)\n"
         let bytes = Array(text.utf8)
+        if bytes.count != recordedLength {
+            _ = ftruncate(fd, off_t(bytes.count))
+            recordedLength = bytes.count
+        }
         _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        _ = ftruncate(fd, off_t(bytes.count))
     }
+
+    private var recordedLength = -1
 
     private var released = false
 
