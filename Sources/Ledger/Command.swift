@@ -58,11 +58,20 @@ public struct IdempotencyKey: Hashable, Sendable {
 
     public init(_ text: String) { self.text = text }
 
-    public static func == (a: IdempotencyKey, b: IdempotencyKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+    public static func == (a: IdempotencyKey, b: IdempotencyKey) -> Bool {
+        let x = a.text.utf8, y = b.text.utf8
+        guard x.count == y.count else { return false }
+        let same = x.withContiguousStorageIfAvailable { p in
+            y.withContiguousStorageIfAvailable { q in p.elementsEqual(q) }
+        }
+        return (same ?? nil) ?? x.elementsEqual(y)
+    }
 
     public func hash(into hasher: inout Hasher) {
-        var text = text
-        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        // One `combine(bytes:)` of the UTF-8 bytes, whichever way they are stored.
+        if text.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+            Array(text.utf8).withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 }
 
