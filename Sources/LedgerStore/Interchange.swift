@@ -19,9 +19,12 @@ public enum JournalInterchange {
     /// Whether `line` is a header line; throws when it names another format.
     public static func isHeader(_ line: String) throws(LedgerOperation.OperationError) -> Bool {
         guard case .object(let fields)? = try? StrictJSON.parse(line), let f = fields.first(where: { $0.key == "format" }) else { return false }
-        guard fields.count == 1, f.value == .string(format) else {
+        guard f.value == .string(format) else {
             throw LedgerOperation.OperationError(message: "unsupported format \(StrictJSON.serialise(f.value).prefix(60)); this version reads \(format)",
                                                  field: "format")
+        }
+        guard fields.count == 1 else {
+            throw LedgerOperation.OperationError(message: "a header line holds only \"format\"", field: fields.first { $0.key != "format" }?.key)
         }
         return true
     }

@@ -141,6 +141,12 @@ struct OperationFields {
         if !canonical.contains(where: { $0.0 == name }) { note(name, value) }
     }
 
+    /// Replaces a value already written down by its canonical form.
+    mutating func replaceCanonical(_ name: String, _ value: String) {
+        canonical.removeAll { $0.0 == name }
+        note(name, value)
+    }
+
     var fingerprint: UInt64 {
         var f = RequestFingerprint()
         f.add(op)

@@ -70,7 +70,7 @@ public struct LedgerOperation: Sendable {
         guard line.utf8.count <= maxLineBytes else { throw OperationError(message: "line longer than \(maxLineBytes) bytes") }
         let value: JSONValue
         do { value = try StrictJSON.parse(line) } catch {
-            throw OperationError(message: "not valid JSON: \(error)")
+            throw OperationError(message: "not valid JSON: \(error)", field: error.field)
         }
         guard case .object(let object) = value else { throw OperationError(message: "expected a JSON object, got \(value.kind)") }
         guard let opField = object.first(where: { $0.key == "op" }) else { throw OperationError(message: "'op' is required", field: "op") }
@@ -96,10 +96,20 @@ public struct LedgerOperation: Sendable {
         guard !key.isEmpty, key.utf8.count <= maxKeyBytes else {
             throw OperationError(message: "'key': an idempotency key is 1–\(maxKeyBytes) bytes", field: "key")
         }
-        guard !key.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
-            throw OperationError(message: "'key': control characters are not allowed in a key", field: "key")
+        guard !key.unicodeScalars.contains(where: Self.isInvisibleControl) else {
+            throw OperationError(message: "'key': control characters, bidirectional controls and line separators are not allowed in a key",
+                                 field: "key")
         }
         return key
+    }
+
+    /// C0, DEL, C1, zero-width and bidirectional controls, line and paragraph separators: what
+    /// would rearrange, hide or break the line a key is printed on.
+    static func isInvisibleControl(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0..<0x20, 0x7f...0x9f, 0x200b...0x200f, 0x2028...0x202e, 0x2060...0x2069, 0xfeff: true
+        default: false
+        }
     }
 
     mutating func readHistory(_ object: [JSONField]) throws(OperationError) {
@@ -150,6 +160,7 @@ public struct LedgerOperation: Sendable {
             let pool = try f.requiredName("pool"), value = try f.requiredAmount("amount")
             guard value > 0 else { throw f.error("amount", "must be positive") }
             let expiresIn = try f.duration("expires_in"), effectiveIn = try f.duration("effective_in")
+            f.noteDefault("effective_in", "0")  // omitted: effective at once, as "0s" says
             let priority = try f.integer("priority", in: Int64(Int32.min)...Int64(Int32.max)) ?? 0
             f.noteDefault("priority", String(priority))
             let categoryText = try f.string("category") ?? "paid"
@@ -172,9 +183,10 @@ public struct LedgerOperation: Sendable {
         case "capture", "release":
             let who = mode == .history ? try f.name("identity") : try f.requiredName("identity")
             let holdText = try f.requiredString("hold")
-            guard let raw = Int64(holdText), let hold = HoldID(raw: raw) else {
+            guard holdText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let raw = Int64(holdText), let hold = HoldID(raw: raw) else {
                 throw f.error("hold", "expected a hold id from an authorize answer, got '\(OperationFields.printable(holdText))'")
             }
+            f.replaceCanonical("hold", String(raw))  // "00" is hold 0, the same request as "0"
             if op == "release" { return .release(identity: who, hold: hold) }
             return .capture(identity: who, hold: hold, amount: try f.requiredAmount("amount"))
         case "transfer":
@@ -197,24 +209,24 @@ public struct LedgerOperation: Sendable {
 
     // MARK: Resolving names
 
-    static func poolID(_ l: Ledger, _ name: String) -> Result<PoolID, OperationError> {
-        l.pool(named: name).map { .success($0) } ?? .failure(OperationError(message: "no pool '\(name)'"))
+    static func poolID(_ l: Ledger, _ name: String, field: String = "pool") -> Result<PoolID, OperationError> {
+        l.pool(named: name).map { .success($0) } ?? .failure(OperationError(message: "'\(field)': no pool '\(name)'", field: field))
     }
 
     static func identityID(_ l: Ledger, _ name: String) -> Result<IdentityID, OperationError> {
-        l.identity(named: name).map { .success($0) } ?? .failure(OperationError(message: "no identity '\(name)'"))
+        l.identity(named: name).map { .success($0) } ?? .failure(OperationError(message: "'identity': no identity '\(name)'", field: "identity"))
     }
 
     /// The ledger commands of this operation at time `t`, names resolved against `l`.
     public func requests(in l: Ledger, at t: Int64) -> Result<[Request], OperationError> {
         func one(_ c: Command) -> Result<[Request], OperationError> { .success([Request(atMs: t, key: key, fingerprint: fingerprint, c)]) }
-        func pool(_ n: String) -> Result<PoolID, OperationError> { Self.poolID(l, n) }
+        func pool(_ n: String, field: String = "pool") -> Result<PoolID, OperationError> { Self.poolID(l, n, field: field) }
         func identity(_ n: String) -> Result<IdentityID, OperationError> { Self.identityID(l, n) }
         switch body {
         case .createPool(let name, let parent, let policies, let periodMs, let refill):
             var spec = PoolSpec(name: name, policies: policies, periodMs: periodMs, refill: refill)
             if let parent {
-                switch pool(parent) { case .success(let p): spec.parent = p; case .failure(let e): return .failure(e) }
+                switch pool(parent, field: "parent") { case .success(let p): spec.parent = p; case .failure(let e): return .failure(e) }
             }
             return one(.createPool(spec))
         case .createIdentity(let name, let pools, let stop):
@@ -222,7 +234,7 @@ public struct LedgerOperation: Sendable {
             let id = IdentityID(Int32(l.identityCount))
             var requests = [Request(atMs: t, key: key, fingerprint: fingerprint, .createIdentity(IdentitySpec(name: name, stopCondition: stop)))]
             for p in pools {
-                switch pool(p) {
+                switch pool(p, field: "pools") {
                 case .success(let pool): requests.append(Request(atMs: t, .entitle(identity: id, pool: pool, Entitlement())))
                 case .failure(let e): return .failure(e)
                 }
@@ -251,7 +263,7 @@ public struct LedgerOperation: Sendable {
             guard let who else { return one(.release(hold: hold)) }
             return identity(who).flatMap { one(.release(hold: hold, identity: $0)) }
         case .transfer(let from, let to, let amount):
-            return pool(from).flatMap { f in pool(to).flatMap { one(.transfer(from: f, to: $0, amountMicrocredits: amount)) } }
+            return pool(from, field: "from").flatMap { f in pool(to, field: "to").flatMap { one(.transfer(from: f, to: $0, amountMicrocredits: amount)) } }
         case .adjust(let p, let amount, let against, let memo):
             return pool(p).flatMap { one(.adjust(pool: $0, amountMicrocredits: amount, against: against, memo: memo)) }
         case .advanceTime:

@@ -39,25 +39,26 @@ public actor LedgerStore {
     /// `snapshotEvery`: commands between snapshots (0: none).
     /// `readOnly`: a reader beside a running writer (`ledger balance`, `statement`): it takes no
     /// lock, never writes, and refuses commands; it sees the state committed when it opened.
+    /// `create: false`: the ledger must exist (`verify`, `export`: a mistyped path is an error,
+    /// not a new empty ledger that verifies).
     public init(path: String, config: LedgerConfig = LedgerConfig(), snapshotEvery: UInt64 = 1_000_000,
-                readOnly: Bool = false) async throws {
+                readOnly: Bool = false, create: Bool = true) async throws {
         self.path = path
         self.config = config
         self.snapshotEvery = readOnly ? 0 : snapshotEvery
-        if readOnly && !FileManager.default.fileExists(atPath: path) {
-            throw StoreError.unavailable(path: path, reason: "no such ledger (create one with `burnrate ledger init`)")
-        }
-        // A database file that exists but is empty is a truncated ledger, never a new one.
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-           (attributes[.size] as? NSNumber)?.intValue == 0 {
-            throw StoreError.corrupt(path: path, seq: 0, reason: "the file is empty (0 bytes): a truncated ledger? A new ledger is created only where no file exists")
-        }
         let lock: WriterLock
-        do { lock = try WriterLock(databasePath: path, exclusive: !readOnly) } catch {
+        do { lock = try WriterLock(databasePath: path, exclusive: !readOnly, create: create && !readOnly) } catch {
             switch error {
             case .inUse(let pid): throw StoreError.inUse(path: path, pid: pid)
             case .io(let message): throw StoreError.unavailable(path: path, reason: message)
             }
+        }
+        // A database file that existed but is empty is a truncated ledger, never a new one (the
+        // lock is taken first, so a file another process is creating this instant is "in use").
+        if lock.existed, let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+           (attributes[.size] as? NSNumber)?.intValue == 0 {
+            lock.release()
+            throw StoreError.corrupt(path: path, seq: 0, reason: "the file is empty (0 bytes): a truncated ledger? A new ledger is created only where no file exists")
         }
         var configuration = Configuration()
         configuration.readonly = readOnly
@@ -84,6 +85,7 @@ public actor LedgerStore {
             try await Self.checkLength(db, path: path, journalEnd: opened.0.lastSeq, acknowledged: lock.previous)
         } catch {
             lock.release()
+            if !lock.existed { try? FileManager.default.removeItem(atPath: path) }
             throw error
         }
         self.db = db
@@ -129,6 +131,9 @@ public actor LedgerStore {
     /// mark) than the journal holds, or another command at that sequence number.
     static func checkLength(_ db: DatabasePool, path: String, journalEnd: UInt64, acknowledged: (seq: UInt64, checksum: String)?) async throws {
         let (newestSnapshot, checksumAtMark) = try await db.read { db -> (Int64?, String?) in
+            if let bad = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM journal WHERE seq < 1 OR typeof(seq) != 'integer'") {
+                throw StoreError.corrupt(path: path, seq: 0, reason: "a row with the invalid sequence number \(bad) (journal entries start at 1)")
+            }
             let snapshot = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM snapshot")
             let mark = try acknowledged.flatMap { a in
                 try DatabaseValue.fetchOne(db, sql: "SELECT checksum FROM journal WHERE seq = ?", arguments: [Int64(clamping: a.seq)])
@@ -419,7 +424,7 @@ public actor LedgerStore {
             var ledger = start
             var checksum = start0
             var expected: UInt64 = start.lastSeq + 1
-            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, record, checksum FROM journal WHERE seq >= ? ORDER BY seq",
+            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, at_ms, key, record, checksum FROM journal WHERE seq >= ? ORDER BY seq",
                                              arguments: [Int64(expected)])
             while let row = try cursor.next() {
                 guard let s = row.int64("seq"), s > 0 else {
@@ -434,11 +439,18 @@ public actor LedgerStore {
                 guard hex(checksum) == row.text("checksum") else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "checksum mismatch: the row was altered or damaged")
                 }
-                guard let row = JournalCodec.decode(text) else {
+                guard let decoded = JournalCodec.decode(text) else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "unreadable record")
                 }
-                let outcome = ledger.apply(row.request)
-                guard JournalCodec.answer(outcome) == row.answer, ledger.lastSeq == seq else {
+                // The indexed columns repeat the record: they must agree with it.
+                let keyColumn: DatabaseValue = row["key"]
+                guard row.int64("at_ms") == decoded.request.atMs,
+                      keyColumn.isNull ? decoded.request.key == nil : row.text("key").map(IdempotencyKey.init) == decoded.request.key.map(IdempotencyKey.init)
+                else {
+                    throw StoreError.corrupt(path: path, seq: seq, reason: "its at_ms or key column differs from its record")
+                }
+                let outcome = ledger.apply(decoded.request)
+                guard JournalCodec.answer(outcome) == decoded.answer, ledger.lastSeq == seq else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "replay gives a different outcome than the one recorded")
                 }
                 if let state = snapshotStates[seq], (try? normalised(ledger.snapshot())) != state {
@@ -528,8 +540,17 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
 
 /// Reading columns of rows that may be damaged: a wrong type or a NULL is nil, never a trap.
 extension Row {
-    func int64(_ column: String) -> Int64? { Int64.fromDatabaseValue(self[column] as DatabaseValue) }
-    func text(_ column: String) -> String? { String.fromDatabaseValue(self[column] as DatabaseValue) }
+    // Exact storage classes: SQLite converts freely (a REAL 1.5, a BLOB of text), a journal must not.
+    func int64(_ column: String) -> Int64? {
+        let v: DatabaseValue = self[column]
+        guard case .int64(let n) = v.storage else { return nil }
+        return n
+    }
+    func text(_ column: String) -> String? {
+        let v: DatabaseValue = self[column]
+        guard case .string(let s) = v.storage else { return nil }
+        return s
+    }
     func blob(_ column: String) -> Data? {
         let v: DatabaseValue = self[column]
         guard case .blob(let data) = v.storage else { return nil }

@@ -35,6 +35,8 @@ public struct JSONField: Sendable, Hashable {
 public struct JSONSyntaxError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var offset: Int
+    /// The field a duplicate names.
+    public var field: String?
     public var description: String { "\(message) at column \(offset + 1)" }
 }
 
@@ -163,7 +165,9 @@ public enum StrictJSON {
                 let key = try string()
                 guard seen.insert(Array(key.utf8)).inserted else {
                     i = start
-                    throw fail("duplicate field '\(key)'")
+                    var e = fail("duplicate field '\(OperationFields.printable(key))'")
+                    e.field = key
+                    throw e
                 }
                 skipSpace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }

@@ -133,4 +133,19 @@ struct JournalDamageTests {
         }
         try await store.close()
     }
+
+    @Test func rowsOutsideTheSequenceAndColumnsThatDisagreeAreDamage() async throws {
+        for damage in ["INSERT INTO journal VALUES (0, 0, NULL, 'x', 'y');",
+                       "INSERT INTO journal VALUES (-5, 0, NULL, 'x', 'y');",
+                       "UPDATE journal SET at_ms = at_ms + 1 WHERE seq = 5;",
+                       "UPDATE journal SET key = 'zzz' WHERE seq = 5;",
+                       "UPDATE journal SET record = CAST(record AS BLOB) WHERE seq = 5;"] {
+            let path = temporaryDatabase()
+            defer { removeDatabase(path) }
+            try await ledger(path, debits: 5, snapshot: false)
+            try sql(path, Self.looseSchema + damage)
+            let error = await openError(path)
+            #expect(error?.contains("journal entry") == true, "\(damage): \(error ?? "opened")")
+        }
+    }
 }

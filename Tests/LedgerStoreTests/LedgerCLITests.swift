@@ -194,4 +194,71 @@ struct LedgerCLITests {
         let overflow = try run(["ledger", "fund", "--db", path, "--key", "big", "--pool", "eng", "--amount", "9223372036854.775808"])
         #expect(overflow.status == 2 && overflow.err.contains("amount"), "\(overflow.err)")
     }
+
+    @Test func anotherNameForTheSameFileIsStillTheSameLedger() throws {
+        try requireBinary()
+        let path = temporaryDatabase()
+        let hard = path + ".hard.db", soft = path + ".soft.db"
+        defer { removeDatabase(path); removeDatabase(hard); removeDatabase(soft) }
+        #expect(try run(["ledger", "init", "--db", path]).status == 0)
+        try FileManager.default.linkItem(atPath: path, toPath: hard)
+        try FileManager.default.createSymbolicLink(atPath: soft, withDestinationPath: path)
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: binary)
+        first.arguments = ["ledger", "apply", "--db", path]
+        let stdin = Pipe(), stdout = Pipe()
+        first.standardInput = stdin
+        first.standardOutput = stdout
+        try first.run()
+        stdin.fileHandleForWriting.write(Data(#"{"op":"create_pool","pool":"eng"}"#.utf8 + [10]))
+        _ = stdout.fileHandleForReading.availableData
+        for other in [hard, soft, "/" + path] {  // "//tmp/x.db" is another spelling of the same path
+            let second = try run(["ledger", "apply", "--db", other], input: #"{"op":"create_pool","pool":"ops"}"# + "\n")
+            // A hard link has its own lock-file name, so only the pid may be missing from its message.
+            let named = other == hard ? "in use by another process" : "in use by another process (pid \(first.processIdentifier))"
+            #expect(second.status == 2 && second.err.contains(named), "\(other): \(second.err)")
+        }
+        try stdin.fileHandleForWriting.close()
+        first.waitUntilExit()
+    }
+
+    @Test func aSymlinkedLockFileIsRefusedAndItsTargetLeftAlone() throws {
+        try requireBinary()
+        let path = temporaryDatabase(), victim = temporaryDatabase() + ".victim"
+        defer { removeDatabase(path); try? FileManager.default.removeItem(atPath: victim) }
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: victim))
+        try FileManager.default.createSymbolicLink(atPath: path + ".lock", withDestinationPath: victim)
+        let r = try run(["ledger", "apply", "--db", path], input: #"{"op":"create_pool","pool":"eng"}"# + "\n")
+        #expect(r.status == 2 && r.err.contains("symbolic link"), "\(r.err)")
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "precious")
+    }
+
+    @Test func lostOutputAndUnreadableInputAreFailures() throws {
+        try requireBinary()
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        _ = try run(["ledger", "apply", "--db", path], input: Self.setUp)
+        for command in [["ledger", "export", "--db", path], ["ledger", "balance", "--db", path, "--pool", "eng"],
+                        ["ledger", "verify", "--db", path]] {
+            let full = try run(command, shellPrefix: "exec >/dev/full;")
+            #expect(full.status == 2, "\(command): \(full.status) \(full.err)")
+            let closed = try run(command, shellPrefix: "exec >&-;")
+            #expect(closed.status == 2, "\(command) with stdout closed: \(closed.status)")
+        }
+        let apply = try run(["ledger", "apply", "--db", path], input: #"{"op":"advance_time"}"# + "\n", shellPrefix: "exec >/dev/full;")
+        #expect(apply.status == 2)
+        let folder = try run(["ledger", "apply", "--db", path], shellPrefix: "exec </tmp;")
+        #expect(folder.status == 2 && folder.err.contains("cannot read standard input"), "\(folder.err)")
+    }
+
+    @Test func verifyAndExportOfAMissingLedgerFail() throws {
+        try requireBinary()
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        for command in ["verify", "export", "balance"] {
+            let r = try run(["ledger", command, "--db", path] + (command == "balance" ? ["--pool", "eng"] : []))
+            #expect(r.status == 2 && r.err.contains("no such ledger"), "\(command): \(r.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
 }

@@ -55,6 +55,12 @@ struct OperationInputTests {
         let h1 = try LedgerOperation.parse(#"{"op":"authorize","key":"k","identity":"bot","pool":"eng","amount":"1","expires_in":"60m"}"#)
         let h2 = try LedgerOperation.parse(#"{"op":"authorize","key":"k","identity":"bot","pool":"eng","amount":"1","expires_in":"1h"}"#)
         #expect(h1.fingerprint == h2.fingerprint)
+        let r1 = try LedgerOperation.parse(#"{"op":"release","key":"k","identity":"bot","hold":"0"}"#)
+        let r2 = try LedgerOperation.parse(#"{"op":"release","key":"k","identity":"bot","hold":"00"}"#)
+        #expect(r1.fingerprint == r2.fingerprint)
+        let f1 = try LedgerOperation.parse(#"{"op":"fund","key":"k","pool":"eng","amount":"1"}"#)
+        let f2 = try LedgerOperation.parse(#"{"op":"fund","key":"k","pool":"eng","amount":"1","effective_in":"0s"}"#)
+        #expect(f1.fingerprint == f2.fingerprint)
     }
 
     @Test func linesThatWouldChangeMeaningAreRefusedNamingTheField() {
@@ -76,6 +82,9 @@ struct OperationInputTests {
             (#"{"op":"release","key":"k","hold":"1"}"#, "identity"),
             (#"{"op":"debit","key":"k","identity":"bot","pool":"eng","amount":"1"} x"#, nil),
             (#"{"op":"suspend","identity":"bot"}"#, "key"),
+            (#"{"op":"suspend","key":"x\u009b31m","identity":"bot"}"#, "key"),       // C1 CSI
+            (#"{"op":"suspend","key":"po-\u202egnp.exe","identity":"bot"}"#, "key"),  // bidi override
+            (#"{"op":"release","key":"k","identity":"bot","hold":"+1"}"#, "hold"),
         ]
         for (line, field) in cases {
             let e = parseError(line)

@@ -29,8 +29,9 @@ struct DatabaseOption: ParsableArguments {
     var snapshotEvery: UInt64 = 1_000_000
 
     /// `readOnly`: for commands that only read (balance, statement), which may run beside a writer.
-    func open(readOnly: Bool = false) async throws -> LedgerStore {
-        do { return try await LedgerStore(path: db, snapshotEvery: snapshotEvery, readOnly: readOnly) } catch {
+    /// `create: false`: the ledger must exist (verify, export).
+    func open(readOnly: Bool = false, create: Bool = true) async throws -> LedgerStore {
+        do { return try await LedgerStore(path: db, snapshotEvery: snapshotEvery, readOnly: readOnly, create: create) } catch {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)
         }
@@ -45,6 +46,7 @@ struct LedgerInit: AsyncParsableCommand {
     func run() async throws {
         let store = try await database.open()
         print("ledger \(database.db): \(await store.state.lastSeq) journaled commands")
+        try finishOutput()
     }
 }
 
@@ -81,7 +83,13 @@ struct LedgerApply: AsyncParsableCommand {
         var lineNumber = 0
         while let next = reader.next() {
             lineNumber += 1
-            defer { fflush(nil) }  // the answer must reach the caller now, not when a buffer fills
+            // The answer must reach the caller now, not when a buffer fills; an answer that cannot
+            // be written stops the stream (its command is committed: a retry with its key is safe).
+            defer { _ = standardOutputFailed() }  // every answer (error lines too) reaches the caller at once
+            if standardOutputFailed() {
+                writeStandardError("error: cannot write answers to standard output; stopped before line \(lineNumber) (the commands before it are committed)\n")
+                throw ExitCode(2)
+            }
             let line: String
             switch next {
             case .text(let text): line = text
@@ -112,6 +120,11 @@ struct LedgerApply: AsyncParsableCommand {
             case .failure(let e): print(LedgerOperation.errorLine(line: lineNumber, e))
             }
         }
+        if let problem = reader.readError {
+            writeStandardError("error: cannot read standard input: \(problem)\n")
+            throw ExitCode(2)
+        }
+        try finishOutput()
     }
 }
 
@@ -134,6 +147,7 @@ struct LedgerBalance: AsyncParsableCommand {
         } else {
             print("\(pool): total \(Money.formatCredits(b.totalMicrocredits)), held \(Money.formatCredits(b.heldMicrocredits)), available \(Money.formatCredits(b.availableMicrocredits)) credits")
         }
+        try finishOutput()
     }
 }
 
@@ -141,7 +155,7 @@ struct LedgerVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "verify", abstract: "Recompute every checksum, outcome and invariant from the journal.")
     @OptionGroup var database: DatabaseOption
     func run() async throws {
-        let store = try await database.open()
+        let store = try await database.open(create: false)
         let report: VerifyReport
         do { report = try await store.verify() } catch {
             writeStandardError("error: \(error)\n")
@@ -155,6 +169,7 @@ struct LedgerVerify: AsyncParsableCommand {
         let r = store.recovery
         print("opened from \(r.snapshotSeq.map { "the snapshot at \($0) + \(r.replayed) journal commands" } ?? "the whole journal (\(r.replayed) commands)")")
         for s in r.skipped { print("note: \(s); recovery fell back past it") }
+        try finishOutput()
     }
 }
 
@@ -171,7 +186,7 @@ struct LedgerExport: AsyncParsableCommand {
             """)
     @OptionGroup var database: DatabaseOption
     func run() async throws {
-        let store = try await database.open()
+        let store = try await database.open(create: false)
         let records: [JournalRecord]
         do {
             let report = try await store.verify()
@@ -182,14 +197,13 @@ struct LedgerExport: AsyncParsableCommand {
             throw ExitCode(2)
         }
         var ledger = Ledger(config: store.config)
-        var out = JournalInterchange.header + "\n"
+        print(JournalInterchange.header)
         for r in records {
             ledger.apply(r.request)
-            out += JournalInterchange.line(for: r, ledger: ledger)
-            out += "\n"
-            if out.utf8.count > 1 << 20 { FileHandle.standardOutput.write(Data(out.utf8)); out = "" }
+            print(JournalInterchange.line(for: r, ledger: ledger))
+            if standardOutputFailed() { break }
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        try finishOutput()
     }
 }
 
@@ -225,7 +239,7 @@ struct LedgerImport: AsyncParsableCommand {
         scratch.db = temporary
         let store = try await scratch.open()
         var reader = BoundedLineReader(maxBytes: LedgerOperation.maxLineBytes)
-        var line = 0, imported = 0
+        var line = 0, imported = 0  // lines read, operations applied
         func fail(_ message: String) async throws -> Never {
             writeStandardError("error: line \(line): \(message); nothing imported\n")
             try? await store.close()
@@ -257,6 +271,8 @@ struct LedgerImport: AsyncParsableCommand {
             }
             imported += 1
         }
+        if let problem = reader.readError { try await fail("cannot read standard input: \(problem)") }
+        let commands = await store.state.lastSeq
         do {
             try await store.close()
             try LedgerStore.move(from: temporary, to: target)
@@ -265,6 +281,7 @@ struct LedgerImport: AsyncParsableCommand {
             writeStandardError("error: \(error); nothing imported\n")
             throw ExitCode(2)
         }
-        print("imported \(imported) commands into \(target)")
+        print("imported \(imported) lines (\(commands) journaled commands) into \(target)")
+        try finishOutput()
     }
 }

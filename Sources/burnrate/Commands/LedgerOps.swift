@@ -25,6 +25,7 @@ func runOperation(_ fields: [String: Any], database: DatabaseOption, json: Bool)
     case .success(let outcomes):
         let answer = operation.answer(outcomes)
         if json { print(answer) } else { print(humanAnswer(answer)) }
+        try finishOutput()
         if outcomes.contains(where: { !$0.isAccepted }) { throw ExitCode(1) }
     }
 }
@@ -223,5 +224,6 @@ struct LedgerStatement: AsyncParsableCommand {
                 print("\(l.seq),\(l.atMs),\(l.counterparty),\(Money.formatCredits(l.amountMicrocredits)),\(Money.formatCredits(l.balanceMicrocredits))")
             }
         }
+        try finishOutput()
     }
 }
