@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The GNU Scientific Library, found through pkg-config; `make` installs libgsl-dev.
@@ -54,6 +57,18 @@ let package = Package(
             name: "Reports",
             dependencies: ["Simulation", "Scenario", "Stochastic"]
         ),
+        // The ledger as an HTTP service (DESIGN.md, "The ledger service"): routes, API keys,
+        // idempotency and problem+json errors over the store. `burnrate serve` is a thin command over it.
+        .target(
+            name: "Service",
+            dependencies: [
+                "Ledger",
+                "LedgerStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "burnrate",
             dependencies: [
@@ -63,6 +78,7 @@ let package = Package(
                 "Scenario",
                 "Reports",
                 "LedgerStore",
+                "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,6 +99,17 @@ let package = Package(
         .testTarget(
             name: "LedgerStoreTests",
             dependencies: ["LedgerStore", "Ledger", "Simulation", "Stochastic", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service",
+                "Ledger",
+                "LedgerStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
         ),
         .testTarget(
             name: "LedgerTests",

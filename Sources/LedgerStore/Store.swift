@@ -10,7 +10,8 @@ import Ledger
 public actor LedgerStore {
     public let path: String
     public nonisolated let config: LedgerConfig
-    private let db: DatabasePool
+    /// Internal, not private: the API keys (Keys.swift) live in the same file, under the same lock.
+    let db: DatabasePool
     private var ledger: Ledger
     private var lastChecksum: UInt64
     private var pending: [Entry] = []
@@ -183,6 +184,19 @@ public actor LedgerStore {
                 t.primaryKey("seq", .integer)
                 t.column("checksum", .text).notNull()
                 t.column("state", .blob).notNull()
+            }
+        }
+        // The service's API keys: in the ledger's own file, so that one file (one lock, one backup)
+        // is the ledger and who may use it. Only a hash of each secret is stored.
+        m.registerMigration("v3-keys") { db in
+            try db.create(table: "api_key") { t in
+                t.primaryKey("key_id", .text)
+                t.column("secret_sha256", .text).notNull()
+                t.column("identity", .text)
+                t.column("admin", .boolean).notNull()
+                t.column("created_at_ms", .integer).notNull()
+                t.column("expires_at_ms", .integer)
+                t.column("revoked_at_ms", .integer)
             }
         }
         return m

@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+import LedgerStore
+
+/// Issuing and checking the service's API keys. A secret reads `brk_<key id>_<43 base64url
+/// characters>`: 32 bytes from the system's CSPRNG, and the key id so that a check finds its
+/// record without comparing against every stored hash. Only SHA-256 of the secret is stored; a
+/// check hashes what the caller sent and compares the two digests in constant time.
+public enum APIKeys {
+    public struct Issued: Sendable {
+        public var record: APIKeyRecord
+        /// Shown once, at creation; it cannot be recovered from the store.
+        public var secret: String
+    }
+
+    /// A new key for `identity` (nil with `admin`), valid for `expiresInMs` from `nowMs` (nil: no expiry).
+    public static func issue(identity: String?, admin: Bool, nowMs: Int64, expiresInMs: Int64?) -> Issued {
+        var rng = SystemRandomNumberGenerator()
+        let id = "key_" + hex((0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let secret = "brk_\(id)_" + base64url(random)
+        let record = APIKeyRecord(keyID: id, secretSHA256: sha256Hex(secret), identity: identity, admin: admin, createdAtMs: nowMs,
+                                  expiresAtMs: expiresInMs.map { nowMs &+ $0 })
+        return Issued(record: record, secret: secret)
+    }
+
+    /// The key id a secret names, or nil when it is not shaped as one of ours.
+    static func keyID(ofSecret secret: String) -> String? {
+        let parts = secret.split(separator: "_", omittingEmptySubsequences: false)
+        // "brk", "key", <16 hex>, <43 base64url>; base64url may itself contain "_", so re-join the tail.
+        guard parts.count >= 4, parts[0] == "brk", parts[1] == "key", parts[2].utf8.count == 16 else { return nil }
+        return "key_" + parts[2]
+    }
+
+    /// The record of a secret that is a usable key at `nowMs`, or nil (unknown, wrong secret,
+    /// revoked or expired: the caller answers all four with 401).
+    static func authenticate(_ secret: String, in store: LedgerStore, nowMs: Int64) throws -> APIKeyRecord? {
+        guard secret.utf8.count <= 128, let id = keyID(ofSecret: secret), let record = try store.key(id: id) else { return nil }
+        guard constantTimeEqual(sha256Hex(secret), record.secretSHA256), record.isUsable(atMs: nowMs) else { return nil }
+        return record
+    }
+
+    static func sha256Hex(_ text: String) -> String { hex(Array(SHA256.hash(data: Data(text.utf8)))) }
+
+    /// Compares two strings without an early exit, so the time taken says nothing about where they differ.
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xf)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func base64url(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
