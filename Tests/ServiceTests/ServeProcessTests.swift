@@ -1,8 +1,11 @@
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import LedgerStore
 import Testing
 
-/// `burnrate ledger key` as a process: the key commands' output and exit codes.
+/// `burnrate serve` and `burnrate ledger key` as processes: the ready line, a real request, a
+/// graceful stop, the key commands' output and exit codes.
 @Suite struct ServeProcessTests {
     var binary: String {
         var url = URL(fileURLWithPath: #filePath)
@@ -55,5 +58,45 @@ import Testing
         #expect(try run(["ledger", "key", "revoke", "key_0000000000000000", "--db", db]).0 == 2)
         #expect(try run(["ledger", "key", "create", "--identity", "nobody", "--db", db]).0 == 2)
         #expect(try run(["ledger", "key", "create", "--identity", "alice", "--admin", "--db", db]).0 == 2)
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func serveSaysWhereItListensAnswersAndStopsGracefully(signal: Int32) async throws {
+        let db = temporaryPath("serve") + ".db", errPath = temporaryPath("serve-stderr")
+        defer { LedgerStore.remove(path: db); try? FileManager.default.removeItem(atPath: errPath) }
+        let (_, out) = try run(["ledger", "key", "create", "--admin", "--json", "--db", db])
+        let admin = try #require(json(out.split(separator: "\n").first ?? "")["secret"] as? String)
+
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:0"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            let text = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on http://127.0.0.1:") }) {
+                port = Int(line.split(separator: ":").last ?? "")
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let bound = try #require(port, "no 'listening on' line: \((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")")
+        #expect(bound > 0)
+        try await TestClient.withClient(host: "127.0.0.1", port: bound) { client in
+            let ok = try await ConnectionClient(client: client).post("/v1/pools", admin, #"{"pool":"eng"}"#)
+            #expect(ok.status == .created, "\(ok.text)")
+        }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        // The ledger was closed: another process may open it, and the pool is there.
+        let store = try await LedgerStore(path: db)
+        #expect(await store.balance(of: "eng") != nil)
+        try await store.close()
     }
 }
