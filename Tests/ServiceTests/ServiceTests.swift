@@ -290,6 +290,19 @@ import Testing
         }
     }
 
+    @Test func aRetriedIdentityCreationIsReplayed() async throws {
+        try await Harness.withServer { h, client in
+            let body = #"{"identity":"carol","pools":["eng"]}"#
+            let first = try await client.post("/v1/identities", h.admin, body, idempotencyKey: "id-carol")
+            expect(first, .created)
+            let retry = try await client.post("/v1/identities", h.admin, body, idempotencyKey: "id-carol")
+            expect(retry, .created)
+            #expect(retry.headers[LedgerService.replayed] == "true")
+            #expect(retry.text == first.text)
+            expect(try await client.post("/v1/identities", h.admin, body), .conflict, reason: "duplicate_name")
+        }
+    }
+
     // MARK: Race
 
     @Test func thirtyTwoConcurrentClientsOnA100CreditPoolGetExactly100Debits() async throws {
