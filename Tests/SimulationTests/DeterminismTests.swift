@@ -98,6 +98,27 @@ struct DeterminismTests {
         #expect(held.totals.overshootMicrocredits == 0)
     }
 
+    @Test func reserveNoneIsAdmittedByTheSameRulesAsADebit() throws {
+        // 60 one-credit requests, one a minute with a 1 s latency (never two in flight), against
+        // a 5-credit daily spend cap on the entitlement and a well-funded pool. Unreserved
+        // requests ask the ledger whether the debit would be accepted, so the cap refuses the
+        // sixth onwards at arrival, as it does with holds: nothing is served beyond the cap.
+        var model = singlePoolModel(horizonHours: 1, ratePerHour: 0, fundingMicrocredits: credits(1_000), fixedCostMicrocredits: credits(1),
+                                    arrivals: .periodic(intervalMs: Millis.minute))
+        model.identities[0].entitlements[0].entitlement = Entitlement(capPerPeriodMicrocredits: credits(5), capPeriodMs: Millis.day)
+        model.workloads[0].latencyMs = .constant(1_000)
+        model.workloads[0].reserve = .none
+        let unreserved = try Engine.run(try CompiledModel(model), replication: 0)
+        model.workloads[0].reserve = .actual
+        let held = try Engine.run(try CompiledModel(model), replication: 0)
+        #expect(held.totals.requestsTotal == 60 && held.totals.requestsServed == 5 && held.totals.requestsRejected == 55)
+        #expect(unreserved.totals.requestsTotal == 60)
+        #expect(unreserved.totals.requestsServed == 5)
+        #expect(unreserved.totals.requestsRejected == 55)
+        #expect(unreserved.totals.spendMicrocredits == credits(5))
+        #expect(unreserved.totals.overshootMicrocredits == 0)
+    }
+
     @Test func retriesWithBackoffSucceedAfterARefill() throws {
         // The pool starts empty and is refilled hourly; a request refused at t = 0 retries after
         // 40 min and 80 min (backoff 40 min × 2): the second retry lands after the refill.
