@@ -174,21 +174,6 @@ extension Ledger {
             ? .admitted : .refused(.insufficientFunds(availableMicrocredits: max(available, 0)))
     }
 
-    /// The largest draw `pool` would admit now without acting (no top-up, no borrowing): what is
-    /// available plus the overdraft its policies allow *before* a hard stop ends the list, never
-    /// negative. A pure query, for callers that must size a charge (the simulator's unreserved
-    /// requests) without re-implementing the policy order.
-    /// - Complexity: O(policies).
-    public func coverableMicrocredits(in pool: PoolID) -> Int64 {
-        let p = Int(pool.index)
-        var allowance: Int64 = 0
-        for policy in pools[p].policies {
-            if case .hardStop = policy { break }
-            if case .overdraft(let limit) = policy { allowance = max(allowance, limit) }
-        }
-        return max(pools[p].available &+ allowance, 0)
-    }
-
     /// Buys up to `amount` (whatever the period cap still allows). Returns false when nothing
     /// could be bought.
     mutating func buyTopUp(pool p: Int, amount: Int64, cap: Int64, price: Int64) -> Bool {
