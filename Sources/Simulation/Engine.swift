@@ -549,13 +549,13 @@ struct ReplicationRun {
         let pool = poolIDs[Int(r.pool)]
         switch h.reserve {
         case .none:
-            // Check the balance, record after completion (as many proxies do).
-            if ledger.status(of: identity) != .active {
-                reject(s, forCredit: false)
-                return
-            }
-            if r.costMicrocredits > ledger.coverableMicrocredits(in: pool) {
-                refused(s, .insufficientFunds(availableMicrocredits: max(ledger.available(in: pool), 0)))
+            // Ask the ledger whether it would accept the debit now (a pure query with the debit's
+            // own rules: identity, entitlement caps, pool policies); record after completion, as
+            // many proxies do. Requests in flight together all pass, and may overshoot.
+            let admission = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                             amountMicrocredits: r.costMicrocredits)
+            if let refusal = admission.refusal {
+                refused(s, refusal)
                 return
             }
             poolUp(Int(r.pool))
@@ -597,11 +597,12 @@ struct ReplicationRun {
         if let hold = r.hold {
             var out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: r.costMicrocredits)))
             if case .refused(let refusal) = out {
-                // The work is done: charge what the hold covers (or, if it expired, what the pool
-                // allows); the rest was served beyond what the policies allowed.
+                // The work is done: charge what the hold covers (or, if it expired, the part a
+                // debit would be accepted for); the rest was served beyond what the rules allowed.
                 let covered: Int64
                 if refusal == .holdExpired || refusal == .holdSettled {
-                    covered = min(r.costMicrocredits, ledger.coverableMicrocredits(in: pool))
+                    covered = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
                     out = covered > 0
                         ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
                         : .refused(refusal)
@@ -616,7 +617,10 @@ struct ReplicationRun {
         } else {
             var out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
             if out.refusal != nil {
-                let partial = min(ledger.coverableMicrocredits(in: pool), r.costMicrocredits)
+                // Charge the part the ledger would still accept, by the debit's rules (the
+                // identity's spend cap included); the rest was served beyond them.
+                let partial = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
                 out = partial > 0
                     ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
                     : out

@@ -8,8 +8,7 @@ import Simulation
 struct ScenarioTests {
     @Test(arguments: ["quickstart.yaml", "replay.yaml", "procure.yaml"])
     func contractExamplesLoadAndRun(file: String) throws {
-        guard let dir = sharedScenarios() else { return }
-        let scenario = try Scenario.load(path: dir + "/" + file)
+        let scenario = try Scenario.load(path: try sharedScenario(file))
         #expect(!scenario.variants.isEmpty)
         // One replication each keeps the debug-build suite fast; determinism and statistics are
         // tested elsewhere.
@@ -19,8 +18,7 @@ struct ScenarioTests {
     }
 
     @Test func theQuickstartContractMeansWhatItSays() throws {
-        guard let dir = sharedScenarios() else { return }
-        let s = try Scenario.load(path: dir + "/quickstart.yaml")
+        let s = try Scenario.load(path: try sharedScenario("quickstart.yaml"))
         #expect(s.name == "quickstart" && s.replications == 200 && s.base.seed == 42)
         #expect(s.base.horizonMs == 30 * 86_400_000)
         #expect(s.poolNames == ["org", "eng", "research"])

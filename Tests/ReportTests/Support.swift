@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import Reports
 @testable import Scenario
 
@@ -6,12 +7,16 @@ func fixturePath(_ name: String) -> String {
     Bundle.module.path(forResource: name, ofType: nil, inDirectory: "Fixtures")!
 }
 
-/// `shared/scenarios/` beside the checkout (as in CI), if present.
-func sharedScenarios() -> String? {
+/// The path of a contract example in `shared/scenarios/` beside the checkout (DESIGN.md, "Files":
+/// they must load and run unchanged). A missing example is a failure naming it, never a pass:
+/// a test that skips its subject when the fixture is absent proves nothing.
+func sharedScenario(_ file: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
     var url = URL(fileURLWithPath: #filePath)
     for _ in 0..<3 { url.deleteLastPathComponent() }
-    let dir = url.deletingLastPathComponent().appendingPathComponent("shared/scenarios").path
-    return FileManager.default.fileExists(atPath: dir) ? dir : nil
+    let path = url.deletingLastPathComponent().appendingPathComponent("shared/scenarios/\(file)").path
+    return try #require(FileManager.default.fileExists(atPath: path) ? path : nil,
+                        "missing fixture: the contract example \(path) (shared/scenarios/ beside the checkout)",
+                        sourceLocation: sourceLocation)
 }
 
 func temporaryDirectory() -> String {
