@@ -37,7 +37,7 @@ extension ModelBuilder {
         func collect(_ list: Node?, parent: Int?) {
             for p in self.list(list, "pools") {
                 let f = fields(p, "pool", allowed: ["id", "children", "grants", "policies", "period", "refill"])
-                guard let id = string(f["id"], "pool id") else { d.error(p, "a pool needs an 'id'"); continue }
+                guard let id = validName(f["id"], "pool id") else { if f["id"] == nil { d.error(p, "a pool needs an 'id'") }; continue }
                 if drafts.contains(where: { $0.id == id }) { d.error(f["id"], "pool '\(id)' is defined twice") }
                 drafts.append(PoolDraft(id: id, parent: parent, node: p, fields: f))
                 collect(f["children"], parent: drafts.count - 1)
@@ -75,7 +75,7 @@ extension ModelBuilder {
         var workloadOf: [Int: Int] = [:]
         for node in list(top["identities"], "identities") {
             let f = fields(node, "identity", allowed: ["id", "pool", "pools", "models", "caps", "rate_cap", "stop", "workload"])
-            guard let id = string(f["id"], "identity id") else { d.error(node, "an identity needs an 'id'"); continue }
+            guard let id = validName(f["id"], "identity id") else { if f["id"] == nil { d.error(node, "an identity needs an 'id'") }; continue }
             if identityIndex[id] != nil { d.error(f["id"], "identity '\(id)' is defined twice") }
             var poolNames: [(String, Node)] = []
             if let p = f["pool"], let s = string(p, "pool") { poolNames.append((s, p)) }

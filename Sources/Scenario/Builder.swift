@@ -9,7 +9,7 @@ extension ModelBuilder {
 
     func scenario(_ root: Node) -> Scenario? {
         let top = fields(root, "scenario", allowed: Self.topKeys)
-        guard let name = string(top["name"], "name") else {
+        guard let name = validName(top["name"], "name") else {
             if top["name"] == nil { d.error(root, "the scenario needs a 'name'") }
             return nil
         }
@@ -18,7 +18,7 @@ extension ModelBuilder {
         var variants: [(name: String?, model: SimulationModel)] = [(nil, base.model)]
         if let v = top["variants"] {
             for (k, overrides) in v.mapping ?? [:] {
-                guard let variantName = k.string else { continue }
+                guard let variantName = validName(k, "variant name") else { continue }
                 guard let changed = applyOverrides(root, overrides, variant: variantName) else { continue }
                 let changedTop = fields(changed, "variant '\(variantName)'", allowed: Self.topKeys)
                 if let m = model(changed, top: changedTop, name: name) { variants.append((variantName, m.model)) }

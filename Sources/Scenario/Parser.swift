@@ -124,6 +124,18 @@ final class ModelBuilder {
         return s.string
     }
 
+    /// A name or id (scenario, pool, identity, plan, variant): text following the one rule of
+    /// ``LedgerName``, so that it is safe as a path component (`reports/<name>`), in every output
+    /// format and in the ledger. Reported at the node when it does not.
+    func validName(_ node: Node?, _ context: String) -> String? {
+        guard let s = string(node, context) else { return nil }
+        if let problem = LedgerName.problem(s) {
+            d.error(node, "\(context): \(problem), got \(quoted(s))")
+            return nil
+        }
+        return s
+    }
+
     func number(_ node: Node?, _ context: String, min: Double? = nil, max: Double? = nil) -> Double? {
         guard let node else { return nil }
         guard case .scalar(let s) = node, let v = Double(s.string.trimmingCharacters()), v.isFinite else {
@@ -185,6 +197,10 @@ final class ModelBuilder {
         guard let seq = node.sequence else { d.error(node, "\(context) must be a list"); return [] }
         return Array(seq)
     }
+
+    /// `text` quoted for an error message: at most 60 characters, control and non-ASCII
+    /// characters escaped, so that a hostile file cannot write to the terminal through an error.
+    func quoted(_ text: String) -> String { "'" + excerpt(text) + "'" }
 
     func kind(_ node: Node) -> String {
         switch node {

@@ -37,12 +37,13 @@ struct Compare: ParsableCommand {
             writeStandardError("error: \(scenarios[0]) has no variants: give a scenario with variants: or several scenarios\n")
             throw ExitCode(2)
         }
+        let directory = out ?? "reports/\(loaded[0].name)-compare"
+        try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "compare")
         let result = try Comparison.run(loaded, replications: replications, threads: threads,
                                         progress: progress.enabled ? { @Sendable d, t in progress.update(d, t) } : nil)
         progress.finish()
-        let directory = out ?? "reports/\(loaded[0].name)-compare"
-        try result.write(to: directory)
+        try writingReport { try result.write(to: directory) }
         print(result.console(directory: directory, json: json), terminator: "")
     }
 }

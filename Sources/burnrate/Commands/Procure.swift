@@ -31,6 +31,8 @@ struct Procure: ParsableCommand {
         do { loaded = try Scenario.load(path: scenario) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
+        let directory = out ?? "reports/\(loaded.name)-procure"
+        try refuseForeignOutput(directory)
         let count = replications ?? loaded.replications
         let progress = ProgressBar(label: loaded.name)
         let result: ProcureResult
@@ -42,8 +44,7 @@ struct Procure: ParsableCommand {
             writeStandardError("error: \(error)\n"); throw ExitCode(2)
         }
         progress.finish()
-        let directory = out ?? "reports/\(loaded.name)-procure"
-        try result.write(to: directory)
+        try writingReport { try result.write(to: directory) }
         print(result.console(directory: directory, json: json), terminator: "")
     }
 }

@@ -61,6 +61,8 @@ struct Run: ParsableCommand {
             writeStandardError(error.description + "\n")
             throw ExitCode(2)
         }
+        let directory = out ?? "reports/\(loaded.name)"
+        try refuseForeignOutput(directory)
         if let seed {
             for i in loaded.variants.indices { loaded.variants[i].model.seed = seed }
         }
@@ -73,12 +75,11 @@ struct Run: ParsableCommand {
         let data = try RunData.run(loaded, replications: count, threads: threads, shard: shard.flatMap(Self.parseShard),
                                    progress: report)
         progress.finish()
-        let directory = out ?? "reports/\(loaded.name)"
         if shard != nil {
-            try ReportWriter.writePartial(data, to: directory)
+            try writingReport { try ReportWriter.writePartial(data, to: directory) }
             print("wrote a partial result (shard \(shard!)) to \(directory)/partial.json")
         } else {
-            try ReportWriter.write(data, to: directory)
+            try writingReport { try ReportWriter.write(data, to: directory) }
             print("wrote \(directory)/report.md (summary.json, charts/, data/)")
         }
     }
@@ -98,6 +99,7 @@ struct Merge: ParsableCommand {
     var out: String
 
     func run() throws {
+        try refuseForeignOutput(out)
         var loaded: [RunData] = []
         for p in parts {
             do { loaded.append(try ReportWriter.readPartial(p)) } catch {
@@ -106,7 +108,8 @@ struct Merge: ParsableCommand {
             }
         }
         do {
-            try ReportWriter.write(try RunData.merge(loaded), to: out)
+            let merged = try RunData.merge(loaded)
+            try writingReport { try ReportWriter.write(merged, to: out) }
         } catch let error as MergeError {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)

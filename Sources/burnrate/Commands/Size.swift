@@ -54,6 +54,8 @@ struct Size: ParsableCommand {
         do { base = try Scenario.load(path: scenario, edits: ScenarioEdits(variant: variant)) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
+        let directory = out ?? "reports/\(base.name)-size"
+        try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "size")
         let sizer = { (edits: ScenarioEdits) in
             Sizer(path: scenario, baseEdits: edits, target: goal, confidence: confidence,
@@ -83,8 +85,7 @@ struct Size: ParsableCommand {
         progress.finish()
         let answer = SizeAnswer(scenario: base.name, target: goal, confidence: confidence,
                                 replications: replications ?? base.replications, layouts: layouts)
-        let directory = out ?? "reports/\(base.name)-size"
-        try answer.write(to: directory)
+        try writingReport { try answer.write(to: directory) }
         print(answer.console(directory: directory, json: json), terminator: "")
         if !answer.reached {
             writeStandardError("the target \(goal.text) is not reached at any funding tried (up to 10^12 credits)\n")
