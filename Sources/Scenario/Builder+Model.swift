@@ -177,7 +177,7 @@ extension ModelBuilder {
         for (k, v) in m {
             guard let model = k.string else { continue }
             if model == "file", let path = v.string {
-                loadPriceCSV(resolve(path, relativeTo: directory), node: v, creditUSD: creditUSD, into: &table)
+                if let readable = readablePath(path, v, what: "price table") { loadPriceCSV(readable, shown: path, node: v, creditUSD: creditUSD, into: &table) }
                 continue
             }
             let f = fields(v, "price of \(model)", allowed: ["input", "output", "fixed"])
@@ -193,18 +193,18 @@ extension ModelBuilder {
 
     /// A price CSV is in US dollars: its figures are divided by the value of a credit (`credit:`,
     /// default 1 USD) and rounded up to the micro-credit, never under-charging.
-    func loadPriceCSV(_ path: String, node: Node, creditUSD: Double, into table: inout PriceTable) {
-        guard let text = readFile(path) else { d.error(node, "cannot read the price table '\(path)'"); return }
+    func loadPriceCSV(_ file: String, shown path: String, node: Node, creditUSD: Double, into table: inout PriceTable) {
+        guard let text = readFile(file) else { d.error(node, "cannot read the price table \(quoted(path))"); return }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        guard !lines.isEmpty else { d.error(node, "the price table '\(path)' is empty"); return }
+        guard !lines.isEmpty else { d.error(node, "the price table \(quoted(path)) is empty"); return }
         let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters() }
         guard let mi = header.firstIndex(of: "model"), let ii = header.firstIndex(of: "input_usd_per_mtok"),
               let oi = header.firstIndex(of: "output_usd_per_mtok")
-        else { d.error(node, "the price table '\(path)' needs columns model, input_usd_per_mtok, output_usd_per_mtok"); return }
+        else { d.error(node, "the price table \(quoted(path)) needs columns model, input_usd_per_mtok, output_usd_per_mtok"); return }
         for (n, line) in lines.enumerated() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
             guard f.count > max(mi, ii, oi), let input = Double(f[ii]), let output = Double(f[oi]) else {
-                d.error(node, "\(path):\(n + 2): cannot read this price row")
+                d.error(node, "\(quoted(path)) line \(n + 2): cannot read this price row")
                 continue
             }
             table.add(ModelPrice(model: f[mi], tier: table.models.count,

@@ -225,11 +225,15 @@ extension ModelBuilder {
         if let m = f["model"], let name = string(m, "model") {
             if let i = prices.index(of: name) { workload.models = [i]; workload.modelWeights = [1] } else { unknownModel(m, name, prices) }
         }
+        guard let readable = readablePath(path, f["trace"], what: "trace") else { return nil }
         let trace: Trace
         do {
-            trace = try Trace.load(path: resolve(path, relativeTo: directory), format: format)
+            trace = try Trace.load(path: readable, format: format)
         } catch {
-            d.error(f["trace"], "cannot replay the trace: \(error)")
+            // The error names the file as the scenario wrote it, and quotes at most an excerpt.
+            var shown = error
+            shown.path = excerpt(resolve(path, relativeTo: directory), limit: 120)
+            d.error(f["trace"], "cannot replay the trace: \(shown)")
             return nil
         }
         var modelMap = Array(repeating: -1, count: trace.modelNames.count)

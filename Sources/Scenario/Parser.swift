@@ -12,16 +12,18 @@ import Darwin
 extension Scenario {
     /// Reads and validates a scenario file. Every problem found is reported at once, each as
     /// `FILE:LINE:COLUMN: message`.
-    public static func load(path: String, displayPath: String? = nil) throws(ScenarioErrors) -> Scenario {
-        let shown = displayPath ?? path
-        guard let text = readFile(path) else {
-            throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot read the scenario file")])
-        }
-        return try parse(yaml: text, file: shown, directory: directory(of: path))
+    ///
+    /// With `confined`, the files the scenario names (traces, price tables) must lie in the
+    /// scenario's own folder tree, links resolved: what `check` and notebooks run comes from pull
+    /// requests, and a trace pointed at `/proc/self/environ` must not be read at all.
+    public static func load(path: String, displayPath: String? = nil, confined: Bool = false) throws(ScenarioErrors) -> Scenario {
+        try load(path: path, edits: ScenarioEdits(), displayPath: displayPath, confined: confined)
     }
 
-    /// Reads a scenario from text; `directory` resolves relative trace and price paths.
-    public static func parse(yaml: String, file: String, directory: String = ".", edits: ScenarioEdits = ScenarioEdits()) throws(ScenarioErrors) -> Scenario {
+    /// Reads a scenario from text; `directory` resolves relative trace and price paths, and with
+    /// `filesWithin` every such file must lie inside that folder.
+    public static func parse(yaml: String, file: String, directory: String = ".", edits: ScenarioEdits = ScenarioEdits(),
+                             filesWithin: String? = nil) throws(ScenarioErrors) -> Scenario {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
@@ -34,7 +36,7 @@ extension Scenario {
             throw ScenarioErrors(errors: [ScenarioError(file: file, line: 1, column: 1, message: "a scenario is a mapping of keys (name, horizon, pools, …)")])
         }
         let d = Diagnostics(file: file)
-        let builder = ModelBuilder(d: d, directory: directory)
+        let builder = ModelBuilder(d: d, directory: directory, filesWithin: filesWithin)
         guard let edited = builder.edited(root, edits) else { throw ScenarioErrors(errors: d.errors) }
         let scenario = builder.scenario(edited)
         if d.hasErrors || scenario == nil { throw ScenarioErrors(errors: d.errors) }
@@ -66,6 +68,12 @@ func readFile(_ path: String) -> String? {
     return String(validating: bytes, as: UTF8.self)
 }
 
+func realPath(_ path: String) -> String? {
+    guard let p = realpath(path, nil) else { return nil }
+    defer { free(p) }
+    return String(cString: p)
+}
+
 func directory(of path: String) -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     return String(path[..<slash])
@@ -79,10 +87,30 @@ func resolve(_ path: String, relativeTo directory: String) -> String {
 final class ModelBuilder {
     let d: Diagnostics
     let directory: String
+    /// When set, the real path of the only folder whose files the scenario may read.
+    let filesWithin: String?
 
-    init(d: Diagnostics, directory: String) {
+    init(d: Diagnostics, directory: String, filesWithin: String? = nil) {
         self.d = d
         self.directory = directory
+        self.filesWithin = filesWithin
+    }
+
+    /// The path of a file the scenario names (`what`: "trace", "price table"), resolved against
+    /// the scenario's folder; nil, with the problem reported, when it lies outside `filesWithin`.
+    func readablePath(_ path: String, _ node: Node?, what: String) -> String? {
+        let resolved = resolve(path, relativeTo: directory)
+        guard let root = filesWithin else { return resolved }
+        guard let real = realPath(resolved) else {
+            d.error(node, "cannot read the \(what) \(quoted(path))")
+            return nil
+        }
+        guard real == root || real.hasPrefix(root == "/" ? "/" : root + "/") else {
+            d.error(node, "the \(what) \(quoted(path)) lies outside the scenario's folder; "
+                    + "burnrate check and notebooks read only files beside the scenario (--allow-outside lifts this)")
+            return nil
+        }
+        return real
     }
 
     // MARK: Primitives
@@ -139,7 +167,7 @@ final class ModelBuilder {
     func number(_ node: Node?, _ context: String, min: Double? = nil, max: Double? = nil) -> Double? {
         guard let node else { return nil }
         guard case .scalar(let s) = node, let v = Double(s.string.trimmingCharacters()), v.isFinite else {
-            d.error(node, "\(context) must be a number, got '\(node.string ?? "a \(kind(node))")'")
+            d.error(node, "\(context) must be a number, got \(node.string.map(quoted) ?? "a \(kind(node))")")
             return nil
         }
         if let min, v < min { d.error(node, "\(context) must be at least \(format(min)), got \(s.string)"); return nil }
@@ -150,7 +178,7 @@ final class ModelBuilder {
     func integer(_ node: Node?, _ context: String, min: Int = .min) -> Int? {
         guard let node else { return nil }
         guard case .scalar(let s) = node, let v = Int(s.string.trimmingCharacters()) else {
-            d.error(node, "\(context) must be a whole number, got '\(node.string ?? kind(node))'")
+            d.error(node, "\(context) must be a whole number, got \(node.string.map(quoted) ?? "a \(kind(node))")")
             return nil
         }
         guard v >= min else { d.error(node, "\(context) must be at least \(min), got \(v)"); return nil }
@@ -161,7 +189,7 @@ final class ModelBuilder {
     func credits(_ node: Node?, _ context: String, allowNegative: Bool = false) -> Int64? {
         guard let node else { return nil }
         guard case .scalar(let s) = node, let v = Money.parseCredits(s.string) else {
-            d.error(node, "\(context) must be an amount of credits (a decimal number), got '\(node.string ?? kind(node))'")
+            d.error(node, "\(context) must be an amount of credits (a decimal number), got \(node.string.map(quoted) ?? "a \(kind(node))")")
             return nil
         }
         if v < 0 && !allowNegative { d.error(node, "\(context) must not be negative, got \(s.string)"); return nil }
@@ -171,7 +199,7 @@ final class ModelBuilder {
     func duration(_ node: Node?, _ context: String) -> Int64? {
         guard let node else { return nil }
         guard case .scalar(let s) = node, let v = Units.durationMs(s.string) else {
-            d.error(node, "\(context) must be a duration with a unit (500ms, 90s, 15m, 12h, 30d, 4w), got '\(node.string ?? kind(node))'")
+            d.error(node, "\(context) must be a duration with a unit (500ms, 90s, 15m, 12h, 30d, 4w), got \(node.string.map(quoted) ?? "a \(kind(node))")")
             return nil
         }
         return v
@@ -180,7 +208,7 @@ final class ModelBuilder {
     func rate(_ node: Node?, _ context: String) -> Double? {
         guard let node else { return nil }
         guard case .scalar(let s) = node, let v = Units.ratePerHour(s.string) else {
-            d.error(node, "\(context) must be a rate such as 600/h (units /s /m /h /d), got '\(node.string ?? kind(node))'")
+            d.error(node, "\(context) must be a rate such as 600/h (units /s /m /h /d), got \(node.string.map(quoted) ?? "a \(kind(node))")")
             return nil
         }
         return v

@@ -29,7 +29,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         var loaded: [Scenario] = []
         for path in scenarios {
-            do { loaded.append(try Scenario.load(path: path)) } catch {
+            do { loaded.append(try Scenario.load(path: path, confined: ResourceLimits.confinedReads)) } catch {
                 writeStandardError(error.description + "\n"); throw ExitCode(2)
             }
         }

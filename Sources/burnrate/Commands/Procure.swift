@@ -28,7 +28,7 @@ struct Procure: ParsableCommand {
 
     func run() throws {
         let loaded: Scenario
-        do { loaded = try Scenario.load(path: scenario) } catch {
+        do { loaded = try Scenario.load(path: scenario, confined: ResourceLimits.confinedReads) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
         let directory = out ?? "reports/\(loaded.name)-procure"

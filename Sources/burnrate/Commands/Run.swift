@@ -56,7 +56,7 @@ struct Run: ParsableCommand {
     func run() throws {
         var loaded: Scenario
         do {
-            loaded = try Scenario.load(path: scenario)
+            loaded = try Scenario.load(path: scenario, confined: ResourceLimits.confinedReads)
         } catch {
             writeStandardError(error.description + "\n")
             throw ExitCode(2)

@@ -51,17 +51,19 @@ struct Size: ParsableCommand {
     func run() throws {
         let goal = Expectation(text: target)!
         let base: Scenario
-        do { base = try Scenario.load(path: scenario, edits: ScenarioEdits(variant: variant)) } catch {
+        do { base = try Scenario.load(path: scenario, edits: ScenarioEdits(variant: variant), confined: ResourceLimits.confinedReads) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
         let directory = out ?? "reports/\(base.name)-size"
         try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "size")
         let sizer = { (edits: ScenarioEdits) in
-            Sizer(path: scenario, baseEdits: edits, target: goal, confidence: confidence,
+            var s = Sizer(path: scenario, baseEdits: edits, target: goal, confidence: confidence,
                   replications: replications ?? base.replications, maxReplications: maxReplications, threads: threads,
                   resolution: resolution,
                   progress: progress.enabled ? { @Sendable line in writeStandardError("\r\u{1B}[K" + String(line.prefix(120))) } : nil)
+            s.confinedReads = ResourceLimits.confinedReads
+            return s
         }
         var layouts: [(layout: SizeAnswer.Layout, sizes: [PoolSize])] = []
         do {
