@@ -24,6 +24,9 @@ extension Scenario {
     /// `filesWithin` every such file must lie inside that folder.
     public static func parse(yaml: String, file: String, directory: String = ".", edits: ScenarioEdits = ScenarioEdits(),
                              filesWithin: String? = nil) throws(ScenarioErrors) -> Scenario {
+        if let problem = YAMLBounds.nestingProblem(yaml) {
+            throw ScenarioErrors(errors: [ScenarioError(file: file, line: problem.line, column: problem.column, message: problem.message)])
+        }
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
@@ -34,6 +37,9 @@ extension Scenario {
         }
         guard let root = node, root.mapping != nil else {
             throw ScenarioErrors(errors: [ScenarioError(file: file, line: 1, column: 1, message: "a scenario is a mapping of keys (name, horizon, pools, …)")])
+        }
+        if let problem = YAMLBounds.expansionProblem(root) {
+            throw ScenarioErrors(errors: [ScenarioError(file: file, line: problem.line, column: problem.column, message: problem.message)])
         }
         let d = Diagnostics(file: file)
         let builder = ModelBuilder(d: d, directory: directory, filesWithin: filesWithin)
@@ -198,6 +204,10 @@ final class ModelBuilder {
 
     func duration(_ node: Node?, _ context: String) -> Int64? {
         guard let node else { return nil }
+        if case .scalar(let s) = node, Units.durationMs(s.string) == nil, Units.isOverlongDuration(s.string) {
+            d.error(node, "\(context) is too long: durations are whole milliseconds in 64 bits, at most 106751d (292 years), got \(quoted(s.string))")
+            return nil
+        }
         guard case .scalar(let s) = node, let v = Units.durationMs(s.string) else {
             d.error(node, "\(context) must be a duration with a unit (500ms, 90s, 15m, 12h, 30d, 4w), got \(node.string.map(quoted) ?? "a \(kind(node))")")
             return nil
@@ -209,6 +219,17 @@ final class ModelBuilder {
         guard let node else { return nil }
         guard case .scalar(let s) = node, let v = Units.ratePerHour(s.string) else {
             d.error(node, "\(context) must be a rate such as 600/h (units /s /m /h /d), got \(node.string.map(quoted) ?? "a \(kind(node))")")
+            return nil
+        }
+        // Bounds that keep every interval the simulator derives a whole number of milliseconds in
+        // 64 bits: below 1e-6/h a gap (3.6e12 ms, and a thousand times that in a gamma tail)
+        // nears Int64's range; above 1e9/s a request is a millionth of a millisecond apart.
+        guard v.isFinite, v <= Units.maxRatePerHour else {
+            d.error(node, "\(context) is too high: at most 1e9/s, got \(quoted(s.string))")
+            return nil
+        }
+        guard v == 0 || v >= Units.minRatePerHour else {
+            d.error(node, "\(context) is too low: a positive rate is at least 1e-6/h (one in 114 years), got \(quoted(s.string))")
             return nil
         }
         return v

@@ -25,6 +25,7 @@ struct Check: ParsableCommand {
     @Option(name: .long, help: "Write JUnit XML here.") var junit: String?
     @Option(name: .long, help: "Replications (default: each scenario's).") var replications: Int?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Let scenarios read traces and price tables outside their own folder tree.") var allowOutside = false
 
     func run() throws {
@@ -55,6 +56,7 @@ struct Check: ParsableCommand {
             do { scenario = try Scenario.load(path: file, confined: !allowOutside) } catch {
                 writeStandardError(error.description + "\n"); throw ExitCode(2)
             }
+            try workLimit.check(scenario, replications: replications ?? scenario.replications)
             let data = try RunData.run(scenario, replications: replications ?? scenario.replications, threads: threads)
             let summary = Summary(data)
             results += Checker.expectations(summary)

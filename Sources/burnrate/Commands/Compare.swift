@@ -19,6 +19,7 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "Replications (default: each scenario's).") var replications: Int?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Output directory.") var out: String?
+    @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Print compare.json on stdout.") var json = false
 
     func validate() throws {
@@ -37,6 +38,7 @@ struct Compare: ParsableCommand {
             writeStandardError("error: \(scenarios[0]) has no variants: give a scenario with variants: or several scenarios\n")
             throw ExitCode(2)
         }
+        for s in loaded { try workLimit.check(s, replications: replications ?? s.replications) }
         let directory = out ?? "reports/\(loaded[0].name)-compare"
         try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "compare")

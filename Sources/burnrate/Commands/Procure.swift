@@ -20,6 +20,7 @@ struct Procure: ParsableCommand {
     @Option(name: .long, help: "Replications (default: the scenario's).") var replications: Int?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Output directory (default: reports/<scenario>-procure).") var out: String?
+    @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Print the result as JSON on stdout.") var json = false
 
     func validate() throws {
@@ -34,6 +35,7 @@ struct Procure: ParsableCommand {
         let directory = out ?? "reports/\(loaded.name)-procure"
         try refuseForeignOutput(directory)
         let count = replications ?? loaded.replications
+        try workLimit.check(loaded, replications: count)
         let progress = ProgressBar(label: loaded.name)
         let result: ProcureResult
         do {

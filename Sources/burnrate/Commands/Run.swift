@@ -41,6 +41,8 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Run one deterministic slice I/N of the replications (0 ≤ I < N).")
     var shard: String?
 
+    @OptionGroup var workLimit: WorkLimitOption
+
     func validate() throws {
         if let r = replications, r < 1 { throw ValidationError("--replications must be at least 1") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
@@ -67,6 +69,7 @@ struct Run: ParsableCommand {
             for i in loaded.variants.indices { loaded.variants[i].model.seed = seed }
         }
         let count = replications ?? loaded.replications
+        try workLimit.check(loaded, replications: shard.flatMap(Self.parseShard).map { (count + $0.count - 1) / $0.count } ?? count)
         let progress = ProgressBar(label: loaded.name)
         var report: (@Sendable (Int, Int) -> Void)? = nil
         if progress.enabled {

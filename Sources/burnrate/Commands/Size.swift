@@ -34,6 +34,7 @@ struct Size: ParsableCommand {
     var resolution: Double?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Output directory (default: reports/<scenario>-size).") var out: String?
+    @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Print the answer as JSON on stdout.") var json = false
 
     func validate() throws {
@@ -54,6 +55,8 @@ struct Size: ParsableCommand {
         do { base = try Scenario.load(path: scenario, edits: ScenarioEdits(variant: variant), confined: ResourceLimits.confinedReads) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
+        // Each candidate funding is one run of at most --max-replications; the estimate is per run.
+        try workLimit.check(base, replications: maxReplications ?? 4 * (replications ?? base.replications))
         let directory = out ?? "reports/\(base.name)-size"
         try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "size")
