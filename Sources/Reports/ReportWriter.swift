@@ -140,7 +140,7 @@ enum CSV {
         var rows = "variant,replication," + columns.joined(separator: ",") + "\n"
         for v in data.variants {
             for r in v.records {
-                rows += "\(v.name ?? "as-written"),\(r.replication)," + columns.map { r.run[$0].map(JSON.format) ?? "" }.joined(separator: ",") + "\n"
+                rows += "\(Escape.csv(v.name ?? "as-written")),\(r.replication)," + columns.map { r.run[$0].map(JSON.format) ?? "" }.joined(separator: ",") + "\n"
             }
         }
         // Balance quantiles over time, per pool (the fan charts).
@@ -150,7 +150,7 @@ enum CSV {
                 let values = data.variants[0].records.compactMap { k < $0.series[p].count ? $0.series[p][k] : nil }.sorted()
                 guard !values.isEmpty else { continue }
                 let q = [0.05, 0.5, 0.95].map { JSON.format(quantile(values, $0)) }
-                balance += "\(pool),\(JSON.format(t)),\(q.joined(separator: ","))\n"
+                balance += "\(Escape.csv(pool)),\(JSON.format(t)),\(q.joined(separator: ","))\n"
             }
         }
         // Spend per identity and replication.
@@ -159,7 +159,7 @@ enum CSV {
             for r in v.records {
                 for (i, name) in data.identityNames.enumerated() {
                     let m = r.identities[i]
-                    identities += "\(v.name ?? "as-written"),\(name),\(r.replication),\(JSON.format(m["spend_credits"] ?? 0)),"
+                    identities += "\(Escape.csv(v.name ?? "as-written")),\(Escape.csv(name)),\(r.replication),\(JSON.format(m["spend_credits"] ?? 0)),"
                         + "\(JSON.format(m["requests_total"] ?? 0)),\(JSON.format(m["continuity"] ?? 1))\n"
                 }
             }
