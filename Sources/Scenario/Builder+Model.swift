@@ -316,8 +316,8 @@ extension ModelBuilder {
         guard let node else { return nil }
         let f = fields(node, "stop", allowed: ["spend_rate_over", "window", "baseline_windows", "min_spend"])
         guard let over = string(f["spend_rate_over"], "spend_rate_over") else { d.error(node, "stop needs 'spend_rate_over' (e.g. 5x)"); return nil }
-        guard over.hasSuffix("x"), let factor = Double(over.dropLast()), factor > 0 else {
-            d.error(f["spend_rate_over"], "spend_rate_over is a factor such as 5x, got '\(over)'")
+        guard over.hasSuffix("x"), let factor = Double(over.dropLast()), factor > 0, factor <= 1_000_000 else {
+            d.error(f["spend_rate_over"], "spend_rate_over is a factor such as 5x (above 0, at most 1000000x), got \(quoted(over))")
             return nil
         }
         var window = duration(f["window"], "window") ?? Millis.hour

@@ -113,6 +113,7 @@ struct ResourceBombTests {
         (scenario(pool: "    period: 0s"), "bad.yaml:8:13: period must be positive"),
         (scenario(identity: "    stop: { spend_rate_over: 5x, window: 0s }"), "bad.yaml:12:42: a stop window is at least 1s"),
         (scenario(identity: "    rate_cap: 0/m"), "bad.yaml:12:15: rate_cap must be positive"),
+        (scenario(identity: "    stop: { spend_rate_over: 1e300x }"), "bad.yaml:12:30: spend_rate_over is a factor such as 5x"),
         (scenario(horizon: "365000d"), "bad.yaml:2:10: horizon is too long"),
         (scenario(pool: "    refill: { amount: 9223372036854 }").replacingOccurrences(of: "amount: 1000 }", with: "amount: 9223372036854 }"),
          "bad.yaml:8:13: the grants and refill of pool 'p' sum to more than"),
