@@ -31,7 +31,7 @@ extension Scenario {
     public static func load(path: String, edits: ScenarioEdits, displayPath: String? = nil, confined: Bool = false) throws(ScenarioErrors) -> Scenario {
         let shown = displayPath ?? path
         guard let text = readFile(path) else {
-            throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot read the scenario file")])
+            throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot read the scenario file (a regular UTF-8 text file of at most 16 MiB)")])
         }
         let folder = directory(of: path)
         var within: String? = nil

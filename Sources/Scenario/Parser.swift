@@ -61,14 +61,22 @@ extension Scenario {
     }
 }
 
+/// The largest scenario or price table read, in bytes: the largest committed scenario is 30 KB.
+let maxFileBytes = 16 << 20
+
+/// A regular file's text, or nil: a device (`/dev/zero`), a FIFO, a folder, a file over
+/// `maxFileBytes` or text that is not UTF-8 is not read (a scenario may name anything).
 func readFile(_ path: String) -> String? {
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
+    var st = stat()
+    guard fstat(fileno(f), &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65_536)
     while true {
         let n = fread(&chunk, 1, chunk.count, f)
         if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
+        if bytes.count > maxFileBytes { return nil }
         if n < chunk.count { break }
     }
     return String(validating: bytes, as: UTF8.self)

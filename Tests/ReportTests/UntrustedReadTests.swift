@@ -94,4 +94,24 @@ struct UntrustedReadTests {
         let allowed = try burnrate(["check", "scenarios", "--allow-outside"], in: dir)
         #expect(!allowed.stderr.contains("lies outside"))
     }
+
+    @Test func aScenarioOrPriceTableThatNeverEndsIsNotRead() throws {
+        let started = Date()
+        #expect(throws: ScenarioErrors.self) { try Scenario.load(path: "/dev/zero") }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let prices = load("name: r\nhorizon: 1d\nprices: { file: /dev/zero }\npools: [ { id: p } ]\nidentities: []\n", in: dir)
+        #expect(prices.contains("cannot read the price table"), "\(prices)")
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test func checkRefusesAScenarioLinkedFromOutsideItsFolder() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/scenarios", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/scenarios/s.yaml", withDestinationPath: "/etc/passwd")
+        let refused = try burnrate(["check", "scenarios"], in: dir)
+        #expect(refused.status == 2 && refused.stderr.contains("a link to a file outside"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("root:"))
+    }
 }

@@ -45,7 +45,16 @@ struct Check: ParsableCommand {
                 writeStandardError("error: \(p): no such file or directory\n"); throw ExitCode(2)
             }
             if isDirectory.boolValue {
-                files += (try fm.contentsOfDirectory(atPath: p)).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { p + "/" + $0 }
+                let found = (try fm.contentsOfDirectory(atPath: p)).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { p + "/" + $0 }
+                // A committed `s.yaml -> /etc/passwd` would be read and quoted in the YAML error.
+                let folder = URL(fileURLWithPath: p).resolvingSymlinksInPath().path
+                for f in found where !allowOutside {
+                    let real = URL(fileURLWithPath: f).resolvingSymlinksInPath().path
+                    guard real.hasPrefix(folder + "/") else {
+                        writeStandardError("error: \(f): a link to a file outside \(p) (--allow-outside lifts this)\n"); throw ExitCode(2)
+                    }
+                }
+                files += found
             } else {
                 files.append(p)
             }

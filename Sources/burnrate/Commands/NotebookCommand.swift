@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Reports
+import Simulation
 import Synchronization
 
 #if canImport(Glibc)
@@ -80,7 +81,8 @@ struct NotebookCommand: ParsableCommand {
                 },
                 run: { args in
                     try confinement.check(arguments: args)
-                    writeStandardError("\(file): burnrate \(args.joined(separator: " "))\n")
+                    // A notebook's text reaches the CI log: escaped, as error messages are.
+                    writeStandardError("\(file): burnrate \(excerpt(args.joined(separator: " "), limit: 200))\n")
                     return try Self.execute(executable, args, in: directory, limits: limits)
                 },
                 charts: { dir in
