@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportTests",
-            dependencies: ["Reports", "Scenario", "Simulation"],
+            dependencies: ["Reports", "Scenario", "Simulation", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -61,7 +61,8 @@ public enum Checker {
     public static func table(_ results: [CheckResult]) -> String {
         var s = "| scenario | check | value | result |\n|---|---|---|---|\n"
         for r in results {
-            s += "| \(r.scenario) | `\(r.name)` | \(r.actual.map(JSON.format) ?? "–") | \(r.passed ? "ok" : "**FAIL**") (\(r.detail)) |\n"
+            s += "| \(Escape.markdown(r.scenario)) | `\(Escape.codeSpan(r.name).replacingOccurrences(of: "|", with: "\\|"))` | \(r.actual.map(JSON.format) ?? "–") "
+                + "| \(r.passed ? "ok" : "**FAIL**") (\(Escape.markdown(r.detail))) |\n"
         }
         let failed = results.filter { !$0.passed }.count
         return s + "\n\(results.count - failed) passed, \(failed) failed\n"
@@ -69,10 +70,7 @@ public enum Checker {
 
     /// JUnit XML: one test suite per scenario, one test case per check.
     public static func junit(_ results: [CheckResult]) -> String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        func esc(_ s: String) -> String { Escape.xml(s) }
         var scenarios: [String] = []
         for r in results where !scenarios.contains(r.scenario) { scenarios.append(r.scenario) }
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"burnrate check\" tests=\"\(results.count)\" failures=\"\(results.filter { !$0.passed }.count)\">\n"

@@ -30,7 +30,7 @@ enum MarkdownReport {
     /// One sentence on a variant's outcome.
     static func headline(_ name: String, _ m: [String: MetricSummary], horizonHours: Double, base: [String: MetricSummary]?) -> String {
         let exhaustion = m["exhaustion_probability"]?.mean ?? 0
-        var s = "**\(name)**: "
+        var s = "**\(Escape.markdown(name))**: "
         if exhaustion > 0 {
             let when = m["time_to_exhaustion_hours"].map { " (median \(horizon($0.p50)) in)" } ?? ""
             s += "a pool runs dry in \(pct(exhaustion)) of replications\(when); "
@@ -55,8 +55,10 @@ enum MarkdownReport {
 
     static func render(_ summary: Summary, charts: [String]) -> String {
         let d = summary.data
-        var md = "# \(d.scenario) — Burnrate report\n\n"
-        if let description = d.description { md += "> \(description)\n\n" }
+        var md = "# \(Escape.markdown(d.scenario)) — Burnrate report\n\n"
+        if let description = d.description {
+            md += description.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + Escape.markdown(String($0)) }.joined(separator: "\n") + "\n\n"
+        }
         md += "**What was simulated:** \(d.replications) replications of \(horizon(d.horizonHours)), seed \(d.seed)"
         md += d.variants.count > 1 ? ", \(d.variants.count - 1) variant(s) with common random numbers.\n\n" : ".\n\n"
 
@@ -70,7 +72,7 @@ enum MarkdownReport {
         md += "|---|---|---|---|---|---|---|---|---|\n"
         for (v, variant) in d.variants.enumerated() {
             let m = summary.run[v]
-            md += "| \(variant.name ?? "as written") | \(ci(m["continuity"], percent: true)) | \(ci(m["exhaustion_probability"], percent: true)) "
+            md += "| \(Escape.markdown(variant.name ?? "as written")) | \(ci(m["continuity"], percent: true)) | \(ci(m["exhaustion_probability"], percent: true)) "
             md += "| \(num(m["spend_credits"]?.mean)) | \(num(m["spend_credits"]?.p95)) | \(num(m["spend_cv"]?.mean)) "
             md += "| \(num(m["overage_credits"]?.mean)) | \(num(m["unused_credits"]?.mean)) | \(num(m["downtime_hours"]?.mean)) |\n"
         }
@@ -79,7 +81,7 @@ enum MarkdownReport {
         md += "| pool | funding | spend mean | spend p95 | P(runs dry) | median time to dry | continuity |\n|---|---|---|---|---|---|---|\n"
         for (p, name) in d.poolNames.enumerated() {
             let m = summary.pools[0][p]
-            md += "| \(name) | \(num(d.poolFundingCredits[p])) | \(num(m["spend_credits"]?.mean)) | \(num(m["spend_credits"]?.p95)) "
+            md += "| \(Escape.markdown(name)) | \(num(d.poolFundingCredits[p])) | \(num(m["spend_credits"]?.mean)) | \(num(m["spend_credits"]?.p95)) "
             md += "| \(pct(m["exhaustion_probability"]?.mean)) | \(m["time_to_exhaustion_hours"].map { horizon($0.p50) } ?? "–") | \(pct(m["continuity"]?.mean)) |\n"
         }
 
@@ -87,7 +89,7 @@ enum MarkdownReport {
         md += "| identity | requests | continuity | spend mean | spend p95 | runaway spend | time to stop (min) |\n|---|---|---|---|---|---|---|\n"
         for (i, name) in d.identityNames.enumerated() {
             let m = summary.identities[0][i]
-            md += "| \(name) | \(num(m["requests_total"]?.mean)) | \(pct(m["continuity"]?.mean)) | \(num(m["spend_credits"]?.mean)) "
+            md += "| \(Escape.markdown(name)) | \(num(m["requests_total"]?.mean)) | \(pct(m["continuity"]?.mean)) | \(num(m["spend_credits"]?.mean)) "
             md += "| \(num(m["spend_credits"]?.p95)) | \(num(m["runaway_spend_credits"]?.mean)) | \(num(m["time_to_stop_minutes"]?.mean)) |\n"
         }
 
@@ -95,7 +97,7 @@ enum MarkdownReport {
             md += "\n## Expectations\n\n"
             for r in Checker.expectations(summary) {
                 let value = r.actual.map { num($0) } ?? r.detail
-                md += "- `\(r.name)`: \(r.passed ? "holds" : "**fails**") (\(value))\n"
+                md += "- `\(Escape.codeSpan(r.name))`: \(r.passed ? "holds" : "**fails**") (\(value))\n"
             }
         }
 

@@ -47,27 +47,77 @@ public enum ReportWriter {
         return try JSONDecoder().decode(RunData.self, from: Data(contentsOf: url))
     }
 
+    /// The file that marks a folder as a report Burnrate wrote, and so may replace.
+    public static let marker = ".burnrate-report"
+    static let markerText = "This folder was written by burnrate. Burnrate replaces a folder at --out only when this file is in it.\n"
+
+    /// `--out` names something Burnrate did not write: it is left as it is.
+    public struct OutputRefused: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var reason: String
+        public var description: String {
+            "\(path): \(reason); burnrate replaces only a folder it wrote itself (one holding \(ReportWriter.marker)), "
+                + "so choose a new path or remove it yourself"
+        }
+    }
+
+    /// Throws ``OutputRefused`` when `out` holds something Burnrate may not replace, so a command
+    /// can refuse before it does any work.
+    public static func checkOutput(_ out: String) throws(OutputRefused) {
+        if case .other(let reason) = existing(URL(fileURLWithPath: out).standardizedFileURL.path) {
+            throw OutputRefused(path: out, reason: reason)
+        }
+    }
+
+    /// What is at `path`, without following a final symbolic link.
+    enum Existing { case nothing, emptyFolder, report, other(String) }
+
+    static func existing(_ path: String) -> Existing {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return .nothing }
+        switch st.st_mode & S_IFMT {
+        case S_IFLNK: return .other("it is a symbolic link")
+        case S_IFDIR: break
+        default: return .other("it is a file, not a report folder")
+        }
+        var m = stat()
+        if lstat(path + "/" + marker, &m) == 0, m.st_mode & S_IFMT == S_IFREG { return .report }
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
+        return entries.isEmpty ? .emptyFolder : .other("it is a folder that burnrate did not write")
+    }
+
+    /// Replaces the folder `out` by one holding `files` (and the marker), in one rename: the files
+    /// are written into a fresh sibling folder first, so a failure leaves the previous report
+    /// intact. Whatever else is at `out` (a file, a link, a folder without the marker) is refused
+    /// with ``OutputRefused`` before anything is written: an `--out` typed wrong, or taken from a
+    /// scenario someone else wrote, must never delete data. An empty folder holds nothing to lose.
     static func replaceDirectory(_ out: String, with files: [(path: String, contents: String)]) throws {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: out).standardizedFileURL
+        let existing = existing(target.path)
+        if case .other(let reason) = existing { throw OutputRefused(path: out, reason: reason) }
         let parent = target.deletingLastPathComponent()
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)
         let staging = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())")
         try? fm.removeItem(at: staging)
-        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         do {
-            for f in files {
+            for f in files + [(path: marker, contents: markerText)] {
                 let url = staging.appendingPathComponent(f.path)
                 try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(f.contents.utf8).write(to: url)
             }
-            if fm.fileExists(atPath: target.path) {
+            switch existing {
+            case .report:
                 let old = parent.appendingPathComponent(".\(target.lastPathComponent).old-\(getpid())")
                 try? fm.removeItem(at: old)
                 try fm.moveItem(at: target, to: old)
                 try fm.moveItem(at: staging, to: target)
                 try? fm.removeItem(at: old)
-            } else {
+            case .emptyFolder:
+                // rename(2) replaces an empty folder in one step.
+                guard rename(staging.path, target.path) == 0 else { throw OutputRefused(path: out, reason: "it cannot be replaced (\(String(cString: strerror(errno))))") }
+            default:
                 try fm.moveItem(at: staging, to: target)
             }
         } catch {
@@ -90,7 +140,7 @@ enum CSV {
         var rows = "variant,replication," + columns.joined(separator: ",") + "\n"
         for v in data.variants {
             for r in v.records {
-                rows += "\(v.name ?? "as-written"),\(r.replication)," + columns.map { r.run[$0].map(JSON.format) ?? "" }.joined(separator: ",") + "\n"
+                rows += "\(Escape.csv(v.name ?? "as-written")),\(r.replication)," + columns.map { r.run[$0].map(JSON.format) ?? "" }.joined(separator: ",") + "\n"
             }
         }
         // Balance quantiles over time, per pool (the fan charts).
@@ -100,7 +150,7 @@ enum CSV {
                 let values = data.variants[0].records.compactMap { k < $0.series[p].count ? $0.series[p][k] : nil }.sorted()
                 guard !values.isEmpty else { continue }
                 let q = [0.05, 0.5, 0.95].map { JSON.format(quantile(values, $0)) }
-                balance += "\(pool),\(JSON.format(t)),\(q.joined(separator: ","))\n"
+                balance += "\(Escape.csv(pool)),\(JSON.format(t)),\(q.joined(separator: ","))\n"
             }
         }
         // Spend per identity and replication.
@@ -109,7 +159,7 @@ enum CSV {
             for r in v.records {
                 for (i, name) in data.identityNames.enumerated() {
                     let m = r.identities[i]
-                    identities += "\(v.name ?? "as-written"),\(name),\(r.replication),\(JSON.format(m["spend_credits"] ?? 0)),"
+                    identities += "\(Escape.csv(v.name ?? "as-written")),\(Escape.csv(name)),\(r.replication),\(JSON.format(m["spend_credits"] ?? 0)),"
                         + "\(JSON.format(m["requests_total"] ?? 0)),\(JSON.format(m["continuity"] ?? 1))\n"
                 }
             }

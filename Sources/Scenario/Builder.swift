@@ -9,19 +9,20 @@ extension ModelBuilder {
 
     func scenario(_ root: Node) -> Scenario? {
         let top = fields(root, "scenario", allowed: Self.topKeys)
-        guard let name = string(top["name"], "name") else {
+        guard let name = validName(top["name"], "name") else {
             if top["name"] == nil { d.error(root, "the scenario needs a 'name'") }
             return nil
         }
         let replications = integer(top["replications"], "replications", min: 1) ?? 100
         guard let base = model(root, top: top, name: name) else { return nil }
         var variants: [(name: String?, model: SimulationModel)] = [(nil, base.model)]
+        var work = [base.work]
         if let v = top["variants"] {
             for (k, overrides) in v.mapping ?? [:] {
-                guard let variantName = k.string else { continue }
+                guard let variantName = validName(k, "variant name") else { continue }
                 guard let changed = applyOverrides(root, overrides, variant: variantName) else { continue }
                 let changedTop = fields(changed, "variant '\(variantName)'", allowed: Self.topKeys)
-                if let m = model(changed, top: changedTop, name: name) { variants.append((variantName, m.model)) }
+                if let m = model(changed, top: changedTop, name: name) { variants.append((variantName, m.model)); work.append(m.work) }
             }
             if v.mapping == nil { d.error(v, "variants must be a mapping of variant names to overrides") }
         }
@@ -30,7 +31,8 @@ extension ModelBuilder {
         return Scenario(name: name, description: string(top["description"], "description"), file: d.file,
                         replications: replications, variants: variants, expectations: expectations,
                         poolNames: base.model.pools.map(\.spec.name), identityNames: base.model.identities.map(\.spec.name),
-                        initialFundingMicrocredits: base.funding, plans: plans)
+                        initialFundingMicrocredits: base.funding, plans: plans, work: work,
+                        replicationsLine: top["replications"]?.mark?.line, replicationsColumn: top["replications"]?.mark?.column)
     }
 
     // MARK: Variants

@@ -11,7 +11,8 @@ public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible
         self.file = file
         self.line = line
         self.column = column
-        self.message = message
+        // Every message is made printable here, whoever built it (Yams quotes the offending line).
+        self.message = Diagnostics.printable(message)
     }
 
     /// `FILE:LINE:COLUMN: message`, as compilers print it.
@@ -39,6 +40,25 @@ final class Diagnostics {
 
     func error(at mark: Mark?, _ message: String) {
         errors.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+    }
+
+    /// A message as it may reach a terminal or a CI log: messages quote the file, and a file may
+    /// hold escape sequences or megabytes in one value. Control characters are escaped and a
+    /// message is at most `maxLength` characters, whatever a site quoted.
+    static let maxLength = 400
+
+    static func printable(_ message: String) -> String {
+        guard message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) })
+                || message.count > maxLength else { return message }
+        var out = ""
+        for scalar in message.unicodeScalars.prefix(maxLength) {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return message.unicodeScalars.count > maxLength ? out + "…" : out
     }
 
     var hasErrors: Bool { !errors.isEmpty }

@@ -65,7 +65,7 @@ extension ModelBuilder {
         for p in list(node, "plans") {
             let kinds = ["pay_as_you_go", "prepaid", "licence", "commit"]
             let f = fields(p, "plan", allowed: ["id"] + kinds)
-            guard let id = string(f["id"], "plan id") else { d.error(p, "a plan needs an 'id'"); continue }
+            guard let id = validName(f["id"], "plan id") else { if f["id"] == nil { d.error(p, "a plan needs an 'id'") }; continue }
             if out.contains(where: { $0.id == id }) { d.error(f["id"], "plan '\(id)' is defined twice") }
             let given = kinds.filter { f[$0] != nil }
             guard given.count == 1, let body = f[given[0]] else {

@@ -20,6 +20,11 @@ public struct Scenario: Sendable {
     public var initialFundingMicrocredits: [Int64]
     /// Ways to buy the usage (`plans:`), for `burnrate procure`.
     public var plans: [Plan] = []
+    /// The work of each model in `variants` (same order), estimated before running.
+    public var work: [WorkEstimate] = []
+    /// Where `replications:` is written, if it is.
+    var replicationsLine: Int? = nil
+    var replicationsColumn: Int? = nil
 
     public var base: SimulationModel { variants[0].model }
 }

@@ -82,7 +82,7 @@ struct ReportTests {
         try "stale".write(toFile: out + "/stale.txt", atomically: true, encoding: .utf8)
         try ReportWriter.write(try RunData.run(try small(), replications: 4, threads: 2), to: out)
         let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        #expect(names == ["charts", "data", "report.md", "summary.json"])
+        #expect(names == [".burnrate-report", "charts", "data", "report.md", "summary.json"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["report"])
     }
 

@@ -99,7 +99,7 @@ public struct Comparison: Sendable {
                 .replacingOccurrences(of: "|---:|:-:|\n", with: "|---:|---:|---:|:-:|\n")
         }
         for (i, o) in options.enumerated() {
-            s += "| \(o.name) | \(n((o.p95SpendOverBudget * 1e3).rounded() / 1e3)) | \(n((o.spendCV * 1e4).rounded() / 1e4)) "
+            s += "| \(Escape.markdown(o.name)) | \(n((o.p95SpendOverBudget * 1e3).rounded() / 1e3)) | \(n((o.spendCV * 1e4).rounded() / 1e4)) "
             s += "| \(SizeAnswer.credits(o.overage)) | \(n((o.continuity * 1e5).rounded() / 1e5)) | \(n((o.exhaustion * 1e3).rounded() / 1e3)) "
             s += "| \(o.timeToExhaustion.map { n(($0 * 10).rounded() / 10) } ?? "–") | \(n((o.downtime * 100).rounded() / 100)) "
             if runaway {
@@ -111,7 +111,7 @@ public struct Comparison: Sendable {
         s += "\n**Pareto-efficient** (✓): no other option is at least as good on p95 spend over budget, overage and continuity "
         s += "and better on one of them — choosing among these is a trade of predictable spend against continuity; the others are simply worse.\n\n"
         for (i, d) in dominated.enumerated() {
-            if let d { s += "- \(options[i].name): dominated — \(reason(i, by: d)).\n" }
+            if let d { s += "- \(Escape.markdown(options[i].name)): dominated — \(reason(i, by: d)).\n" }
         }
         return s + "\n"
     }

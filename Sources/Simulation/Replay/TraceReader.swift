@@ -60,12 +60,25 @@ public final class TraceReader {
         guard let f = fopen(path, "r") else {
             throw TraceError(path: path, line: 0, column: nil, message: "cannot open the trace: \(String(cString: strerror(errno)))")
         }
+        // Only a regular file: a device (/dev/zero, /dev/stdin) or a FIFO never ends, or blocks.
+        var st = stat()
+        guard fstat(fileno(f), &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            fclose(f)
+            throw TraceError(path: path, line: 0, column: nil, message: "a trace is a regular file (not a device, a FIFO or a folder)")
+        }
         file = f
         // Header.
         var header: [String] = []
         var line = 0
         if let bytes = Self.readLine(f, &buffer, &capacity) {
             line = 1
+            // A CSV trace is text. Anything else (/proc/self/environ is NUL-separated) is refused
+            // without quoting a byte of it: what it holds may be secrets.
+            if let bad = bytes.firstIndex(where: { $0 < 0x20 && $0 != 9 && $0 != 13 || $0 == 0x7F }) {
+                fclose(f)
+                throw TraceError(path: path, line: 1, column: bad + 1,
+                                 message: "the trace is not CSV text (control character 0x\(String(bytes[bad], radix: 16, uppercase: true)))")
+            }
             header = Self.split(bytes).map { String(decoding: $0.bytes, as: UTF8.self).trimmedSpaces() }
         }
         lineNumber = line
@@ -75,7 +88,8 @@ public final class TraceReader {
             guard let i = cols[name] else {
                 fclose(f)
                 throw TraceError(path: path, line: 1, column: nil,
-                                 message: "the \(format.rawValue) layout needs a column '\(name)'; the header has \(header.joined(separator: ", "))")
+                                 message: "the \(format.rawValue) layout needs a column '\(name)'; the header has \(header.count) column(s): "
+                                    + header.prefix(8).map { "'" + excerpt($0, limit: 24) + "'" }.joined(separator: ", ") + (header.count > 8 ? ", …" : ""))
             }
             return i
         }
@@ -116,15 +130,15 @@ public final class TraceReader {
             let t = try field(timeColumn, "timestamp")
             guard let timeMs = parseTime(t.bytes) else {
                 throw TraceError(path: path, line: lineNumber, column: t.column,
-                                 message: "cannot read the timestamp '\(t.text)'")
+                                 message: "cannot read the timestamp '\(excerpt(t.text))'")
             }
             let i = try field(inputColumn, "input tokens")
             let o = try field(outputColumn, "output tokens")
             guard let input = Self.parseCount(i.bytes) else {
-                throw TraceError(path: path, line: lineNumber, column: i.column, message: "input tokens must be a whole number ≥ 0, got '\(i.text)'")
+                throw TraceError(path: path, line: lineNumber, column: i.column, message: "input tokens must be a whole number ≥ 0, got '\(excerpt(i.text))'")
             }
             guard let output = Self.parseCount(o.bytes) else {
-                throw TraceError(path: path, line: lineNumber, column: o.column, message: "output tokens must be a whole number ≥ 0, got '\(o.text)'")
+                throw TraceError(path: path, line: lineNumber, column: o.column, message: "output tokens must be a whole number ≥ 0, got '\(excerpt(o.text))'")
             }
             let identity = try identityColumn.map { (c) throws(TraceError) in try field(c, "identity").text }
             let model = try modelColumn.map { (c) throws(TraceError) in try field(c, "model").text }

@@ -9,7 +9,8 @@ struct Check: ParsableCommand {
         abstract: "Evaluate scenarios' expect: assertions and compare with a baseline (for CI).",
         discussion: """
             Runs each scenario (a file, or every *.yaml in a directory; default scenarios/), \
-            evaluates its expect: assertions, and with --baseline DIR (a folder of \
+            evaluates its expect: assertions (a scenario's traces and price tables must lie in its own \
+            folder tree unless --allow-outside: scenarios come from pull requests), and with --baseline DIR (a folder of \
             <scenario>/summary.json, e.g. a committed reports/) flags metrics that moved in the \
             bad direction beyond --tolerance (relative; `--tolerance continuity=0.001` sets one \
             metric). Exit status: 0 all hold, 1 any fails, 2 bad input. Writes a table to \
@@ -24,6 +25,8 @@ struct Check: ParsableCommand {
     @Option(name: .long, help: "Write JUnit XML here.") var junit: String?
     @Option(name: .long, help: "Replications (default: each scenario's).") var replications: Int?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var workLimit: WorkLimitOption
+    @Flag(name: .long, help: "Let scenarios read traces and price tables outside their own folder tree.") var allowOutside = false
 
     func run() throws {
         var defaultTolerance = 0.05
@@ -42,7 +45,16 @@ struct Check: ParsableCommand {
                 writeStandardError("error: \(p): no such file or directory\n"); throw ExitCode(2)
             }
             if isDirectory.boolValue {
-                files += (try fm.contentsOfDirectory(atPath: p)).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { p + "/" + $0 }
+                let found = (try fm.contentsOfDirectory(atPath: p)).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { p + "/" + $0 }
+                // A committed `s.yaml -> /etc/passwd` would be read and quoted in the YAML error.
+                let folder = URL(fileURLWithPath: p).resolvingSymlinksInPath().path
+                for f in found where !allowOutside {
+                    let real = URL(fileURLWithPath: f).resolvingSymlinksInPath().path
+                    guard real.hasPrefix(folder + "/") else {
+                        writeStandardError("error: \(f): a link to a file outside \(p) (--allow-outside lifts this)\n"); throw ExitCode(2)
+                    }
+                }
+                files += found
             } else {
                 files.append(p)
             }
@@ -50,9 +62,10 @@ struct Check: ParsableCommand {
         var results: [CheckResult] = []
         for file in files {
             let scenario: Scenario
-            do { scenario = try Scenario.load(path: file) } catch {
+            do { scenario = try Scenario.load(path: file, confined: !allowOutside) } catch {
                 writeStandardError(error.description + "\n"); throw ExitCode(2)
             }
+            try workLimit.check(scenario, replications: replications ?? scenario.replications)
             let data = try RunData.run(scenario, replications: replications ?? scenario.replications, threads: threads)
             let summary = Summary(data)
             results += Checker.expectations(summary)
