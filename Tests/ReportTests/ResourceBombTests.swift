@@ -61,9 +61,9 @@ struct ResourceBombTests {
             let path = url.appendingPathComponent(folder).path
             files += try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".yaml") }.map { path + "/" + $0 }
         }
-        if let shared = sharedScenarios() {
-            files += try FileManager.default.contentsOfDirectory(atPath: shared).filter { $0.hasSuffix(".yaml") }.map { shared + "/" + $0 }
-        }
+        // The contract examples must be there (a missing folder is a failure, not a smaller test).
+        let shared = (try sharedScenario("quickstart.yaml") as NSString).deletingLastPathComponent
+        files += try FileManager.default.contentsOfDirectory(atPath: shared).filter { $0.hasSuffix(".yaml") }.map { shared + "/" + $0 }
         #expect(files.count >= 5)
         for f in files {
             let s = try Scenario.load(path: f)
