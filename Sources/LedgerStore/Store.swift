@@ -131,7 +131,8 @@ public actor LedgerStore {
     /// mark) than the journal holds, or another command at that sequence number.
     static func checkLength(_ db: DatabasePool, path: String, journalEnd: UInt64, acknowledged: (seq: UInt64, checksum: String)?) async throws {
         let (newestSnapshot, checksumAtMark) = try await db.read { db -> (Int64?, String?) in
-            if let bad = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM journal WHERE seq < 1 OR typeof(seq) != 'integer'") {
+            // `seq` is the rowid (always an integer): a range on it is a lookup, not a scan.
+            if let bad = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM journal WHERE seq < 1") {
                 throw StoreError.corrupt(path: path, seq: 0, reason: "a row with the invalid sequence number \(bad) (journal entries start at 1)")
             }
             let snapshot = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM snapshot")
@@ -426,27 +427,32 @@ public actor LedgerStore {
             var expected: UInt64 = start.lastSeq + 1
             let cursor = try Row.fetchCursor(db, sql: "SELECT seq, at_ms, key, record, checksum FROM journal WHERE seq >= ? ORDER BY seq",
                                              arguments: [Int64(expected)])
+            // Columns by position: 0 seq, 1 at_ms, 2 key, 3 record, 4 checksum.
             while let row = try cursor.next() {
-                guard let s = row.int64("seq"), s > 0 else {
+                guard let s = row.int64(at: 0), s > 0 else {
                     throw StoreError.corrupt(path: path, seq: expected, reason: "a row after \(expected - 1) has no valid sequence number")
                 }
                 let seq = UInt64(s)
                 guard seq == expected else { throw StoreError.corrupt(path: path, seq: expected, reason: "missing from the journal (next is \(seq))") }
-                guard let text = row.text("record") else {
+                guard let text = row.text(at: 3) else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "the record is missing (NULL or not text)")
                 }
                 checksum = chain(checksum, text)
-                guard hex(checksum) == row.text("checksum") else {
+                guard hex(checksum) == row.text(at: 4) else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "checksum mismatch: the row was altered or damaged")
                 }
                 guard let decoded = JournalCodec.decode(text) else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "unreadable record")
                 }
                 // The indexed columns repeat the record: they must agree with it.
-                let keyColumn: DatabaseValue = row["key"]
-                guard row.int64("at_ms") == decoded.request.atMs,
-                      keyColumn.isNull ? decoded.request.key == nil : row.text("key").map(IdempotencyKey.init) == decoded.request.key.map(IdempotencyKey.init)
-                else {
+                let keyColumn: DatabaseValue = row[2]
+                let keyAgrees: Bool
+                if let key = decoded.request.key {
+                    keyAgrees = Row.text(keyColumn).map { $0.utf8.elementsEqual(key.utf8) } ?? false
+                } else {
+                    keyAgrees = keyColumn.isNull
+                }
+                guard row.int64(at: 1) == decoded.request.atMs, keyAgrees else {
                     throw StoreError.corrupt(path: path, seq: seq, reason: "its at_ms or key column differs from its record")
                 }
                 let outcome = ledger.apply(decoded.request)
@@ -541,13 +547,17 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
 /// Reading columns of rows that may be damaged: a wrong type or a NULL is nil, never a trap.
 extension Row {
     // Exact storage classes: SQLite converts freely (a REAL 1.5, a BLOB of text), a journal must not.
-    func int64(_ column: String) -> Int64? {
-        let v: DatabaseValue = self[column]
+    func int64(_ column: String) -> Int64? { Self.int64(self[column] as DatabaseValue) }
+    func text(_ column: String) -> String? { Self.text(self[column] as DatabaseValue) }
+    // By position, for the replay loop: a lookup by name searches the columns on every access.
+    func int64(at index: Int) -> Int64? { Self.int64(self[index] as DatabaseValue) }
+    func text(at index: Int) -> String? { Self.text(self[index] as DatabaseValue) }
+
+    static func int64(_ v: DatabaseValue) -> Int64? {
         guard case .int64(let n) = v.storage else { return nil }
         return n
     }
-    func text(_ column: String) -> String? {
-        let v: DatabaseValue = self[column]
+    static func text(_ v: DatabaseValue) -> String? {
         guard case .string(let s) = v.storage else { return nil }
         return s
     }
