@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Ledger
 
 /// The trace layouts Burnrate reads (see `shared/data/traces/README.md`).
 public enum TraceFormat: String, Sendable, CaseIterable {
@@ -266,7 +267,7 @@ enum TimeParsing {
             while i < s.count && s[i] == 32 { i += 1 }
             guard i == s.count else { return nil }
         }
-        let days = daysFromCivil(year, month, day)
+        let days = CivilCalendar.days(year: year, month: month, day: day)
         return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1_000 + ms - offsetMs
     }
 
@@ -298,16 +299,6 @@ enum TimeParsing {
         }
         guard seenDigit else { return nil }
         return whole * 1_000 + frac + (roundUp ? 1 : 0)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
 
