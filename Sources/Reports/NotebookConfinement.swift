@@ -5,8 +5,11 @@ import Simulation
 /// notebook --check` in CI runs commands that anyone wrote: its blocks may only run the
 /// subcommands below, and every argument and inline file stays inside the notebook's folder (or
 /// the `--root` given, e.g. the repository): no absolute path, no `..` leaving it, no symbolic
-/// link followed out of it. A `notebook` block (recursion) and `bench` (minutes of CPU by design)
-/// are refused; `ledger` is allowed because its database path is an argument and so confined.
+/// link followed at all (a link inside the root may still point at `.git`), and never a path
+/// through a `.git` folder (`.git/config` and `.git/hooks` run code on the next git command). A
+/// `notebook` block (recursion) and `bench` (minutes of CPU by design) are refused, and so is
+/// `--allow-outside` (only the workflow that runs the notebook may lift the folder rule); `ledger`
+/// is allowed because its database path is an argument and so confined.
 public struct NotebookConfinement: Sendable {
     /// Subcommands a notebook block may run.
     public static let allowedSubcommands: Set<String> = ["run", "merge", "check", "size", "compare", "procure", "fit", "ledger"]
@@ -41,6 +44,9 @@ public struct NotebookConfinement: Sendable {
             throw Refused(message: "a notebook block may run only burnrate \(Self.allowedSubcommands.sorted().joined(separator: ", ")); got '\(excerptText(sub))'")
         }
         for a in arguments.dropFirst() {
+            if a == "--allow-outside" || a.hasPrefix("--allow-outside=") {
+                throw Refused(message: "a notebook block may not pass --allow-outside: only the command that runs the notebook may lift the folder rule")
+            }
             // `--out=DIR` is `--out DIR`. Every other argument is read as a path too: a value that
             // is not a path (`continuity >= 0.99`) names nothing on disk and passes.
             let value = a.hasPrefix("--") ? a.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init) : a
@@ -62,17 +68,18 @@ public struct NotebookConfinement: Sendable {
             case "..": if !parts.isEmpty { parts.removeLast() }
             default: parts.append(String(c))
             }
+            if c.lowercased() == ".git" {
+                throw Refused(message: "'\(excerptText(path))': a notebook may not name a path in a .git folder")
+            }
             let prefix = "/" + parts.joined(separator: "/")
             guard Self.isInside(prefix, root) else {
                 throw Refused(message: "'\(excerptText(path))' leaves the notebook's folder \(root == directory ? "" : "(root \(root))")")
             }
-            // A link is followed only when its target stays inside: `g -> ../.git` is refused.
+            // No link is followed, wherever it points: `g -> ../.git` stays inside `--root .` and
+            // would still reach `.git/config`; a notebook needs no links to name its own files.
             var st = stat()
             if lstat(prefix, &st) == 0, st.st_mode & S_IFMT == S_IFLNK {
-                guard let target = Self.realPath(prefix), Self.isInside(target, root) else {
-                    throw Refused(message: "'\(excerptText(path))' follows a symbolic link out of the notebook's folder")
-                }
-                parts = target.split(separator: "/").map(String.init)
+                throw Refused(message: "'\(excerptText(path))' goes through a symbolic link; a notebook's paths may not")
             }
         }
         return "/" + parts.joined(separator: "/")

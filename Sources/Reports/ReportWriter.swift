@@ -47,9 +47,52 @@ public enum ReportWriter {
         return try JSONDecoder().decode(RunData.self, from: Data(contentsOf: url))
     }
 
-    /// The file that marks a folder as a report Burnrate wrote, and so may replace.
+    /// The file that marks a folder as a report Burnrate wrote, and so may replace. It lists every
+    /// file written with its size; a folder is replaced only when it holds exactly those files, so
+    /// a marker copied (or written by a notebook) into another folder does not make it replaceable,
+    /// and a file added to a report by hand is never deleted with it.
     public static let marker = ".burnrate-report"
-    static let markerText = "This folder was written by burnrate. Burnrate replaces a folder at --out only when this file is in it.\n"
+    static let markerHeader = "burnrate-report/1: this folder was written by burnrate, which replaces a folder at --out only when it holds exactly the files below."
+
+    static func markerText(_ files: [(path: String, contents: String)]) -> String {
+        var text = markerHeader + "\n"
+        for f in files.sorted(by: { $0.path < $1.path }) { text += "\(f.contents.utf8.count) \(f.path)\n" }
+        return text
+    }
+
+    /// Whether the folder at `path` holds exactly what its marker lists: the same regular files
+    /// with the same sizes, the folders above them, and nothing else.
+    static func matchesMarker(_ path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: path + "/" + marker, encoding: .utf8) else { return false }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.first.map(String.init) == markerHeader else { return false }
+        lines.removeFirst()
+        if lines.last == "" { lines.removeLast() }
+        var expected: [String: Int] = [marker: text.utf8.count]
+        for line in lines {
+            guard let space = line.firstIndex(of: " "), let size = Int(line[..<space]) else { return false }
+            expected[String(line[line.index(after: space)...])] = size
+        }
+        var folders = Set<String>()
+        for p in expected.keys {
+            var parts = p.split(separator: "/").dropLast()
+            while !parts.isEmpty { folders.insert(parts.joined(separator: "/")); parts = parts.dropLast() }
+        }
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return false }
+        var seen = 0
+        while let entry = walker.nextObject() as? String {
+            var st = stat()
+            guard lstat(path + "/" + entry, &st) == 0 else { return false }
+            switch st.st_mode & S_IFMT {
+            case S_IFDIR: guard folders.contains(entry) else { return false }
+            case S_IFREG:
+                guard let size = expected[entry], Int(st.st_size) == size else { return false }
+                seen += 1
+            default: return false  // a link, a device: not something burnrate wrote
+            }
+        }
+        return seen == expected.count
+    }
 
     /// `--out` names something Burnrate did not write: it is left as it is.
     public struct OutputRefused: Error, CustomStringConvertible, Sendable {
@@ -81,7 +124,9 @@ public enum ReportWriter {
         default: return .other("it is a file, not a report folder")
         }
         var m = stat()
-        if lstat(path + "/" + marker, &m) == 0, m.st_mode & S_IFMT == S_IFREG { return .report }
+        if lstat(path + "/" + marker, &m) == 0, m.st_mode & S_IFMT == S_IFREG {
+            return matchesMarker(path) ? .report : .other("its files are not the ones its \(marker) lists (changed, added, or a marker burnrate did not write)")
+        }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? ["?"]
         return entries.isEmpty ? .emptyFolder : .other("it is a folder that burnrate did not write")
     }
@@ -102,7 +147,7 @@ public enum ReportWriter {
         try? fm.removeItem(at: staging)
         try fm.createDirectory(at: staging, withIntermediateDirectories: false)
         do {
-            for f in files + [(path: marker, contents: markerText)] {
+            for f in files + [(path: marker, contents: markerText(files))] {
                 let url = staging.appendingPathComponent(f.path)
                 try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try Data(f.contents.utf8).write(to: url)
@@ -112,6 +157,12 @@ public enum ReportWriter {
                 let old = parent.appendingPathComponent(".\(target.lastPathComponent).old-\(getpid())")
                 try? fm.removeItem(at: old)
                 try fm.moveItem(at: target, to: old)
+                // What was moved is checked again before it is deleted: the folder at `out` may
+                // have been swapped since it was checked.
+                guard matchesMarker(old.path) else {
+                    try? fm.moveItem(at: old, to: target)
+                    throw OutputRefused(path: out, reason: "it changed while the report was written")
+                }
                 try fm.moveItem(at: staging, to: target)
                 try? fm.removeItem(at: old)
             case .emptyFolder:

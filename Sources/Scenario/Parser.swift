@@ -67,6 +67,9 @@ let maxFileBytes = 16 << 20
 /// A regular file's text, or nil: a device (`/dev/zero`), a FIFO, a folder, a file over
 /// `maxFileBytes` or text that is not UTF-8 is not read (a scenario may name anything).
 func readFile(_ path: String) -> String? {
+    // Checked before opening too: opening a FIFO blocks until a writer comes.
+    var before = stat()
+    guard stat(path, &before) == 0, before.st_mode & S_IFMT == S_IFREG else { return nil }
     guard let f = fopen(path, "rb") else { return nil }
     defer { fclose(f) }
     var st = stat()

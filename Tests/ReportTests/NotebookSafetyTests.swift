@@ -37,12 +37,27 @@ struct NotebookSafetyTests {
         #expect(try String(contentsOfFile: repo + "/.git/config", encoding: .utf8) == "[core]\n")
     }
 
-    @Test func aLinkThatStaysInsideIsFollowed() throws {
+    @Test func noLinkIsFollowedEvenOneThatStaysInside() throws {
         let (repo, notebooks) = try tree()
         defer { try? FileManager.default.removeItem(atPath: repo) }
         try FileManager.default.createDirectory(atPath: notebooks + "/data", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: notebooks + "/d", withDestinationPath: "data")
-        #expect(refusal("```burnrate file=d/s.yaml\nname: s\n```\n", directory: notebooks) == nil)
+        #expect(refusal("```burnrate file=d/s.yaml\nname: s\n```\n", directory: notebooks)?.contains("symbolic link") == true)
+        // `g -> ../.git` stays inside `--root` (the repository) and would reach .git/config.
+        try FileManager.default.createDirectory(atPath: repo + "/.git", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: notebooks + "/g", withDestinationPath: "../.git")
+        let root = try NotebookConfinement(directory: notebooks, root: repo)
+        #expect(throws: NotebookConfinement.Refused.self) { try root.resolve("g/config") }
+        #expect(throws: NotebookConfinement.Refused.self) { try root.resolve("../.git/config") }
+        #expect(throws: NotebookConfinement.Refused.self) { try root.check(arguments: ["run", "s.yaml", "--out", "g/hooks2"]) }
+        #expect(throws: NotebookConfinement.Refused.self) { try root.check(arguments: ["run", "s.yaml", "--out", "../.GIT/hooks"]) }
+    }
+
+    @Test func aBlockMayNotLiftTheFolderRule() throws {
+        let (repo, notebooks) = try tree()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let c = try NotebookConfinement(directory: notebooks)
+        #expect(throws: NotebookConfinement.Refused.self) { try c.check(arguments: ["check", "s.yaml", "--allow-outside"]) }
     }
 
     @Test(arguments: [

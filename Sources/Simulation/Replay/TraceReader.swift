@@ -58,6 +58,11 @@ public final class TraceReader {
     public init(path: String, format: TraceFormat) throws(TraceError) {
         self.path = path
         self.format = format
+        // Checked before opening too: opening a FIFO blocks until a writer comes.
+        var before = stat()
+        if stat(path, &before) == 0, before.st_mode & S_IFMT != S_IFREG {
+            throw TraceError(path: path, line: 0, column: nil, message: "a trace is a regular file (not a device, a FIFO or a folder)")
+        }
         guard let f = fopen(path, "r") else {
             throw TraceError(path: path, line: 0, column: nil, message: "cannot open the trace: \(String(cString: strerror(errno)))")
         }
