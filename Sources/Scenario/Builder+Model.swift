@@ -19,10 +19,10 @@ extension ModelBuilder {
     }
 
     func model(_ root: Node, top: [String: Node], name: String) -> Built? {
-        let errorsBefore = d.errors.count
+        let errorsBefore = d.errorCount
         guard let horizonNode = top["horizon"] else { d.error(root, "the scenario needs a 'horizon' (e.g. 30d)"); return nil }
         let horizon = duration(horizonNode, "horizon") ?? 0
-        if horizon <= 0 && d.errors.count == errorsBefore { d.error(horizonNode, "horizon must be positive") }
+        if horizon <= 0 && d.errorCount == errorsBefore { d.error(horizonNode, "horizon must be positive") }
         let seed = integer(top["seed"], "seed", min: 0) ?? 1
         var generator = Generator.taus2
         if let g = string(top["generator"], "generator") {
@@ -170,7 +170,7 @@ extension ModelBuilder {
             workloadNodes.append(f["rate"] ?? body)
         }
 
-        guard d.errors.count == errorsBefore else { return nil }
+        guard d.errorCount == errorsBefore else { return nil }
         var tiers: [Int: Int] = [:]
         for i in prices.models.indices { tiers[i] = i }
         let model = SimulationModel(name: name, seed: UInt64(seed), horizonMs: horizon, generator: generator, pools: pools,

@@ -29,17 +29,29 @@ public struct ScenarioErrors: Error, Sendable, CustomStringConvertible {
 /// Collects problems while a scenario is read.
 final class Diagnostics {
     let file: String
-    private(set) var errors: [ScenarioError] = []
+    private var found: [ScenarioError] = []
+    /// Problems beyond ``maxErrors``, counted and not kept: a file of 100,000 unknown keys must
+    /// not print 100,000 lines (or spend a minute building them).
+    private var suppressed = 0
+    static let maxErrors = 100
 
     init(file: String) { self.file = file }
 
+    /// The problems found, the first ``maxErrors`` of them, then one saying how many more.
+    var errors: [ScenarioError] {
+        guard suppressed > 0 else { return found }
+        let last = found.last
+        return found + [ScenarioError(file: file, line: last?.line ?? 1, column: last?.column ?? 1,
+                                      message: "… and \(suppressed) more problems (the first \(Self.maxErrors) are shown)")]
+    }
+
     func error(_ node: Node?, _ message: String) {
-        let mark = node?.mark
-        errors.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+        error(at: node?.mark, message)
     }
 
     func error(at mark: Mark?, _ message: String) {
-        errors.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+        guard found.count < Self.maxErrors else { suppressed += 1; return }
+        found.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
     }
 
     /// A message as it may reach a terminal or a CI log: messages quote the file, and a file may
@@ -61,7 +73,9 @@ final class Diagnostics {
         return message.unicodeScalars.count > maxLength ? out + "…" : out
     }
 
-    var hasErrors: Bool { !errors.isEmpty }
+    var hasErrors: Bool { !found.isEmpty }
+    /// Every problem found, the suppressed ones included (to tell whether a step found any).
+    var errorCount: Int { found.count + suppressed }
 }
 
 /// The closest candidate to `word` by edit distance, if it is close enough to be a typo.

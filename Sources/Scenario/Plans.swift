@@ -72,7 +72,7 @@ extension ModelBuilder {
                 d.error(p, "plan '\(id)' needs exactly one of \(kinds.joined(separator: ", "))")
                 continue
             }
-            let errors = d.errors.count
+            let errors = d.errorCount
             var kind: Plan.Kind?
             switch given[0] {
             case "pay_as_you_go":
@@ -103,7 +103,7 @@ extension ModelBuilder {
                                                overagePricePerCredit: overage))
                 }
             }
-            if let kind, d.errors.count == errors { out.append(Plan(id: id, kind: kind)) }
+            if let kind, d.errorCount == errors { out.append(Plan(id: id, kind: kind)) }
         }
         return out
     }
