@@ -233,6 +233,10 @@ public struct LedgerOperation: Sendable {
             // The identity gets the next dense id; its entitlements go in the same transaction.
             let id = IdentityID(Int32(l.identityCount))
             var requests = [Request(atMs: t, key: key, fingerprint: fingerprint, .createIdentity(IdentitySpec(name: name, stopCondition: stop)))]
+            // An identity of that name exists: this is a retry (answered from its key's memory) or a
+            // duplicate (refused). Either way the first made its entitlements; entitling "the next
+            // id" again would refuse the retry with unknown_identity.
+            if l.identity(named: name) != nil { return .success(requests) }
             for p in pools {
                 switch pool(p, field: "pools") {
                 case .success(let pool): requests.append(Request(atMs: t, .entitle(identity: id, pool: pool, Entitlement())))

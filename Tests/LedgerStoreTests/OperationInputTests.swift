@@ -46,6 +46,25 @@ struct OperationInputTests {
         }
     }
 
+    @Test func aRetriedCreateIdentityWithPoolsAnswersAsTheFirstAndLeavesItsEntitlementsAlone() async throws {
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        let store = try await storeWithFundedPool(path, credits: "100", snapshotEvery: 0)
+        let line = #"{"op":"create_identity","key":"id-1","identity":"carol","pools":["eng"]}"#
+        let first = try await op(store, line)
+        let allAccepted = first.allSatisfy(\.isAccepted)
+        #expect(first.count == 2 && allAccepted, "the identity and its entitlement: \(first)")
+        _ = try await op(store, #"{"op":"entitle","key":"e-1","identity":"carol","pool":"eng","cap":"5"}"#)
+        let retry = try await op(store, line, at: 2_000)
+        #expect(retry.count == 1 && retry.first == first.first, "the retry answers the first acceptance: \(retry)")
+        // The cap set after the first is still there.
+        let overCap = try await op(store, #"{"op":"debit","key":"d-1","identity":"carol","pool":"eng","amount":"6"}"#, at: 2_000)
+        #expect(overCap.first?.refusal?.code == "spend_cap_exceeded")
+        let duplicate = try await op(store, #"{"op":"create_identity","key":"id-2","identity":"carol","pools":["eng"]}"#, at: 2_000)
+        #expect(duplicate.first?.refusal == .duplicateName("carol"))
+        try await store.close()
+    }
+
     @Test func aRequestSpelledDifferentlyIsStillTheSameRequest() throws {
         let a = try LedgerOperation.parse(#"{"op":"debit","key":"k","identity":"bot","pool":"eng","amount":"1.50"}"#)
         let b = try LedgerOperation.parse(#"{"pool":"eng","amount":1.5,"tier":0,"identity":"bot","key":"k","op":"debit"}"#)
