@@ -126,8 +126,21 @@ struct NotebookSafetyTests {
         let started = Date()
         let result = try burnrate(["notebook", "--timeout", "2", "slow.md"], in: notebooks)
         #expect(Date().timeIntervalSince(started) < 60)
-        let text = try String(contentsOfFile: notebooks + "/slow.md", encoding: .utf8)
-        #expect(text.contains("killed after 2 s"), "\(result.stderr)")
+        // A killed block is a broken notebook: exit 2, and the notebook is not rewritten.
+        #expect(result.status == 2 && result.stderr.contains("was killed"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: notebooks + "/slow.md", encoding: .utf8) == nb)
         #expect(!FileManager.default.fileExists(atPath: notebooks + "/out/slow"))
+    }
+
+    @Test func aBlockThatRefusesItsInputBreaksTheNotebook() throws {
+        let (repo, notebooks) = try tree()
+        defer { try? FileManager.default.removeItem(atPath: repo) }
+        let nb = "```burnrate\nburnrate run missing.yaml --out out/m\n```\n"
+        try nb.write(toFile: notebooks + "/bad.md", atomically: true, encoding: .utf8)
+        for check in [false, true] {
+            let result = try burnrate(["notebook"] + (check ? ["--check"] : []) + ["bad.md"], in: notebooks)
+            #expect(result.status == 2 && result.stderr.contains("exited 2"), "\(result.stderr)")
+            #expect(try String(contentsOfFile: notebooks + "/bad.md", encoding: .utf8) == nb)
+        }
     }
 }

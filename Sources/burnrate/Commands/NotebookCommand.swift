@@ -57,6 +57,7 @@ struct NotebookCommand: ParsableCommand {
         let fm = FileManager.default
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         var stale = false
+        var broken = false
         for file in files {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 writeStandardError("error: \(file): cannot read the notebook\n"); throw ExitCode(2)
@@ -74,6 +75,11 @@ struct NotebookCommand: ParsableCommand {
             }
             let directory = confinement.directory
             let limits = ChildLimits(timeoutSeconds: timeout, memoryMiB: maxMemoryMb, confineReads: !allowOutside)
+            // A block that was killed (a bound), ended by a signal, or refused its input (exit 2)
+            // is a broken notebook, not an output to record: the command fails and, without
+            // --check, the notebook is not rewritten. (Exit 1, a refusal or a failing gate, is
+            // an output a notebook may show.)
+            var failures: [String] = []
             let (result, changed) = try notebook.executed(
                 write: { path, contents in
                     let target = try confinement.resolve(path)
@@ -83,12 +89,21 @@ struct NotebookCommand: ParsableCommand {
                     try confinement.check(arguments: args)
                     // A notebook's text reaches the CI log: escaped, as error messages are.
                     writeStandardError("\(file): burnrate \(excerpt(args.joined(separator: " "), limit: 200))\n")
-                    return try Self.execute(executable, args, in: directory, limits: limits)
+                    let output = try Self.execute(executable, args, in: directory, limits: limits)
+                    if output.killed || output.status >= 2 {
+                        failures.append("burnrate \(excerpt(args.joined(separator: " "), limit: 200)) \(output.killed ? "was killed (a notebook bound, or a signal)" : "exited \(output.status)")")
+                    }
+                    return output.output
                 },
                 charts: { dir in
                     guard let path = try? confinement.resolve(dir + "/charts") else { return [] }
                     return ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".svg") }.sorted().map { "charts/" + $0 }
                 })
+            if !failures.isEmpty {
+                broken = true
+                for f in failures { writeStandardError("error: \(file): \(f); the notebook is broken\(check ? "" : " and was not rewritten")\n") }
+                continue
+            }
             if check {
                 if !changed.isEmpty {
                     stale = true
@@ -101,6 +116,7 @@ struct NotebookCommand: ParsableCommand {
                 print("\(file): \(changed.isEmpty ? "unchanged" : "\(changed.count) output region(s) rewritten")")
             }
         }
+        if broken { throw ExitCode(2) }
         if stale { throw ExitCode(1) }
     }
 
@@ -117,7 +133,15 @@ struct NotebookCommand: ParsableCommand {
     /// passed through. The child gets a minimal environment (no secrets of the runner to leak),
     /// applies `limits` to itself before it reads anything (see `ResourceLimits.applyFromEnvironment`),
     /// and is killed when it outlives the time bound or prints more than the output bound.
-    static func execute(_ executable: String, _ args: [String], in directory: String, limits: ChildLimits) throws -> Notebook.CommandOutput {
+    /// What one command of a notebook did: its recorded output, and whether a bound or a signal
+    /// ended it.
+    struct Execution {
+        var output: Notebook.CommandOutput
+        var killed: Bool
+        var status: Int32 { output.status }
+    }
+
+    static func execute(_ executable: String, _ args: [String], in directory: String, limits: ChildLimits) throws -> Execution {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
@@ -162,6 +186,7 @@ struct NotebookCommand: ParsableCommand {
         } else if truncated {
             stdout += "\n(killed: more than \(limits.outputBytesMax >> 20) MiB of output)"
         }
-        return Notebook.CommandOutput(status: process.terminationStatus, stdout: stdout)
+        let killed = timedOut.withLock({ $0 }) || truncated || process.terminationReason == .uncaughtSignal
+        return Execution(output: Notebook.CommandOutput(status: process.terminationStatus, stdout: stdout), killed: killed)
     }
 }
