@@ -52,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "Reports",
-            dependencies: ["Simulation", "Scenario", "Stochastic"]
+            dependencies: ["Ledger", "Simulation", "Scenario", "Stochastic"]
         ),
         .executableTarget(
             name: "burnrate",

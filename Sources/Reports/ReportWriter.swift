@@ -1,4 +1,5 @@
 import Foundation
+import Ledger
 import Simulation
 
 /// Writes a report directory: `summary.json`, `report.md`, `charts/*.svg`, `data/*.csv`. The
@@ -42,9 +43,23 @@ public enum ReportWriter {
         try replaceDirectory(out, with: [("partial.json", json + "\n")])
     }
 
+    /// A partial result is untrusted input like a scenario (it may come from another machine or a
+    /// pull request): its names must follow the one rule for names, as the scenario's did.
+    public struct PartialRefused: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
     public static func readPartial(_ path: String) throws -> RunData {
         let url = URL(fileURLWithPath: path.hasSuffix(".json") ? path : path + "/partial.json")
-        return try JSONDecoder().decode(RunData.self, from: Data(contentsOf: url))
+        let data = try JSONDecoder().decode(RunData.self, from: Data(contentsOf: url))
+        let names = [("scenario", data.scenario)] + data.poolNames.map { ("pool", $0) } + data.identityNames.map { ("identity", $0) }
+            + data.variants.compactMap { v in v.name.map { ("variant", $0) } }
+        for (kind, name) in names {
+            if let problem = LedgerName.problem(name) {
+                throw PartialRefused(description: "\(kind) name \(Simulation.excerpt(name)) is not valid: \(problem)")
+            }
+        }
+        return data
     }
 
     /// The file that marks a folder as a report Burnrate wrote, and so may replace. It lists every

@@ -107,6 +107,20 @@ struct ReportTests {
         }
     }
 
+    @Test func aPartialResultWhoseNamesBreakTheRuleIsRefused() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var part = try RunData.run(try small(), replications: 2, threads: 1, shard: (0, 1))
+        try ReportWriter.writePartial(part, to: dir + "/ok")
+        #expect(try ReportWriter.readPartial(dir + "/ok").scenario == "small")
+        for hostile in ["../../escaped", "=cmd|<script>", "evil\u{1B}[2J"] {
+            part.scenario = hostile
+            try? FileManager.default.removeItem(atPath: dir + "/bad")
+            try ReportWriter.writePartial(part, to: dir + "/bad")
+            #expect(throws: ReportWriter.PartialRefused.self, "\(hostile.debugDescription)") { try ReportWriter.readPartial(dir + "/bad") }
+        }
+    }
+
     @Test func summaryJSONFollowsTheSchema() throws {
         let text = Summary(try RunData.run(try small(), replications: 8, threads: 2)).text
         let json = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
