@@ -15,9 +15,11 @@ public enum ReportWriter {
             charts.append(("charts/balance-\(slug(data.poolNames[p])).svg", Charts.balanceFan(data, pool: p)))
         }
         let base = data.variants[0].records
-        charts.append(("charts/spend.svg", Charts.histogram(base.compactMap { $0.run["spend_credits"] },
+        charts.append(("charts/spend.svg", Charts.histogram(base.compactMap { $0.run[Metric.spendCredits.name] },
                                                             title: "Spend per replication", xLabel: "credits spent over the horizon", empty: "no spend")))
-        let exhaustion = base.compactMap { $0.run["time_to_exhaustion_hours"] }.map { data.horizonHours > 72 ? $0 / 24 : $0 }
+        // Only the replications that ran dry: the others' time to exhaustion is censored at the horizon.
+        let exhaustion = base.filter { $0.run[Metric.exhaustionProbability.name] == 1 }
+            .compactMap { $0.run[Metric.timeToExhaustionHours.name] }.map { data.horizonHours > 72 ? $0 / 24 : $0 }
         charts.append(("charts/time-to-exhaustion.svg", Charts.histogram(
             exhaustion, title: "Time to first exhaustion (\(exhaustion.count) of \(base.count) replications ran dry)",
             xLabel: data.horizonHours > 72 ? "days into the horizon" : "hours into the horizon",
@@ -225,8 +227,8 @@ enum CSV {
             for r in v.records {
                 for (i, name) in data.identityNames.enumerated() {
                     let m = r.identities[i]
-                    identities += "\(Escape.csv(v.name ?? "as-written")),\(Escape.csv(name)),\(r.replication),\(JSON.format(m["spend_credits"] ?? 0)),"
-                        + "\(JSON.format(m["requests_total"] ?? 0)),\(JSON.format(m["continuity"] ?? 1))\n"
+                    identities += "\(Escape.csv(v.name ?? "as-written")),\(Escape.csv(name)),\(r.replication),\(JSON.format(m[Metric.spendCredits.name] ?? 0)),"
+                        + "\(JSON.format(m[Metric.requestsTotal.name] ?? 0)),\(JSON.format(m[Metric.continuity.name] ?? 1))\n"
                 }
             }
         }

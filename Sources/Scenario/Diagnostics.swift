@@ -78,8 +78,9 @@ final class Diagnostics {
     var errorCount: Int { found.count + suppressed }
 }
 
-/// The closest candidate to `word` by edit distance, if it is close enough to be a typo.
-func suggestion(for word: String, among candidates: [String]) -> String? {
+/// The closest candidate to `word` by edit distance, if it is close enough to be a typo: the
+/// "did you mean" of every error about a name.
+public func suggestion(for word: String, among candidates: [String]) -> String? {
     func distance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }

@@ -266,7 +266,13 @@ struct ReplicationRun {
         self.arrivalState = Array(repeating: ArrivalState(), count: compiled.model.workloads.count)
         self.stopped = Array(repeating: false, count: compiled.model.workloads.count)
         self.result = ReplicationResult(replication: replication, horizonMs: compiled.model.horizonMs,
-                                        pools: compiled.model.pools.map { PoolOutcome(name: $0.spec.name) },
+                                        pools: compiled.model.pools.map { pool in
+                                            var o = PoolOutcome(name: pool.spec.name)
+                                            for case .alerts(let thresholds) in pool.spec.policies {
+                                                o.alerts += thresholds.map(AlertOutcome.init(thresholdMicrocredits:))
+                                            }
+                                            return o
+                                        },
                                         identities: compiled.model.identities.map { IdentityOutcome(name: $0.spec.name) })
         self.counts = CountTable(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
@@ -277,8 +283,19 @@ struct ReplicationRun {
     /// direct debit below when no journal is kept).
     @inline(__always)
     mutating func apply(_ request: Request) -> Outcome {
-        if journal != nil { return ledger.apply(request, sink: &journal!) }
-        return ledger.apply(request)
+        let o = journal != nil ? ledger.apply(request, sink: &journal!) : ledger.apply(request)
+        if !ledger.lastDecisions.isEmpty { noteAlerts(ledger.lastDecisions) }
+        return o
+    }
+
+    /// Books the alerts a command fired (the other decisions show in the ledger's state).
+    mutating func noteAlerts(_ decisions: [Decision]) {
+        for case .alert(let pool, let threshold) in decisions {
+            guard let p = compiled.poolIDs.firstIndex(of: pool),
+                  let k = result.pools[p].alerts.firstIndex(where: { $0.thresholdMicrocredits == threshold }) else { continue }
+            if result.pools[p].alerts[k].firstAtMs == nil { result.pools[p].alerts[k].firstAtMs = now }
+            result.pools[p].alerts[k].count += 1
+        }
     }
 
     mutating func execute() throws(ConservationError) -> ReplicationResult {
@@ -497,6 +514,7 @@ struct ReplicationRun {
             let out: Charge
             if journal == nil {
                 out = ledger.charge(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)
+                if !ledger.lastDecisions.isEmpty { noteAlerts(ledger.lastDecisions) }
             } else {
                 let o = apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)))
                 out = o.acceptance.map { .accepted(overageMicrocredits: $0.overageMicrocredits) } ?? .refused(o.refusal!)
@@ -521,7 +539,11 @@ struct ReplicationRun {
             return
         }
         count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
-        if hot[w].stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
+        if hot[w].stopsAtFirstRefusal {
+            result.identities[Int(identity)].runawayStarted = true
+            let exposure = hot[w].stopMs - hot[w].startMs
+            result.identities[Int(identity)].runawayExposureMs = max(result.identities[Int(identity)].runawayExposureMs, exposure)
+        }
         let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
                                     inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                     reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
