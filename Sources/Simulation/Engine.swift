@@ -72,7 +72,11 @@ public final class CompiledModel: Sendable {
         for w in model.workloads {
             guard w.identity >= 0 && w.identity < identities.count else { throw SetupError(message: "workload '\(w.name)': no identity #\(w.identity)") }
             guard w.pool >= 0 && w.pool < pools.count else { throw SetupError(message: "workload '\(w.name)': no pool #\(w.pool)") }
-            guard w.fixedCostMicrocredits != nil || !w.models.isEmpty else { throw SetupError(message: "workload '\(w.name)' names no model and no fixed cost") }
+            var tracePricesEveryRequest = false
+            if case .replay(let source) = w.arrivals { tracePricesEveryRequest = source.pricesEveryRequest }
+            guard w.fixedCostMicrocredits != nil || !w.models.isEmpty || tracePricesEveryRequest else {
+                throw SetupError(message: "workload '\(w.name)' names no model and no fixed cost")
+            }
             for m in w.models where m < 0 || m >= model.prices.models.count {
                 throw SetupError(message: "workload '\(w.name)': no model #\(m) in the price table")
             }

@@ -14,6 +14,10 @@ public struct Trace: Sendable {
     public var modelNames: [String] = []
     /// The first timestamp of the trace, in its own epoch ms (for reports).
     public var originMs: Int64 = 0
+    /// The file line where each of ``modelNames`` first appears (for error messages).
+    public var modelFirstLines: [Int] = []
+    /// The first file line of a request that names no model, nil when every one names one.
+    public var firstLineWithoutModel: Int? = nil
 
     public init() {}
 
@@ -52,7 +56,10 @@ public struct Trace: Sendable {
                     model = Int32(trace.modelNames.count)
                     modelIndex[name] = model
                     trace.modelNames.append(name)
+                    trace.modelFirstLines.append(reader.lineNumber)
                 }
+            } else if trace.firstLineWithoutModel == nil {
+                trace.firstLineWithoutModel = reader.lineNumber
             }
             rows.append((row.timeMs, Int32(clamping: row.inputTokens), Int32(clamping: row.outputTokens), who, model))
         }
@@ -121,6 +128,24 @@ public struct ReplaySource: Sendable {
     }
 
     var timeScaleInverse: Double { 1 / timeScale }
+
+    /// Whether every request of the trace names a model that ``modelMap`` prices, so that the
+    /// workload needs no model of its own.
+    /// - Complexity: O(count).
+    public var pricesEveryRequest: Bool {
+        trace.models.allSatisfy { $0 >= 0 && Int($0) < modelMap.count && modelMap[Int($0)] >= 0 }
+    }
+
+    /// The priced models of the trace's requests and how many requests each has: the trace's
+    /// own model mix (for a loop that imitates this workload, such as a runaway).
+    public var pricedModelMix: (models: [Int], requests: [Double]) {
+        var counts: [Int: Double] = [:]
+        for m in trace.models where m >= 0 && Int(m) < modelMap.count && modelMap[Int(m)] >= 0 {
+            counts[modelMap[Int(m)], default: 0] += 1
+        }
+        let models = counts.keys.sorted()
+        return (models, models.map { counts[$0]! })
+    }
 
     /// Where a bootstrap block starts on the trace's circle: a uniform millisecond of
     /// [0, spanMs). The generators draw integers below 2^32 − 1 (49.7 days of trace); a longer
