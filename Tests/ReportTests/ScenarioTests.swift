@@ -180,4 +180,68 @@ struct ScenarioTests {
         let data = try RunData.run(scenario, replications: 1, threads: 1)
         #expect(data.variants[0].records[0].run["requests_total"]! > 5)
     }
+
+    // MARK: What `burnrate fit` prints
+
+    /// A fixture of the simulation tests: BurstGPT_3's first 200 rows in the generic layout.
+    static func simulationFixture(_ name: String) -> String {
+        var url = URL(fileURLWithPath: #filePath)
+        url.deleteLastPathComponent()
+        url.deleteLastPathComponent()
+        return url.appendingPathComponent("SimulationTests/Fixtures/\(name)").path
+    }
+
+    static let fittedHeader = """
+        name: fitted
+        horizon: 1d
+        replications: 2
+        prices:
+          ChatGPT: { input: 0.50, output: 1.50 }
+          GPT-4: { input: 30, output: 60 }
+        pools:
+          - id: team
+            grants: [ { amount: 1000 } ]
+
+        """
+
+    @Test func aFitOfATraceWithIdentitiesAndModelsLoadsAndRuns() throws {
+        let fit = try TraceFit.fit(path: Self.simulationFixture("burstgpt3_generic.csv"), format: .generic)
+        let scenario = try Scenario.parse(yaml: Self.fittedHeader + fit.yaml(pool: "team"), file: "fitted.yaml")
+        #expect(scenario.identityNames == ["Conversation-log", "API-log"])
+        #expect(scenario.base.workloads.map(\.models) == [[0, 1], [0, 1]])
+        #expect(scenario.base.workloads.map(\.modelWeights) == [[0.690722, 0.309278], [0.5, 0.5]])
+        let data = try RunData.run(scenario, replications: 2, threads: 1)
+        // 194 + 6 requests in 10.1 h: about 470 a day.
+        for record in data.variants[0].records {
+            #expect((300...700).contains(record.run["requests_total"]!), "\(record.run["requests_total"]!)")
+            #expect(record.identities.allSatisfy { $0["requests_total"]! > 0 })
+        }
+    }
+
+    @Test func aFitKeepsNamesThatAreNotPlainYAMLWords() throws {
+        let dir = temporaryDirectory()
+        let trace = dir + "/names.csv"
+        try """
+            timestamp,identity,model,input_tokens,output_tokens
+            0,ops team/ü,"vendor: x#1",100,10
+            60,ops team/ü,"vendor: x#1",120,12
+            120,true,gpt-4o,80,8
+            180,,gpt-4o,90,9
+
+            """.write(toFile: trace, atomically: true, encoding: .utf8)
+        let fit = try TraceFit.fit(path: trace, format: .generic)
+        let header = """
+            name: names
+            horizon: 1h
+            prices:
+              "vendor: x#1": { input: 1, output: 1 }
+              gpt-4o: { input: 2.5, output: 10 }
+            pools: [ { id: p, grants: [ { amount: 10 } ] } ]
+
+            """
+        let scenario = try Scenario.parse(yaml: header + fit.yaml(pool: "p"), file: "names.yaml")
+        #expect(scenario.identityNames == ["ops-team--", "true", "unnamed"])
+        #expect(scenario.base.workloads.map(\.models) == [[0], [1], [1]])
+        _ = try RunData.run(scenario, replications: 1, threads: 1)
+    }
 }
