@@ -296,7 +296,7 @@ extension ModelBuilder {
             if r.string == "none" { block = nil } else {
                 let rf = fields(r, "resample", allowed: ["block"])
                 block = duration(rf["block"], "resample block")
-                if block == 0 { d.error(rf["block"], "the block length must be positive") }
+                if let b = block, b <= 0 { d.error(rf["block"], "the block length must be positive"); block = nil }
             }
         } else {
             block = 5 * Millis.minute

@@ -97,7 +97,7 @@ struct ScenarioTests {
 
     /// Writes `trace` and a scenario replaying it as `replay.yaml` in a fresh folder; the
     /// scenario's workload sits on identity `svc`, declared before `later`.
-    static func replayScenario(trace: String, replay: String, extra: String = "") throws -> String {
+    static func replayScenario(trace: String, replay: String, resample: String = "none", extra: String = "") throws -> String {
         let dir = temporaryDirectory()
         try trace.write(toFile: dir + "/trace.csv", atomically: true, encoding: .utf8)
         let yaml = """
@@ -114,7 +114,7 @@ struct ScenarioTests {
               - id: svc
                 pool: team
                 workload:
-                  replay: { trace: trace.csv, format: generic, resample: none\(replay) }
+                  replay: { trace: trace.csv, format: generic, resample: \(resample)\(replay) }
               - id: later
                 pool: team
             \(extra)
@@ -167,6 +167,16 @@ struct ScenarioTests {
         #expect(source.identityMap == [-1, 1])
         let data = try RunData.run(scenario, replications: 1, threads: 1)
         #expect(data.variants[0].records[0].identities.map { $0["requests_total"] } == [3, 2])
+    }
+
+    @Test func aBootstrapBlockOfZeroIsAnErrorNotACrash() throws {
+        let path = try Self.replayScenario(trace: Self.genericTrace, replay: "", resample: "{ block: 0s }")
+        do {
+            _ = try Scenario.load(path: path)
+            Issue.record("a block of 0s must be refused")
+        } catch {
+            #expect(error.description.contains("the block length must be positive"), "\(error)")
+        }
     }
 
     @Test func aRunawayOfAReplayPricedByItsTraceDrawsFromTheTracesModels() throws {

@@ -106,11 +106,12 @@ public struct ReplaySource: Sendable {
     /// it, and a horizon that cuts the last block short.
     ///
     /// Why not cut the trace into fixed blocks and trim or weight the partial last one: a
-    /// partial block replayed in a whole block's slot leaves the rest of the slot empty (a
-    /// 29-minute trace in 20-minute blocks lost 15–28% of its requests); trimming it throws
-    /// away up to one block of real demand (all of it when the trace is shorter than a block)
-    /// and still mis-states the rate when the trimmed part was busier or quieter than the rest;
-    /// and no weighting of whole blocks fills a slot that the partial block leaves half empty.
+    /// partial block replayed in a whole block's slot leaves the rest of the slot empty (over
+    /// its own 29-minute window, a trace in 7- or 20-minute blocks lost 16% of its requests,
+    /// `ReplayTests`); trimming it throws away up to one block of real demand (all of it when
+    /// the trace is shorter than a block) and still mis-states the rate when the trimmed part
+    /// was busier or quieter than the rest; and no weighting of whole blocks fills a slot that
+    /// the partial block leaves half empty.
     /// The price of the circle is one seam per wrap, where the end of the trace meets its
     /// start, as in a looped replay.
     public var blockMs: Int64?
