@@ -83,6 +83,9 @@ extension ModelBuilder {
         var identityIndex: [String: Int] = [:]
         var workloadOf: [Int: Int] = [:]
         var workloadNodes: [Node] = []
+        // Workloads are read once every identity is known: a replay may map a trace identity to
+        // one declared further down the file.
+        var pendingWorkloads: [(node: Node, name: String, identity: Int, pool: Int)] = []
         for node in list(top["identities"], "identities") {
             let f = fields(node, "identity", allowed: ["id", "pool", "pools", "models", "caps", "rate_cap", "stop", "workload"])
             guard let id = validName(f["id"], "identity id") else { if f["id"] == nil { d.error(node, "an identity needs an 'id'") }; continue }
@@ -124,15 +127,17 @@ extension ModelBuilder {
             if let w = f["workload"] {
                 // With an unknown pool the workload is still read, so that its own problems are
                 // reported too (the model is discarded anyway).
-                let pool = entitlements.first?.pool ?? 0
-                if let workload = workload(w, name: id, identity: index, pool: pool, prices: prices, identityIndex: identityIndex) {
-                    workloadOf[index] = workloads.count
-                    workloads.append(workload)
-                    workloadNodes.append(w.mapping?["arrivals"] ?? w.mapping?["replay"] ?? w)
-                }
+                pendingWorkloads.append((w, id, index, entitlements.first?.pool ?? 0))
             }
         }
         if top["identities"] == nil { d.error(root, "the scenario needs 'identities'") }
+        for p in pendingWorkloads {
+            if let workload = workload(p.node, name: p.name, identity: p.identity, pool: p.pool, prices: prices, identityIndex: identityIndex) {
+                workloadOf[p.identity] = workloads.count
+                workloads.append(workload)
+                workloadNodes.append(p.node.mapping?["arrivals"] ?? p.node.mapping?["replay"] ?? p.node)
+            }
+        }
 
         // Faults: runaway loops.
         for node in list(top["faults"], "faults") {
@@ -147,7 +152,11 @@ extension ModelBuilder {
             var w: Workload
             if let existing = workloadOf[i] {
                 w = workloads[existing]
-                if case .replay = w.arrivals { w.inputTokens = .constant(1_000); w.outputTokens = .constant(500) }
+                if case .replay(let source) = w.arrivals {
+                    w.inputTokens = .constant(1_000); w.outputTokens = .constant(500)
+                    // A replay priced by its trace's own models: the loop draws from their mix.
+                    if w.models.isEmpty { (w.models, w.modelWeights) = source.pricedModelMix }
+                }
             } else {
                 guard let pool = identities[i].entitlements.first?.pool else { continue }
                 w = Workload(name: who, identity: i, pool: pool, arrivals: .periodic(intervalMs: 1_000), models: prices.models.isEmpty ? [] : [0])

@@ -74,13 +74,34 @@ extension ModelBuilder {
             return nil
         }
         if w.models.isEmpty && w.fixedCostMicrocredits == nil {
+            // A replay whose every request names a priced model needs no model of its own.
+            if case .replay(let source) = w.arrivals, source.pricesEveryRequest { return w }
             if prices.models.count == 1 { w.models = [0]; w.modelWeights = [1] } else {
-                d.error(node, prices.models.isEmpty ? "workload of '\(name)' needs a fixed 'cost', or a 'prices' table and a 'model'"
-                                                    : "workload of '\(name)' needs a 'model' (or a fixed 'cost')")
+                var why = ""
+                if case .replay(let source) = w.arrivals, let row = unpricedRow(source, shownPath: f["replay"]?.mapping?["trace"]?.string ?? "") {
+                    why = ": \(row)"
+                }
+                d.error(f["replay"] ?? node, prices.models.isEmpty ? "workload of '\(name)' needs a fixed 'cost', or a 'prices' table and a 'model'\(why)"
+                                                                   : "workload of '\(name)' needs a 'model' (or a fixed 'cost')\(why)")
                 return nil
             }
         }
         return w
+    }
+
+    /// The first request of a replayed trace that no model prices, as a reader can find it:
+    /// the file and line, and the model it names when it names one.
+    func unpricedRow(_ source: ReplaySource, shownPath: String) -> String? {
+        let trace = source.trace
+        var first: (line: Int, model: String?)? = trace.firstLineWithoutModel.map { ($0, nil) }
+        for (m, name) in trace.modelNames.enumerated() where m < source.modelMap.count && source.modelMap[m] < 0 {
+            let line = m < trace.modelFirstLines.count ? trace.modelFirstLines[m] : 0
+            if first == nil || line < first!.line { first = (line, name) }
+        }
+        guard let first else { return nil }
+        let at = "\(excerpt(resolve(shownPath, relativeTo: directory), limit: 120)):\(first.line)"
+        guard let model = first.model else { return "the request on \(at) names no model" }
+        return "the request on \(at) names model \(quoted(excerpt(model, limit: 60))), which is not in prices (map it under the replay's 'models')"
     }
 
     func fixedCost(_ node: Node) -> Int64? {
@@ -275,7 +296,7 @@ extension ModelBuilder {
             if r.string == "none" { block = nil } else {
                 let rf = fields(r, "resample", allowed: ["block"])
                 block = duration(rf["block"], "resample block")
-                if block == 0 { d.error(rf["block"], "the block length must be positive") }
+                if let b = block, b <= 0 { d.error(rf["block"], "the block length must be positive"); block = nil }
             }
         } else {
             block = 5 * Millis.minute

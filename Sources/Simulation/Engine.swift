@@ -72,7 +72,11 @@ public final class CompiledModel: Sendable {
         for w in model.workloads {
             guard w.identity >= 0 && w.identity < identities.count else { throw SetupError(message: "workload '\(w.name)': no identity #\(w.identity)") }
             guard w.pool >= 0 && w.pool < pools.count else { throw SetupError(message: "workload '\(w.name)': no pool #\(w.pool)") }
-            guard w.fixedCostMicrocredits != nil || !w.models.isEmpty else { throw SetupError(message: "workload '\(w.name)' names no model and no fixed cost") }
+            var tracePricesEveryRequest = false
+            if case .replay(let source) = w.arrivals { tracePricesEveryRequest = source.pricesEveryRequest }
+            guard w.fixedCostMicrocredits != nil || !w.models.isEmpty || tracePricesEveryRequest else {
+                throw SetupError(message: "workload '\(w.name)' names no model and no fixed cost")
+            }
             for m in w.models where m < 0 || m >= model.prices.models.count {
                 throw SetupError(message: "workload '\(w.name)': no model #\(m) in the price table")
             }
@@ -329,15 +333,9 @@ struct ReplicationRun {
         let workload = model.workloads[w]
         switch workload.arrivals {
         case .replay(let source):
-            if source.blockMs != nil, source.blockCount > 0 {
-                // Start before block 0 with an empty block: the first call draws block 0.
-                arrivalState[w].outputBlock = -1
-                arrivalState[w].row = 0
-                arrivalState[w].rowEnd = 0
-            } else {
-                arrivalState[w].row = 0
-                arrivalState[w].rowEnd = source.trace.count
-            }
+            // Before block 0: with a bootstrap, the first call draws block 0.
+            arrivalState[w].outputBlock = -1
+            arrivalState[w].row = 0
             return nextReplay(w, source)
         case .periodic:
             return workload.startMs < model.horizonMs ? workload.startMs : nil
@@ -433,21 +431,28 @@ struct ReplicationRun {
     mutating func nextReplay(_ w: Int, _ source: borrowing ReplaySource) -> Int64? {
         let horizon = hot[w].stopMs
         let trace = source.trace
-        if let blockMs = source.blockMs, source.blockCount > 0 {
-            // Block bootstrap: output block k replays a source block drawn uniformly.
-            while arrivalState[w].row >= arrivalState[w].rowEnd {
+        if let blockMs = source.blockMs, trace.count > 0 {
+            // Circular block bootstrap (see `ReplaySource.blockMs`): output block k replays the
+            // trace from a uniformly drawn start, wrapping at its span; `loop` counts the wraps.
+            let span = trace.spanMs
+            while true {
+                if arrivalState[w].outputBlock >= 0 {
+                    if arrivalState[w].row >= trace.count { arrivalState[w].row = 0; arrivalState[w].loop += 1 }
+                    let unfolded = arrivalState[w].loop * span + trace.timesMs[arrivalState[w].row]
+                    let offset = unfolded - arrivalState[w].blockStartMs
+                    if offset < blockMs {
+                        let t = source.startMs + Int64(Double(arrivalState[w].outputBlock * blockMs + offset) * source.timeScale)
+                        return t < horizon ? t : nil
+                    }
+                }
                 arrivalState[w].outputBlock += 1
                 let k = arrivalState[w].outputBlock
                 if source.startMs + Int64(Double(k * blockMs) * source.timeScale) >= horizon { return nil }
-                let b = streams[5 * w + 4].uniformInt(below: source.blockCount)
-                arrivalState[w].sourceBlock = b
-                arrivalState[w].row = source.blockStarts[b]
-                arrivalState[w].rowEnd = source.blockStarts[b + 1]
+                let start = source.blockStartMs(streams[5 * w + 4])
+                arrivalState[w].blockStartMs = start
+                arrivalState[w].row = source.firstRow(atOrAfterMs: start)
+                arrivalState[w].loop = 0
             }
-            let row = arrivalState[w].row
-            let within = trace.timesMs[row] - Int64(arrivalState[w].sourceBlock) * blockMs
-            let t = source.startMs + Int64(Double(arrivalState[w].outputBlock * blockMs + within) * source.timeScale)
-            return t < horizon ? t : nil
         }
         if arrivalState[w].row >= trace.count {
             guard source.loop else { return nil }
