@@ -21,7 +21,7 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(SWIFT) build -c release --product burnrate
-	$(BURNRATE_RELEASE) notebook --check notebooks-md/*.md
+	$(BURNRATE_RELEASE) notebook --check --root . notebooks-md/*.md
 
 demo: release
 	$(BURNRATE_RELEASE) run scenarios/quickstart.yaml --out reports/quickstart
@@ -36,7 +36,7 @@ reports: release
 
 # Re-executes the notebooks and rewrites their outputs (`make test` checks they are current).
 notebooks: release
-	$(BURNRATE_RELEASE) notebook notebooks-md/*.md
+	$(BURNRATE_RELEASE) notebook --root . notebooks-md/*.md
 
 bench: release
 	$(BURNRATE_RELEASE) bench rng

@@ -108,8 +108,12 @@ extension Ledger {
     }
 
     /// The open hold behind `id` if `identity` (when named) is its owner.
+    /// Inlined, a plain switch rather than a `Result.flatMap` closure: it is on every capture.
+    @inline(__always)
     func ownedHold(_ id: HoldID, by identity: IdentityID?) -> Result<Int, Refusal> {
-        openHold(id).flatMap { h in
+        switch openHold(id) {
+        case .failure(let r): return .failure(r)
+        case .success(let h):
             if let identity, holds[h].identity != identity.index { return .failure(.holdNotOwned) }
             return .success(h)
         }

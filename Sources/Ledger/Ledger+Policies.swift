@@ -31,62 +31,147 @@ extension Ledger {
 
     /// Decides whether pool `p` admits a draw of `amount`; may buy credits or borrow on the way.
     /// Returns nil when the draw may proceed (possibly into the overdraft).
+    ///
+    /// The rules are `nextPolicyStep`'s; this driver carries out the top-ups and borrowing it asks
+    /// for. ``policyVerdict(pool:amount:tier:)`` is the same walk without acting.
     mutating func admit(pool p: Int, amount: Int64, tier: Int) -> Refusal? {
         // A draw the pool covers passes every policy unless one can act on covered draws.
         if pools[p].admitsCoveredDraws && amount <= pools[p].available { return nil }
-        let policies = pools[p].policies
-        if policies.isEmpty {
+        if pools[p].policies.isEmpty {
             return .insufficientFunds(availableMicrocredits: max(pools[p].available, 0))
         }
         rollPeriod(pool: p)
-        var allowance: Int64 = 0
-        for policy in policies {
-            let available = pools[p].available
+        var walk = policyWalk(pool: p)
+        while true {
+            switch nextPolicyStep(pool: p, amount: amount, tier: tier, &walk) {
+            case .admitted:
+                return nil
+            case .refused(let refusal):
+                return refusal
+            case .topUp(let buy, let cap, let price):
+                let bought = buyTopUp(pool: p, amount: buy, cap: cap, price: price)
+                assert(bought, "the policy walk sized a top-up the ledger would not buy")
+            case .borrow(let moved, let cap):
+                borrow(pool: p, need: moved, cap: cap)
+            }
+            // The walk predicted what the step does to the pool; the pure query relies on that
+            // prediction, so check it here, where the ledger really acted. Then go on from the
+            // ledger's own figures (a parent drained by borrowing may have topped itself up,
+            // which the walk does not predict).
+            let actual = policyWalk(pool: p)
+            assert(actual.availableMicrocredits == walk.availableMicrocredits
+                   && actual.toppedUpInPeriodMicrocredits == walk.toppedUpInPeriodMicrocredits
+                   && actual.borrowedInPeriodMicrocredits == walk.borrowedInPeriodMicrocredits,
+                   "the policy walk mispredicted a top-up or a borrowing")
+            walk.adoptFigures(of: actual)
+        }
+    }
+
+    /// What ``admit(pool:amount:tier:)`` would decide now, without acting: a top-up or a borrowing
+    /// the walk reaches counts as done (the draw is admitted if they would cover it), nothing is
+    /// bought, moved or counted, and the pool's period counters are read as `rollPeriod` would
+    /// leave them. Also returns the pool's capacity where the walk ended (what is available plus
+    /// the overdraft allowed so far, after those top-ups and borrowings).
+    ///
+    /// Not predicted: a top-up of the parent set off by a borrowing (it matters only to a second
+    /// `borrow` policy in the same list, which then sees the parent as drained).
+    /// - Complexity: O(policies), plus the top-up rounds (at most 1,000 per policy).
+    @inline(__always)
+    func policyVerdict(pool p: Int, amount: Int64, tier: Int) -> (refusal: Refusal?, capacityMicrocredits: Int64) {
+        if pools[p].admitsCoveredDraws && amount <= pools[p].available { return (nil, pools[p].available) }
+        if pools[p].policies.isEmpty {
+            return (.insufficientFunds(availableMicrocredits: max(pools[p].available, 0)), pools[p].available)
+        }
+        var walk = policyWalk(pool: p)
+        while true {
+            let step = nextPolicyStep(pool: p, amount: amount, tier: tier, &walk)
+            let capacity = walk.availableMicrocredits &+ walk.allowanceMicrocredits
+            switch step {
+            case .admitted: return (nil, capacity)
+            case .refused(let refusal): return (refusal, capacity)
+            case .topUp, .borrow: continue  // already counted in the walk's figures
+            }
+        }
+    }
+
+    /// The start of a walk down pool `p`'s policies: its figures as they stand, with the
+    /// per-period counters as `rollPeriod` would leave them (a pure query does not roll them).
+    @inline(__always)
+    func policyWalk(pool p: Int) -> PolicyWalk {
+        let currentPeriod = (nowMs &- pools[p].createdAtMs) / pools[p].periodMs == pools[p].periodIndex
+        let parent = Int(pools[p].parent)
+        return PolicyWalk(availableMicrocredits: pools[p].available,
+                          toppedUpInPeriodMicrocredits: currentPeriod ? pools[p].toppedUpInPeriod : 0,
+                          borrowedInPeriodMicrocredits: currentPeriod ? pools[p].borrowedInPeriod : 0,
+                          parentAvailableMicrocredits: parent >= 0 ? pools[parent].available : 0,
+                          fundingBalanceMicrocredits: fundingBalance)
+    }
+
+    /// The policy rules: walks pool `p`'s list from where `walk` stands until it decides, or until
+    /// a policy would act (buy a top-up, borrow from the parent). It then counts the act in
+    /// `walk`'s figures and returns it; the caller carries it out (``admit(pool:amount:tier:)``)
+    /// or not (``policyVerdict(pool:amount:tier:)``), and calls again to go on. Pure: reads the
+    /// ledger, changes only `walk`.
+    ///
+    /// Inlined for the same reason as `checkIdentity`: an out-of-line non-mutating call from a
+    /// mutating draw copies the whole ledger value first.
+    @inline(__always)
+    func nextPolicyStep(pool p: Int, amount: Int64, tier: Int, _ walk: inout PolicyWalk) -> PolicyStep {
+        let policies = pools[p].policies
+        while walk.index < policies.count {
+            let available = walk.availableMicrocredits
+            let allowance = walk.allowanceMicrocredits
             let short = amount > available &+ allowance
-            switch policy {
+            switch policies[walk.index] {
             case .hardStop:
-                if short { return .insufficientFunds(availableMicrocredits: max(available, 0)) }
+                if short { return .refused(.insufficientFunds(availableMicrocredits: max(available, 0))) }
             case .overdraft(let limit):
-                allowance = max(allowance, limit)
+                walk.allowanceMicrocredits = max(allowance, limit)
             case .degrade(let toTier, let below):
-                if tier != toTier && (short || available &- amount < below) { return .degrade(toTier: toTier) }
+                if tier != toTier && (short || available &- amount < below) { return .refused(.degrade(toTier: toTier)) }
             case .throttle(let maxDraws, let windowMs, let below):
                 if available < below {
                     let window = nowMs / windowMs
                     if pools[p].throttleWindow == window && pools[p].throttleCount >= maxDraws {
-                        return .throttled(retryAfterMs: (window &+ 1) &* windowMs &- nowMs)
+                        return .refused(.throttled(retryAfterMs: (window &+ 1) &* windowMs &- nowMs))
                     }
                 }
             case .autoTopUp(_, let topUp, let cap, let price):
-                // Bounded: each round buys at least one micro-credit or stops.
-                var rounds = 0
-                while amount > pools[p].available &+ allowance && rounds < 1_000 {
-                    guard buyTopUp(pool: p, amount: topUp, cap: cap, price: price) else { break }
-                    rounds += 1
+                // Buys while short, whatever the period cap still allows. Bounded: each round buys
+                // at least one micro-credit or stops, and there are at most 1,000 rounds.
+                if short && walk.topUpRounds < 1_000 {
+                    let buy = min(topUp, cap - walk.toppedUpInPeriodMicrocredits)
+                    if buy > 0, let funding = Money.subtract(walk.fundingBalanceMicrocredits, buy) {
+                        walk.topUpRounds += 1
+                        walk.availableMicrocredits += buy
+                        walk.toppedUpInPeriodMicrocredits += buy
+                        walk.fundingBalanceMicrocredits = funding
+                        return .topUp(amount: buy, cap: cap, price: price)
+                    }
                 }
+                walk.topUpRounds = 0
             case .borrow(let cap):
-                if short { borrow(pool: p, need: amount - (available + allowance), cap: cap) }
+                // The shortfall, from the parent's available credits (not its overdraft), within
+                // the period cap.
+                if short && pools[p].parent >= 0 {
+                    let moved = min(amount - (available + allowance), cap - walk.borrowedInPeriodMicrocredits,
+                                    max(walk.parentAvailableMicrocredits, 0))
+                    if moved > 0 {
+                        walk.index += 1
+                        walk.availableMicrocredits += moved
+                        walk.borrowedInPeriodMicrocredits += moved
+                        walk.parentAvailableMicrocredits -= moved
+                        return .borrow(amount: moved, cap: cap)
+                    }
+                }
             case .alerts:
                 break
             }
+            walk.index += 1
         }
-        let available = pools[p].available
-        return amount <= available &+ allowance ? nil : .insufficientFunds(availableMicrocredits: max(available, 0))
-    }
-
-    /// The largest draw `pool` would admit now without acting (no top-up, no borrowing): what is
-    /// available plus the overdraft its policies allow *before* a hard stop ends the list, never
-    /// negative. A pure query, for callers that must size a charge (the simulator's unreserved
-    /// requests) without re-implementing the policy order.
-    /// - Complexity: O(policies).
-    public func coverableMicrocredits(in pool: PoolID) -> Int64 {
-        let p = Int(pool.index)
-        var allowance: Int64 = 0
-        for policy in pools[p].policies {
-            if case .hardStop = policy { break }
-            if case .overdraft(let limit) = policy { allowance = max(allowance, limit) }
-        }
-        return max(pools[p].available &+ allowance, 0)
+        let available = walk.availableMicrocredits
+        return amount <= available &+ walk.allowanceMicrocredits
+            ? .admitted : .refused(.insufficientFunds(availableMicrocredits: max(available, 0)))
     }
 
     /// Buys up to `amount` (whatever the period cap still allows). Returns false when nothing
@@ -156,4 +241,49 @@ extension Ledger {
             }
         }
     }
+}
+
+/// Where a walk down a pool's policy list stands, and the pool's figures as the policies passed so
+/// far left them (or, in a pure query, would have left them).
+struct PolicyWalk {
+    /// The policy the walk is at.
+    var index = 0
+    /// The overdraft allowed by the policies passed so far.
+    var allowanceMicrocredits: Int64 = 0
+    /// Top-ups bought so far by the `auto_top_up` policy the walk is at.
+    var topUpRounds = 0
+    var availableMicrocredits: Int64
+    var toppedUpInPeriodMicrocredits: Int64
+    var borrowedInPeriodMicrocredits: Int64
+    /// 0 without a parent.
+    var parentAvailableMicrocredits: Int64
+    var fundingBalanceMicrocredits: Int64
+
+    init(availableMicrocredits: Int64, toppedUpInPeriodMicrocredits: Int64, borrowedInPeriodMicrocredits: Int64,
+         parentAvailableMicrocredits: Int64, fundingBalanceMicrocredits: Int64) {
+        self.availableMicrocredits = availableMicrocredits
+        self.toppedUpInPeriodMicrocredits = toppedUpInPeriodMicrocredits
+        self.borrowedInPeriodMicrocredits = borrowedInPeriodMicrocredits
+        self.parentAvailableMicrocredits = parentAvailableMicrocredits
+        self.fundingBalanceMicrocredits = fundingBalanceMicrocredits
+    }
+
+    /// Takes the figures of `other` (the ledger's, after it acted), keeping where the walk stands.
+    mutating func adoptFigures(of other: PolicyWalk) {
+        availableMicrocredits = other.availableMicrocredits
+        toppedUpInPeriodMicrocredits = other.toppedUpInPeriodMicrocredits
+        borrowedInPeriodMicrocredits = other.borrowedInPeriodMicrocredits
+        parentAvailableMicrocredits = other.parentAvailableMicrocredits
+        fundingBalanceMicrocredits = other.fundingBalanceMicrocredits
+    }
+}
+
+/// What the policy walk decided, or the act it reached.
+enum PolicyStep {
+    case admitted
+    case refused(Refusal)
+    /// Buy `amount` under an `auto_top_up` policy with this period cap and price, then walk on.
+    case topUp(amount: Int64, cap: Int64, price: Int64)
+    /// Move `amount` from the parent under a `borrow` policy with this period cap, then walk on.
+    case borrow(amount: Int64, cap: Int64)
 }

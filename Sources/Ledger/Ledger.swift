@@ -101,6 +101,7 @@ public struct Ledger: Sendable {
     public mutating func apply<S: JournalSink>(_ request: Request, sink: inout S) -> Outcome {
         if let key = request.key, let index = keys[IdempotencyKey(key)] {
             let prior = keyEntries[index - keyBase]
+            if !decisions.isEmpty { decisions.removeAll(keepingCapacity: true) }
             if prior.fingerprint == Self.fingerprint(of: request) { return prior.outcome }
             return .refused(.idempotencyKeyReused(key))
         }
@@ -154,6 +155,11 @@ public struct Ledger: Sendable {
         advance(to: t)
         return debitCore(identity, pool, tier, amountMicrocredits)
     }
+
+    /// The policy decisions (alerts, top-ups, borrowing, suspensions) the most recent command took,
+    /// accepted or not; empty for most commands, and for an idempotent repeat. What
+    /// ``charge(atMs:identity:pool:tier:amountMicrocredits:)`` does not report.
+    public var lastDecisions: [Decision] { decisions }
 
     /// Forgets keys older than the retention window.
     mutating func forgetExpiredKeys() {

@@ -16,7 +16,7 @@ enum JournalCodec {
         }
         // A fingerprint (of the request as the caller sent it) follows the key as `F` and 16 hex
         // digits; rows written before fingerprints existed have none.
-        let head = "\(request.atMs)\t\(request.key.map { "k" + $0 } ?? "-")" + (request.fingerprint.map { "\tF" + hex($0) } ?? "")
+        let head = "\(request.atMs)\t\(request.key.map { "k" + $0 } ?? "-")" + (request.fingerprint.map { "\tF" + LedgerStore.hex($0) } ?? "")
         let body: String
         switch request.command {
         case .debit(let i, let p, let tier, let amount):
@@ -94,10 +94,5 @@ enum JournalCodec {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(request), as: UTF8.self)
-    }
-
-    static func hex(_ x: UInt64) -> String {
-        let s = String(x, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
     }
 }

@@ -198,7 +198,7 @@ public enum Timestamp {
     public static func format(_ ms: Int64) -> String {
         let days = ms >= 0 ? ms / Millis.day : -((-ms + Millis.day - 1) / Millis.day)
         let rest = ms - days * Millis.day
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilCalendar.date(days: days)
         func two(_ n: Int64) -> String { n < 10 ? "0\(n)" : "\(n)" }
         let millis = rest % 1000
         let ms3 = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
@@ -234,8 +234,8 @@ public enum Timestamp {
         }
         let zone = String(decoding: b[i...], as: UTF8.self)
         guard zone == "Z" || zone == "+00:00" else { return nil }
-        let days = days(fromCivil: y, mo, d)
-        guard civil(fromDays: days) == (y, mo, d) else { return nil }  // 2026-02-30 is not a date
+        let days = CivilCalendar.days(year: y, month: mo, day: d)
+        guard CivilCalendar.date(days: days) == (y, mo, d) else { return nil }  // 2026-02-30 is not a date
         return days * Millis.day + h * Millis.hour + mi * Millis.minute + s * 1000 + millis
     }
 
@@ -246,28 +246,5 @@ public enum Timestamp {
             return "\(ms / scale)\(unit)"
         }
         return "\(ms)ms"
-    }
-
-    // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
-    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let y = yoe + era * 400
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (m <= 2 ? y + 1 : y, m, d)
     }
 }

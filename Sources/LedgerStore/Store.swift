@@ -10,18 +10,19 @@ import Ledger
 public actor LedgerStore {
     public let path: String
     public nonisolated let config: LedgerConfig
-    /// Internal, not private: the API keys (Keys.swift) live in the same file, under the same lock.
+    /// Internal, not private: the store's extensions and the API keys (Keys.swift) use it; the
+    /// keys live in the same file, under the same lock.
     let db: DatabasePool
-    private var ledger: Ledger
-    private var lastChecksum: UInt64
+    var ledger: Ledger
+    var lastChecksum: UInt64
     private var pending: [Entry] = []
     private var flushing = false
     /// Take a snapshot after this many commands (0: never).
     public nonisolated let snapshotEvery: UInt64
-    private var lastSnapshotSeq: UInt64
+    var lastSnapshotSeq: UInt64
     /// How the state was recovered at open.
     public nonisolated let recovery: Recovery
-    private let lock: WriterLock
+    let lock: WriterLock
     /// The WAL file's inode once it exists: if the file at that path is gone or another one, the
     /// commits since went to a deleted file and are not durable.
     private var walInode: UInt64?
@@ -125,47 +126,6 @@ public actor LedgerStore {
                 throw StoreError.unavailable(path: target, reason: "cannot move \(source + suffix) into place: \(String(cString: strerror(errno)))")
             }
         }
-    }
-
-    /// Where the store holds evidence of a longer journal, a shorter one is damage: a snapshot
-    /// beyond the journal's end, or a writer that acknowledged more (its lock file's high-water
-    /// mark) than the journal holds, or another command at that sequence number.
-    static func checkLength(_ db: DatabasePool, path: String, journalEnd: UInt64, acknowledged: (seq: UInt64, checksum: String)?) async throws {
-        let (newestSnapshot, checksumAtMark) = try await db.read { db -> (Int64?, String?) in
-            if let bad = try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM journal WHERE seq < 1 OR typeof(seq) != 'integer'") {
-                throw StoreError.corrupt(path: path, seq: 0, reason: "a row with the invalid sequence number \(bad) (journal entries start at 1)")
-            }
-            let snapshot = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM snapshot")
-            let mark = try acknowledged.flatMap { a in
-                try DatabaseValue.fetchOne(db, sql: "SELECT checksum FROM journal WHERE seq = ?", arguments: [Int64(clamping: a.seq)])
-                    .flatMap { String.fromDatabaseValue($0) }
-            }
-            return (snapshot, mark)
-        }
-        if let s = newestSnapshot, s > 0, UInt64(s) > journalEnd {
-            throw StoreError.corrupt(path: path, seq: journalEnd + 1,
-                                     reason: "missing: a snapshot at \(s) proves the journal held \(s) commands, but it ends at \(journalEnd) (its tail was lost)")
-        }
-        if let a = acknowledged, a.seq > 0 {
-            guard a.seq <= journalEnd else {
-                throw StoreError.corrupt(path: path, seq: journalEnd + 1,
-                                         reason: "missing: \(path).lock records command \(a.seq) as acknowledged, but the journal ends at \(journalEnd) (its tail, the file or its WAL was lost). If you replaced the database on purpose, remove \(path).lock")
-            }
-            guard checksumAtMark == a.checksum else {
-                throw StoreError.corrupt(path: path, seq: a.seq,
-                                         reason: "not the command \(path).lock records as acknowledged (another history, or an older copy of the database)")
-            }
-        }
-    }
-
-    /// How a store's state was rebuilt when it was opened.
-    public struct Recovery: Sendable {
-        /// The snapshot it started from (nil: the whole journal was replayed).
-        public var snapshotSeq: UInt64?
-        /// Journal commands replayed after the snapshot.
-        public var replayed: UInt64
-        /// Snapshots found unusable (newest first), with why; recovery fell back past them.
-        public var skipped: [String]
     }
 
     static var migrator: DatabaseMigrator {
@@ -295,98 +255,6 @@ public actor LedgerStore {
         }
     }
 
-    // MARK: Snapshots
-
-    /// Snapshots the committed state (a copy, taken in this actor turn) and writes it from a
-    /// detached task, so that the writer goes on; the two newest snapshots are kept.
-    private func takeSnapshot() {
-        let snapshot = ledger.snapshot()
-        let checksum = Self.hex(lastChecksum)
-        lastSnapshotSeq = snapshot.lastSeq
-        let db = self.db
-        Task.detached(priority: .utility) {
-            try? Self.write(snapshot, checksum: checksum, to: db)
-        }
-    }
-
-    /// Writes a snapshot now (tests and `burnrate ledger snapshot`).
-    public func snapshotNow() throws {
-        let snapshot = ledger.snapshot()
-        lastSnapshotSeq = snapshot.lastSeq
-        try Self.write(snapshot, checksum: Self.hex(lastChecksum), to: db)
-    }
-
-    static func write(_ snapshot: LedgerSnapshot, checksum: String, to db: DatabasePool) throws {
-        let data = try JSONEncoder().encode(snapshot)
-        try db.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO snapshot (seq, checksum, state) VALUES (?, ?, ?)",
-                           arguments: [Int64(snapshot.lastSeq), checksum, data])
-            try db.execute(sql: "DELETE FROM snapshot WHERE seq NOT IN (SELECT seq FROM snapshot ORDER BY seq DESC LIMIT 2)")
-        }
-    }
-
-    /// Recovery at open: the newest snapshot that checks out (its checksum is the journal's at its
-    /// sequence number, it decodes, its keys' commands are in the journal, its digest matches),
-    /// then the journal after it; without one, the whole journal.
-    static func open(_ db: DatabasePool, config: LedgerConfig, path: String) async throws -> (Ledger, UInt64, Recovery) {
-        let rows = try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, checksum, state FROM snapshot ORDER BY seq DESC")
-                .map { ($0.int64("seq"), $0.text("checksum"), $0.blob("state")) }
-        }
-        var skipped: [String] = []
-        var candidates: [(UInt64, String, Data)] = []
-        for (s, c, d) in rows {
-            // A damaged snapshot row is skipped (recovery falls back past it), never a trap.
-            guard let s, s > 0, let c, let d else {
-                skipped.append("snapshot at \(rows.count > 0 ? s.map(String.init) ?? "?" : "?"): the row is damaged (wrong types or NULL)")
-                continue
-            }
-            candidates.append((UInt64(s), c, d))
-        }
-        for (seq, checksum, data) in candidates {
-            do {
-                let journalChecksum = try await db.read { db in
-                    try DatabaseValue.fetchOne(db, sql: "SELECT checksum FROM journal WHERE seq = ?", arguments: [Int64(seq)])
-                        .flatMap { String.fromDatabaseValue($0) }
-                }
-                guard journalChecksum == checksum, let chain = UInt64(checksum, radix: 16) else {
-                    throw SnapshotProblem("its checksum is not the journal's at that sequence number")
-                }
-                let snapshot = try JSONDecoder().decode(LedgerSnapshot.self, from: data)
-                guard snapshot.lastSeq == seq else { throw SnapshotProblem("it is labelled \(seq) but holds \(snapshot.lastSeq)") }
-                let keySeqs = snapshot.rememberedKeys.map(\.seq)
-                var requests: [IdempotencyKey: Request] = [:]
-                if let first = keySeqs.min() {
-                    let rows = try await db.read { db in
-                        try Row.fetchAll(db, sql: "SELECT key, record FROM journal WHERE seq BETWEEN ? AND ? AND key IS NOT NULL",
-                                         arguments: [Int64(first), Int64(seq)]).compactMap { row -> (String, String)? in
-                            guard let key = row.text("key"), let record = row.text("record") else { return nil }
-                            return (key, record)
-                        }
-                    }
-                    let wanted = Set(snapshot.rememberedKeys.map { IdempotencyKey($0.key) })
-                    for (key, text) in rows where wanted.contains(IdempotencyKey(key)) {
-                        if let row = JournalCodec.decode(text), row.answer.hasPrefix("A") { requests[IdempotencyKey(key)] = row.request }
-                    }
-                }
-                let ledger = try Ledger(snapshot: snapshot, config: config) { requests[IdempotencyKey($0)] }
-                let (rebuilt, last) = try await replay(db, from: ledger, checksum: chain, path: path)
-                return (rebuilt, last, Recovery(snapshotSeq: seq, replayed: rebuilt.lastSeq - seq, skipped: skipped))
-            } catch let error as StoreError {
-                throw error
-            } catch {
-                skipped.append("snapshot at \(seq): \(error)")
-            }
-        }
-        let (ledger, last) = try await replay(db, from: Ledger(config: config), checksum: chainSeed, path: path)
-        return (ledger, last, Recovery(snapshotSeq: nil, replayed: ledger.lastSeq, skipped: skipped))
-    }
-
-    struct SnapshotProblem: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
-    }
-
     // MARK: Reading
 
     /// The committed state (a copy: reading never blocks the writer for long).
@@ -411,109 +279,6 @@ public actor LedgerStore {
         }
         return sink.records.filter { $0.seq >= fromSeq }
     }
-
-    // MARK: Recovery and verification
-
-    /// Replays the journal: checks the sequence, the checksum chain and each outcome, and returns
-    /// the rebuilt ledger with the last checksum. A broken row stops recovery with a
-    /// ``StoreError/corrupt(path:seq:reason:)`` naming its sequence number.
-    static func recover(_ db: DatabasePool, config: LedgerConfig, path: String,
-                        snapshotStates: [UInt64: Data] = [:]) async throws -> (Ledger, UInt64) {
-        try await replay(db, from: Ledger(config: config), checksum: chainSeed, path: path, snapshotStates: snapshotStates)
-    }
-
-    /// A snapshot's canonical bytes (sorted keys), to compare states field by field.
-    static func normalised(_ s: LedgerSnapshot) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(s)
-    }
-
-    /// Replays the journal rows after `start.lastSeq` onto `start`, continuing the checksum chain
-    /// from `checksum`. With `snapshotStates` (canonical snapshot bytes by sequence number), the
-    /// state at each snapshot's sequence number must equal the snapshot, field by field.
-    static func replay(_ db: DatabasePool, from start: Ledger, checksum start0: UInt64, path: String,
-                       snapshotStates: [UInt64: Data] = [:]) async throws -> (Ledger, UInt64) {
-        try await db.read { db in
-            var ledger = start
-            var checksum = start0
-            var expected: UInt64 = start.lastSeq + 1
-            let cursor = try Row.fetchCursor(db, sql: "SELECT seq, at_ms, key, record, checksum FROM journal WHERE seq >= ? ORDER BY seq",
-                                             arguments: [Int64(expected)])
-            while let row = try cursor.next() {
-                guard let s = row.int64("seq"), s > 0 else {
-                    throw StoreError.corrupt(path: path, seq: expected, reason: "a row after \(expected - 1) has no valid sequence number")
-                }
-                let seq = UInt64(s)
-                guard seq == expected else { throw StoreError.corrupt(path: path, seq: expected, reason: "missing from the journal (next is \(seq))") }
-                guard let text = row.text("record") else {
-                    throw StoreError.corrupt(path: path, seq: seq, reason: "the record is missing (NULL or not text)")
-                }
-                checksum = chain(checksum, text)
-                guard hex(checksum) == row.text("checksum") else {
-                    throw StoreError.corrupt(path: path, seq: seq, reason: "checksum mismatch: the row was altered or damaged")
-                }
-                guard let decoded = JournalCodec.decode(text) else {
-                    throw StoreError.corrupt(path: path, seq: seq, reason: "unreadable record")
-                }
-                // The indexed columns repeat the record: they must agree with it.
-                let keyColumn: DatabaseValue = row["key"]
-                guard row.int64("at_ms") == decoded.request.atMs,
-                      keyColumn.isNull ? decoded.request.key == nil : row.text("key").map(IdempotencyKey.init) == decoded.request.key.map(IdempotencyKey.init)
-                else {
-                    throw StoreError.corrupt(path: path, seq: seq, reason: "its at_ms or key column differs from its record")
-                }
-                let outcome = ledger.apply(decoded.request)
-                guard JournalCodec.answer(outcome) == decoded.answer, ledger.lastSeq == seq else {
-                    throw StoreError.corrupt(path: path, seq: seq, reason: "replay gives a different outcome than the one recorded")
-                }
-                if let state = snapshotStates[seq], (try? normalised(ledger.snapshot())) != state {
-                    throw StoreError.corrupt(path: path, seq: seq, reason: "the snapshot at this sequence number differs from the journal's state")
-                }
-                expected += 1
-            }
-            return (ledger, checksum)
-        }
-    }
-
-    /// Recomputes every checksum and outcome from the journal and checks the ledger's invariants.
-    public func verify() async throws -> VerifyReport {
-        // Every snapshot must match the state the journal gives at its sequence number.
-        let snapshots = try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, state FROM snapshot").map { ($0.int64("seq"), $0.blob("state")) }
-        }
-        var states: [UInt64: Data] = [:]
-        for (s, data) in snapshots {
-            let seq = UInt64(max(0, s ?? 0))
-            guard let data, let snap = try? JSONDecoder().decode(LedgerSnapshot.self, from: data), let normal = try? Self.normalised(snap) else {
-                throw StoreError.corrupt(path: path, seq: seq, reason: "the snapshot at this sequence number is unreadable")
-            }
-            states[seq] = normal
-        }
-        let (rebuilt, _) = try await Self.recover(db, config: config, path: path, snapshotStates: states)
-        try await Self.checkLength(db, path: path, journalEnd: rebuilt.lastSeq, acknowledged: (ledger.lastSeq, Self.hex(lastChecksum)))
-        return VerifyReport(commands: rebuilt.lastSeq, digest: rebuilt.stateDigest,
-                            matchesMemory: rebuilt.stateDigest == ledger.stateDigest,
-                            invariantViolations: rebuilt.invariantViolations())
-    }
-
-    // MARK: Encoding
-
-    static let chainSeed: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    /// FNV-1a 64 over the previous checksum's hex and the record's text: any altered, missing or
-    /// reordered row breaks the chain from there on.
-    static func chain(_ previous: UInt64, _ text: String) -> UInt64 {
-        var h = chainSeed
-        for b in hex(previous).utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return h
-    }
-
-    static func hex(_ x: UInt64) -> String {
-        let s = String(x, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
 }
 
 /// Keeps what the journal stores (the request and its outcome), not the transfers: those are
@@ -523,51 +288,5 @@ struct CommandSink: JournalSink {
     var wantsTransfers: Bool { false }
     mutating func record(seq: UInt64, request: Request, outcome: Outcome, transfers: [Transfer]) {
         records.append(JournalRecord(seq: seq, request: request, outcome: outcome, transfers: []))
-    }
-}
-
-public struct VerifyReport: Sendable {
-    public var commands: UInt64
-    public var digest: UInt64
-    public var matchesMemory: Bool
-    public var invariantViolations: [String]
-    public var ok: Bool { matchesMemory && invariantViolations.isEmpty }
-}
-
-public enum StoreError: Error, CustomStringConvertible, Sendable {
-    /// Damage, located at a sequence number.
-    case corrupt(path: String, seq: UInt64, reason: String)
-    /// Another process holds the ledger (its pid, when its lock file names it).
-    case inUse(path: String, pid: String?)
-    /// The store cannot be used (the lock file cannot be opened, the WAL was lost, it was closed).
-    case unavailable(path: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .corrupt(let path, let seq, let reason): "\(path): journal entry \(seq): \(reason)"
-        case .inUse(let path, let pid):
-            "\(path) is in use by another process\(pid.map { " (pid \($0))" } ?? ""): one process writes a ledger at a time; wait for it to finish or stop it"
-        case .unavailable(let path, let reason): "\(path): \(reason)"
-        }
-    }
-}
-
-/// Reading columns of rows that may be damaged: a wrong type or a NULL is nil, never a trap.
-extension Row {
-    // Exact storage classes: SQLite converts freely (a REAL 1.5, a BLOB of text), a journal must not.
-    func int64(_ column: String) -> Int64? {
-        let v: DatabaseValue = self[column]
-        guard case .int64(let n) = v.storage else { return nil }
-        return n
-    }
-    func text(_ column: String) -> String? {
-        let v: DatabaseValue = self[column]
-        guard case .string(let s) = v.storage else { return nil }
-        return s
-    }
-    func blob(_ column: String) -> Data? {
-        let v: DatabaseValue = self[column]
-        guard case .blob(let data) = v.storage else { return nil }
-        return data
     }
 }

@@ -29,34 +29,45 @@ enum MarkdownReport {
 
     /// One sentence on a variant's outcome.
     static func headline(_ name: String, _ m: [String: MetricSummary], horizonHours: Double, base: [String: MetricSummary]?) -> String {
-        let exhaustion = m["exhaustion_probability"]?.mean ?? 0
-        var s = "**\(name)**: "
+        let exhaustion = m[Metric.exhaustionProbability.name]?.mean ?? 0
+        var s = "**\(Escape.markdown(name))**: "
         if exhaustion > 0 {
-            let when = m["time_to_exhaustion_hours"].map { " (median \(horizon($0.p50)) in)" } ?? ""
+            let when = m[Metric.timeToExhaustionHours.name].map { t in
+                t.p50 < horizonHours ? " (median \(horizon(t.p50)) in)"
+                    : t.p05 < horizonHours ? " (one replication in twenty within \(horizon(t.p05)))" : ""
+            } ?? ""
             s += "a pool runs dry in \(pct(exhaustion)) of replications\(when); "
         } else {
             s += "no pool runs dry in any replication; "
         }
-        s += "\(pct(m["continuity"]?.mean)) of requests are served"
-        if let degraded = m["requests_degraded"]?.mean, let total = m["requests_total"]?.mean, degraded > 0, total > 0 {
+        s += "\(pct(m[Metric.continuity.name]?.mean)) of requests are served"
+        if let degraded = m[Metric.requestsDegraded.name]?.mean, let total = m[Metric.requestsTotal.name]?.mean, degraded > 0, total > 0 {
             s += " (\(pct(degraded / total)) at a cheaper model)"
         }
-        s += ", for \(num(m["spend_credits"]?.mean)) credits on average (p95 \(num(m["spend_credits"]?.p95)))"
-        if let base, let b = base["spend_credits"]?.mean, let v = m["spend_credits"]?.mean, b > 0 {
+        s += ", for \(num(m[Metric.spendCredits.name]?.mean)) credits on average (p95 \(num(m[Metric.spendCredits.name]?.p95)))"
+        if let base, let b = base[Metric.spendCredits.name]?.mean, let v = m[Metric.spendCredits.name]?.mean, b > 0 {
             let delta = (v - b) / b
             s += abs(delta) < 0.0005 ? ", the same spend as written" : ", \(pct(abs(delta))) \(delta > 0 ? "more" : "less") than as written"
         }
-        if let over = m["overage_credits"]?.mean, over > 0 { s += "; \(num(over)) credits of overage" }
-        if let runaway = m["runaway_spend_credits"]?.mean, let stop = m["time_to_stop_minutes"]?.mean {
-            s += "; a runaway loop spent \(num(runaway)) credits before it was stopped, \(num(stop)) min after it began"
+        if let over = m[Metric.overageCredits.name]?.mean, over > 0 { s += "; \(num(over)) credits of overage" }
+        if let runaway = m[Metric.runawaySpendCredits.name]?.mean, let stop = m[Metric.timeToStopMinutes.name]?.mean {
+            switch m[Metric.runawayStopped.name]?.mean ?? 1 {
+            case 1: s += "; a runaway loop spent \(num(runaway)) credits before it was stopped, \(num(stop)) min after it began"
+            case 0: s += "; a runaway loop spent \(num(runaway)) credits and nothing stopped it: it ran its whole \(num(stop)) min"
+            case let share:
+                s += "; a runaway loop spent \(num(runaway)) credits; a control stopped it in \(pct(share)) of replications "
+                    + "(time to stop \(num(stop)) min on average, counting a loop nothing stopped as running to its end)"
+            }
         }
         return s + "."
     }
 
     static func render(_ summary: Summary, charts: [String]) -> String {
         let d = summary.data
-        var md = "# \(d.scenario) — Burnrate report\n\n"
-        if let description = d.description { md += "> \(description)\n\n" }
+        var md = "# \(Escape.markdown(d.scenario)) — Burnrate report\n\n"
+        if let description = d.description {
+            md += description.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + Escape.markdown(String($0)) }.joined(separator: "\n") + "\n\n"
+        }
         md += "**What was simulated:** \(d.replications) replications of \(horizon(d.horizonHours)), seed \(d.seed)"
         md += d.variants.count > 1 ? ", \(d.variants.count - 1) variant(s) with common random numbers.\n\n" : ".\n\n"
 
@@ -70,32 +81,49 @@ enum MarkdownReport {
         md += "|---|---|---|---|---|---|---|---|---|\n"
         for (v, variant) in d.variants.enumerated() {
             let m = summary.run[v]
-            md += "| \(variant.name ?? "as written") | \(ci(m["continuity"], percent: true)) | \(ci(m["exhaustion_probability"], percent: true)) "
-            md += "| \(num(m["spend_credits"]?.mean)) | \(num(m["spend_credits"]?.p95)) | \(num(m["spend_cv"]?.mean)) "
-            md += "| \(num(m["overage_credits"]?.mean)) | \(num(m["unused_credits"]?.mean)) | \(num(m["downtime_hours"]?.mean)) |\n"
+            md += "| \(Escape.markdown(variant.name ?? "as written")) | \(ci(m[Metric.continuity.name], percent: true)) | \(ci(m[Metric.exhaustionProbability.name], percent: true)) "
+            md += "| \(num(m[Metric.spendCredits.name]?.mean)) | \(num(m[Metric.spendCredits.name]?.p95)) | \(num(m[Metric.spendCV.name]?.mean)) "
+            md += "| \(num(m[Metric.overageCredits.name]?.mean)) | \(num(m[Metric.unusedCredits.name]?.mean)) | \(num(m[Metric.downtimeHours.name]?.mean)) |\n"
         }
 
         md += "\n## Pools (as written)\n\n"
         md += "| pool | funding | spend mean | spend p95 | P(runs dry) | median time to dry | continuity |\n|---|---|---|---|---|---|---|\n"
         for (p, name) in d.poolNames.enumerated() {
             let m = summary.pools[0][p]
-            md += "| \(name) | \(num(d.poolFundingCredits[p])) | \(num(m["spend_credits"]?.mean)) | \(num(m["spend_credits"]?.p95)) "
-            md += "| \(pct(m["exhaustion_probability"]?.mean)) | \(m["time_to_exhaustion_hours"].map { horizon($0.p50) } ?? "–") | \(pct(m["continuity"]?.mean)) |\n"
+            md += "| \(Escape.markdown(name)) | \(num(d.poolFundingCredits[p])) | \(num(m[Metric.spendCredits.name]?.mean)) | \(num(m[Metric.spendCredits.name]?.p95)) "
+            md += "| \(pct(m[Metric.exhaustionProbability.name]?.mean)) | \(m[Metric.timeToExhaustionHours.name].map { $0.p50 < d.horizonHours ? horizon($0.p50) : "beyond the horizon" } ?? "–") | \(pct(m[Metric.continuity.name]?.mean)) |\n"
+        }
+
+        let alerts = d.poolNames.indices.map { summary.alerts(variant: 0, pool: $0) }
+        if alerts.contains(where: { !$0.isEmpty }) {
+            md += "\n## Alerts (as written)\n\n"
+            md += "| pool | alert | P(fires) | first fired: p05 | median | p95 | times fired (mean) |\n|---|---|---|---|---|---|---|\n"
+            for (p, list) in alerts.enumerated() {
+                for a in list {
+                    let below = "below \(num(a.belowCredits)) credits"
+                    let label = a.budgetUsed.map { "\(pct($0)) used (\(below))" } ?? below
+                    let t = a.firstAtHours
+                    md += "| \(Escape.markdown(d.poolNames[p])) | \(label) | \(pct(a.fired.mean)) "
+                    md += "| \(t.map { horizon($0.p05) } ?? "–") | \(t.map { horizon($0.p50) } ?? "–") | \(t.map { horizon($0.p95) } ?? "–") "
+                    md += "| \(num(a.timesFired.mean)) |\n"
+                }
+            }
+            md += "\nWhen each alert threshold was first crossed, over the replications in which it fired.\n"
         }
 
         md += "\n## Identities (as written)\n\n"
         md += "| identity | requests | continuity | spend mean | spend p95 | runaway spend | time to stop (min) |\n|---|---|---|---|---|---|---|\n"
         for (i, name) in d.identityNames.enumerated() {
             let m = summary.identities[0][i]
-            md += "| \(name) | \(num(m["requests_total"]?.mean)) | \(pct(m["continuity"]?.mean)) | \(num(m["spend_credits"]?.mean)) "
-            md += "| \(num(m["spend_credits"]?.p95)) | \(num(m["runaway_spend_credits"]?.mean)) | \(num(m["time_to_stop_minutes"]?.mean)) |\n"
+            md += "| \(Escape.markdown(name)) | \(num(m[Metric.requestsTotal.name]?.mean)) | \(pct(m[Metric.continuity.name]?.mean)) | \(num(m[Metric.spendCredits.name]?.mean)) "
+            md += "| \(num(m[Metric.spendCredits.name]?.p95)) | \(num(m[Metric.runawaySpendCredits.name]?.mean)) | \(num(m[Metric.timeToStopMinutes.name]?.mean)) |\n"
         }
 
         if !d.expectations.isEmpty {
             md += "\n## Expectations\n\n"
             for r in Checker.expectations(summary) {
                 let value = r.actual.map { num($0) } ?? r.detail
-                md += "- `\(r.name)`: \(r.passed ? "holds" : "**fails**") (\(value))\n"
+                md += "- `\(Escape.codeSpan(r.name))`: \(r.passed ? "holds" : "**fails**") (\(value))\n"
             }
         }
 

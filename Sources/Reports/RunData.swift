@@ -11,6 +11,9 @@ public struct ReplicationRecord: Codable, Sendable, Equatable {
     /// Available credits per pool at each sample time, in credits.
     public var series: [[Double]]
     public var exhaustedAtHours: [Double?]
+    /// Per pool, its alert thresholds and when each first fired (absent in partial files written
+    /// before alerts were recorded).
+    public var alerts: [[AlertRecord]]?
 
     public init(_ r: ReplicationResult) {
         replication = r.replication
@@ -19,6 +22,24 @@ public struct ReplicationRecord: Codable, Sendable, Equatable {
         identities = r.identities.indices.map { r.identityMetrics($0) }
         series = r.pools.map { $0.availableSeries.map { Double($0) / 1_000_000 } }
         exhaustedAtHours = r.pools.map { $0.exhaustedAtMs.map { Double($0) / 3_600_000 } }
+        let alerts = r.pools.map { $0.alerts.map(AlertRecord.init) }
+        self.alerts = alerts.allSatisfy(\.isEmpty) ? nil : alerts
+    }
+}
+
+/// One alert threshold of a pool in one replication, in credits and hours.
+public struct AlertRecord: Codable, Sendable, Equatable {
+    /// The alert fires when available credits fall below this.
+    public var belowCredits: Double
+    /// When it first fired (nil: never).
+    public var firstAtHours: Double?
+    /// How many times it fired (once per crossing per period).
+    public var count: Int
+
+    public init(_ a: AlertOutcome) {
+        belowCredits = Double(a.thresholdMicrocredits) / 1_000_000
+        firstAtHours = a.firstAtMs.map { Double($0) / 3_600_000 }
+        count = a.count
     }
 }
 

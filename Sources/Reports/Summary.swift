@@ -24,19 +24,68 @@ public struct Summary: Sendable {
     /// One metric's statistics (what applies to it: no percentiles for a proportion).
     static func metricJSON(_ name: String, _ s: MetricSummary) -> JSON {
         var o: [String: JSON] = ["mean": .number(s.mean), "n": .number(Double(s.n))]
-        if name != "spend_cv" {
+        let kind = Metric.named(name)?.kind ?? .quantity
+        if kind != .acrossReplications {
             o["sd"] = .number(s.sd)
             o["ci95"] = .array(s.ci95.map(JSON.number))
-            if !proportionMetrics.contains(name) {
+            if kind != .proportion {
                 for (k, v) in [("p05", s.p05), ("p50", s.p50), ("p95", s.p95), ("p99", s.p99)] { o[k] = .number(v) }
             }
         }
         return .object(o)
     }
 
+    /// A pool's alerts across the replications of one variant: per threshold, the share of
+    /// replications in which it fired and when it first did (over those), in pool order.
+    public struct AlertSummary: Sendable {
+        public var belowCredits: Double
+        /// The share of the pool's budget used when it fires (nil when the pool has no funding).
+        public var budgetUsed: Double?
+        public var fired: MetricSummary
+        public var firstAtHours: MetricSummary?
+        public var timesFired: MetricSummary
+    }
+
+    /// The alerts of pool `pool` in `variant` (empty when it has none).
+    public func alerts(variant: Int, pool: Int) -> [AlertSummary] {
+        let records = data.variants[variant].records.compactMap { r in r.alerts.flatMap { pool < $0.count ? $0[pool] : nil } }
+        guard let first = records.first, records.count == data.variants[variant].records.count else { return [] }
+        let funding = data.poolFundingCredits[pool]
+        return first.indices.map { k in
+            let column = records.map { $0[k] }
+            return AlertSummary(belowCredits: first[k].belowCredits,
+                                budgetUsed: funding > 0 ? 1 - first[k].belowCredits / funding : nil,
+                                fired: MetricSummary(column.map { $0.firstAtHours == nil ? 0 : 1 }, proportion: true)!,
+                                firstAtHours: MetricSummary(column.compactMap(\.firstAtHours)),
+                                timesFired: MetricSummary(column.map { Double($0.count) })!)
+        }
+    }
+
+    func alertsJSON(variant: Int, pool: Int) -> JSON? {
+        let list = alerts(variant: variant, pool: pool)
+        guard !list.isEmpty else { return nil }
+        return .array(list.map { a in
+            var o: [String: JSON] = [
+                "below_credits": .number(a.belowCredits),
+                "probability": .object(["mean": .number(a.fired.mean), "ci95": .array(a.fired.ci95.map(JSON.number))]),
+                "times_fired": .object(["mean": .number(a.timesFired.mean), "p95": .number(a.timesFired.p95)]),
+            ]
+            if let used = a.budgetUsed { o["budget_used"] = .number(used) }
+            if let t = a.firstAtHours {
+                o["first_fired_hours"] = .object(["n": .number(Double(t.n)), "mean": .number(t.mean), "p05": .number(t.p05),
+                                                  "p50": .number(t.p50), "p95": .number(t.p95)])
+            }
+            return .object(o)
+        })
+    }
+
     func scopes(_ variant: Int) -> (pools: JSON, identities: JSON) {
         var p: [String: JSON] = [:], i: [String: JSON] = [:]
-        for (k, name) in data.poolNames.enumerated() { p[name] = .object(["metrics": Self.metricsJSON(pools[variant][k])]) }
+        for (k, name) in data.poolNames.enumerated() {
+            var o: [String: JSON] = ["metrics": Self.metricsJSON(pools[variant][k])]
+            if let alerts = alertsJSON(variant: variant, pool: k) { o["alerts"] = alerts }
+            p[name] = .object(o)
+        }
         for (k, name) in data.identityNames.enumerated() { i[name] = .object(["metrics": Self.metricsJSON(identities[variant][k])]) }
         return (.object(p), .object(i))
     }

@@ -7,6 +7,7 @@ extension ModelBuilder {
     struct Built {
         var model: SimulationModel
         var funding: [Int64]
+        var work: WorkEstimate
     }
 
     /// Pool being assembled (policies need the pool's funding, which is known after its grants).
@@ -18,10 +19,10 @@ extension ModelBuilder {
     }
 
     func model(_ root: Node, top: [String: Node], name: String) -> Built? {
-        let errorsBefore = d.errors.count
+        let errorsBefore = d.errorCount
         guard let horizonNode = top["horizon"] else { d.error(root, "the scenario needs a 'horizon' (e.g. 30d)"); return nil }
         let horizon = duration(horizonNode, "horizon") ?? 0
-        if horizon <= 0 && d.errors.count == errorsBefore { d.error(horizonNode, "horizon must be positive") }
+        if horizon <= 0 && d.errorCount == errorsBefore { d.error(horizonNode, "horizon must be positive") }
         let seed = integer(top["seed"], "seed", min: 0) ?? 1
         var generator = Generator.taus2
         if let g = string(top["generator"], "generator") {
@@ -37,7 +38,7 @@ extension ModelBuilder {
         func collect(_ list: Node?, parent: Int?) {
             for p in self.list(list, "pools") {
                 let f = fields(p, "pool", allowed: ["id", "children", "grants", "policies", "period", "refill"])
-                guard let id = string(f["id"], "pool id") else { d.error(p, "a pool needs an 'id'"); continue }
+                guard let id = validName(f["id"], "pool id") else { if f["id"] == nil { d.error(p, "a pool needs an 'id'") }; continue }
                 if drafts.contains(where: { $0.id == id }) { d.error(f["id"], "pool '\(id)' is defined twice") }
                 drafts.append(PoolDraft(id: id, parent: parent, node: p, fields: f))
                 collect(f["children"], parent: drafts.count - 1)
@@ -49,8 +50,15 @@ extension ModelBuilder {
         var funding: [Int64] = []
         for draft in drafts {
             let grants = list(draft.fields["grants"], "grants").compactMap { grant($0) }
-            let total = grants.reduce(Int64(0)) { $0 &+ $1.amountMicrocredits }
-            let periodMs = duration(draft.fields["period"], "period") ?? 30 * Millis.day
+            // Checked: a sum that wraps would fund a pool with a negative budget.
+            var total: Int64 = 0
+            for g in grants {
+                let (sum, overflow) = total.addingReportingOverflow(g.amountMicrocredits)
+                if overflow { d.error(draft.fields["grants"], "the grants of pool '\(draft.id)' sum to more than \(Money.formatCredits(.max)) credits"); break }
+                total = sum
+            }
+            var periodMs = duration(draft.fields["period"], "period") ?? 30 * Millis.day
+            if periodMs <= 0 { d.error(draft.fields["period"], "period must be positive, got \(quoted(draft.fields["period"]?.string ?? ""))"); periodMs = Millis.day }
             var refill: Refill? = nil
             if let r = draft.fields["refill"] {
                 let rf = fields(r, "refill", allowed: ["amount", "rollover", "rollover_cap", "cost_per_credit"])
@@ -61,7 +69,8 @@ extension ModelBuilder {
                                     priceMicrocreditsPerCredit: credits(rf["cost_per_credit"], "cost_per_credit") ?? Money.microcreditsPerCredit)
                 } else if rf["amount"] == nil { d.error(r, "refill needs an 'amount'") }
             }
-            let budget = total + (refill?.amountMicrocredits ?? 0)
+            let (budget, budgetOverflow) = total.addingReportingOverflow(refill?.amountMicrocredits ?? 0)
+            if budgetOverflow { d.error(draft.fields["refill"], "the grants and refill of pool '\(draft.id)' sum to more than \(Money.formatCredits(.max)) credits") }
             let policies = list(draft.fields["policies"], "policies").compactMap { policy($0, budget: budget, prices: prices) }
             pools.append(PoolSetup(PoolSpec(name: draft.id, parent: draft.parent.map { PoolID(Int32($0)) }, policies: policies,
                                             periodMs: periodMs, refill: refill), grants: grants))
@@ -73,9 +82,13 @@ extension ModelBuilder {
         var workloads: [Workload] = []
         var identityIndex: [String: Int] = [:]
         var workloadOf: [Int: Int] = [:]
+        var workloadNodes: [Node] = []
+        // Workloads are read once every identity is known: a replay may map a trace identity to
+        // one declared further down the file.
+        var pendingWorkloads: [(node: Node, name: String, identity: Int, pool: Int)] = []
         for node in list(top["identities"], "identities") {
             let f = fields(node, "identity", allowed: ["id", "pool", "pools", "models", "caps", "rate_cap", "stop", "workload"])
-            guard let id = string(f["id"], "identity id") else { d.error(node, "an identity needs an 'id'"); continue }
+            guard let id = validName(f["id"], "identity id") else { if f["id"] == nil { d.error(node, "an identity needs an 'id'") }; continue }
             if identityIndex[id] != nil { d.error(f["id"], "identity '\(id)' is defined twice") }
             var poolNames: [(String, Node)] = []
             if let p = f["pool"], let s = string(p, "pool") { poolNames.append((s, p)) }
@@ -99,7 +112,9 @@ extension ModelBuilder {
             }
             if let r = f["rate_cap"], let perHour = rate(r, "rate_cap") {
                 // Expressed per minute when at least one a minute, else per hour.
-                if perHour >= 60 { entitlement.rateMaxDraws = max(1, Int(perHour / 60)); entitlement.rateWindowMs = Millis.minute }
+                if perHour <= 0 { d.error(r, "rate_cap must be positive (to stop an identity, suspend it or give it no pool), got \(quoted(r.string ?? ""))") }
+                else if perHour > Self.maxDrawsPerHour { d.error(r, "rate_cap is at most 1e9/m, got \(quoted(r.string ?? ""))") }
+                else if perHour >= 60 { entitlement.rateMaxDraws = max(1, Int(perHour / 60)); entitlement.rateWindowMs = Millis.minute }
                 else { entitlement.rateMaxDraws = max(1, Int(perHour)); entitlement.rateWindowMs = Millis.hour }
             }
             var entitlements: [(pool: Int, entitlement: Entitlement)] = []
@@ -112,14 +127,17 @@ extension ModelBuilder {
             if let w = f["workload"] {
                 // With an unknown pool the workload is still read, so that its own problems are
                 // reported too (the model is discarded anyway).
-                let pool = entitlements.first?.pool ?? 0
-                if let workload = workload(w, name: id, identity: index, pool: pool, prices: prices, identityIndex: identityIndex) {
-                    workloadOf[index] = workloads.count
-                    workloads.append(workload)
-                }
+                pendingWorkloads.append((w, id, index, entitlements.first?.pool ?? 0))
             }
         }
         if top["identities"] == nil { d.error(root, "the scenario needs 'identities'") }
+        for p in pendingWorkloads {
+            if let workload = workload(p.node, name: p.name, identity: p.identity, pool: p.pool, prices: prices, identityIndex: identityIndex) {
+                workloadOf[p.identity] = workloads.count
+                workloads.append(workload)
+                workloadNodes.append(p.node.mapping?["arrivals"] ?? p.node.mapping?["replay"] ?? p.node)
+            }
+        }
 
         // Faults: runaway loops.
         for node in list(top["faults"], "faults") {
@@ -134,7 +152,11 @@ extension ModelBuilder {
             var w: Workload
             if let existing = workloadOf[i] {
                 w = workloads[existing]
-                if case .replay = w.arrivals { w.inputTokens = .constant(1_000); w.outputTokens = .constant(500) }
+                if case .replay(let source) = w.arrivals {
+                    w.inputTokens = .constant(1_000); w.outputTokens = .constant(500)
+                    // A replay priced by its trace's own models: the loop draws from their mix.
+                    if w.models.isEmpty { (w.models, w.modelWeights) = source.pricedModelMix }
+                }
             } else {
                 guard let pool = identities[i].entitlements.first?.pool else { continue }
                 w = Workload(name: who, identity: i, pool: pool, arrivals: .periodic(intervalMs: 1_000), models: prices.models.isEmpty ? [] : [0])
@@ -154,16 +176,18 @@ extension ModelBuilder {
             if let t = f["output_tokens"], let s = sampler(t, "output_tokens") { w.outputTokens = s }
             if let c = f["cost"] { w.fixedCostMicrocredits = fixedCost(c) }
             workloads.append(w)
+            workloadNodes.append(f["rate"] ?? body)
         }
 
-        guard d.errors.count == errorsBefore else { return nil }
+        guard d.errorCount == errorsBefore else { return nil }
         var tiers: [Int: Int] = [:]
         for i in prices.models.indices { tiers[i] = i }
         let model = SimulationModel(name: name, seed: UInt64(seed), horizonMs: horizon, generator: generator, pools: pools,
                                     identities: identities, prices: prices, modelForTier: tiers, workloads: workloads,
                                     sampleEveryMs: duration(top["sample_every"], "sample_every"),
                                     holdTimeoutMs: duration(top["hold_timeout"], "hold_timeout") ?? Millis.hour)
-        return Built(model: model, funding: funding)
+        return Built(model: model, funding: funding,
+                     work: estimate(model, workloadNodes: workloadNodes, poolNodes: drafts.map(\.node), sampleNode: top["sample_every"]))
     }
 
     // MARK: Prices
@@ -172,12 +196,13 @@ extension ModelBuilder {
     /// or names a CSV (`{ file: model_prices.csv }`) with `model,input_usd_per_mtok,output_usd_per_mtok`.
     func priceTable(_ node: Node?, creditUSD: Double) -> PriceTable {
         var table = PriceTable()
-        guard let node else { d.error(nil, "the scenario needs 'prices'"); return table }
+        // No table is needed when every workload has a fixed cost; a workload that needs one says so.
+        guard let node else { return table }
         guard let m = node.mapping else { d.error(node, "prices must map model names to { input, output }"); return table }
         for (k, v) in m {
             guard let model = k.string else { continue }
             if model == "file", let path = v.string {
-                loadPriceCSV(resolve(path, relativeTo: directory), node: v, creditUSD: creditUSD, into: &table)
+                if let readable = readablePath(path, v, what: "price table") { loadPriceCSV(readable, shown: path, node: v, creditUSD: creditUSD, into: &table) }
                 continue
             }
             let f = fields(v, "price of \(model)", allowed: ["input", "output", "fixed"])
@@ -193,18 +218,18 @@ extension ModelBuilder {
 
     /// A price CSV is in US dollars: its figures are divided by the value of a credit (`credit:`,
     /// default 1 USD) and rounded up to the micro-credit, never under-charging.
-    func loadPriceCSV(_ path: String, node: Node, creditUSD: Double, into table: inout PriceTable) {
-        guard let text = readFile(path) else { d.error(node, "cannot read the price table '\(path)'"); return }
+    func loadPriceCSV(_ file: String, shown path: String, node: Node, creditUSD: Double, into table: inout PriceTable) {
+        guard let text = readFile(file) else { d.error(node, "cannot read the price table \(quoted(path))"); return }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        guard !lines.isEmpty else { d.error(node, "the price table '\(path)' is empty"); return }
+        guard !lines.isEmpty else { d.error(node, "the price table \(quoted(path)) is empty"); return }
         let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters() }
         guard let mi = header.firstIndex(of: "model"), let ii = header.firstIndex(of: "input_usd_per_mtok"),
               let oi = header.firstIndex(of: "output_usd_per_mtok")
-        else { d.error(node, "the price table '\(path)' needs columns model, input_usd_per_mtok, output_usd_per_mtok"); return }
+        else { d.error(node, "the price table \(quoted(path)) needs columns model, input_usd_per_mtok, output_usd_per_mtok"); return }
         for (n, line) in lines.enumerated() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
             guard f.count > max(mi, ii, oi), let input = Double(f[ii]), let output = Double(f[oi]) else {
-                d.error(node, "\(path):\(n + 2): cannot read this price row")
+                d.error(node, "\(quoted(path)) line \(n + 2): cannot read this price row")
                 continue
             }
             table.add(ModelPrice(model: f[mi], tier: table.models.count,
@@ -261,13 +286,26 @@ extension ModelBuilder {
         case "throttle":
             let f = fields(body, "throttle", allowed: ["rate", "below"])
             guard let perHour = rate(f["rate"], "throttle rate") else { if f["rate"] == nil { d.error(body, "throttle needs a 'rate'") }; return nil }
+            guard perHour > 0 else { d.error(f["rate"], "a throttle's rate must be positive (use hard_stop to refuse every request)"); return nil }
+            guard perHour <= Self.maxDrawsPerHour else { d.error(f["rate"], "a throttle's rate is at most 1e9/m"); return nil }
             let (maxDraws, window) = perHour >= 60 ? (max(1, Int(perHour / 60)), Millis.minute) : (max(1, Int(perHour)), Millis.hour)
             return .throttle(maxDraws: maxDraws, windowMs: window, belowMicrocredits: threshold(f["below"], "throttle below", budget: budget) ?? .max)
         case "auto_top_up":
             let f = fields(body, "auto_top_up", allowed: ["below", "amount", "max_per_period", "cost_per_credit"])
             guard let amount = credits(f["amount"], "top-up amount"), amount > 0 else { d.error(body, "auto_top_up needs a positive 'amount'"); return nil }
+            // The default cap is ten top-ups a period: checked, as an amount near the 64-bit
+            // limit would otherwise wrap it.
+            var cap = credits(f["max_per_period"], "max_per_period")
+            if cap == nil {
+                let (tenfold, overflow) = amount.multipliedReportingOverflow(by: 10)
+                if overflow {
+                    d.error(f["amount"], "auto_top_up amount is too large for the default max_per_period (10 × amount); give 'max_per_period'")
+                    return nil
+                }
+                cap = tenfold
+            }
             return .autoTopUp(belowMicrocredits: threshold(f["below"], "top-up below", budget: budget) ?? 0, amountMicrocredits: amount,
-                              maxPerPeriodMicrocredits: credits(f["max_per_period"], "max_per_period") ?? amount * 10,
+                              maxPerPeriodMicrocredits: cap!,
                               priceMicrocreditsPerCredit: credits(f["cost_per_credit"], "cost_per_credit") ?? Money.microcreditsPerCredit)
         case "borrow":
             let f = fields(body, "borrow", allowed: ["cap"])
@@ -287,11 +325,15 @@ extension ModelBuilder {
         guard let node else { return nil }
         let f = fields(node, "stop", allowed: ["spend_rate_over", "window", "baseline_windows", "min_spend"])
         guard let over = string(f["spend_rate_over"], "spend_rate_over") else { d.error(node, "stop needs 'spend_rate_over' (e.g. 5x)"); return nil }
-        guard over.hasSuffix("x"), let factor = Double(over.dropLast()), factor > 0 else {
-            d.error(f["spend_rate_over"], "spend_rate_over is a factor such as 5x, got '\(over)'")
+        guard over.hasSuffix("x"), let factor = Double(over.dropLast()), factor > 0, factor <= 1_000_000 else {
+            d.error(f["spend_rate_over"], "spend_rate_over is a factor such as 5x (above 0, at most 1000000x), got \(quoted(over))")
             return nil
         }
-        let window = max(duration(f["window"], "window") ?? Millis.hour, 1)
+        var window = duration(f["window"], "window") ?? Millis.hour
+        if window < Millis.second {
+            d.error(f["window"], "a stop window is at least 1s, got \(quoted(f["window"]?.string ?? ""))")
+            window = Millis.hour
+        }
         // The default baseline is a week of windows: shorter ones mistake a Monday morning after
         // a quiet weekend for an anomaly.
         return StopCondition(windowMs: window,
@@ -299,6 +341,10 @@ extension ModelBuilder {
                              factorPercent: Int64((factor * 100).rounded()),
                              minSpendMicrocredits: credits(f["min_spend"], "min_spend") ?? Money.microcreditsPerCredit)
     }
+
+    /// Rate caps and throttles count draws per minute in an `Int`; beyond 1e9 a minute they
+    /// mean "no cap" anyway.
+    static let maxDrawsPerHour = 6e10
 
     func unknownModel(_ node: Node?, _ name: String, _ prices: PriceTable) {
         let hint = suggestion(for: name, among: prices.models.map(\.model)).map { " (did you mean '\($0)'?)" } ?? ""

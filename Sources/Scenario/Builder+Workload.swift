@@ -74,12 +74,34 @@ extension ModelBuilder {
             return nil
         }
         if w.models.isEmpty && w.fixedCostMicrocredits == nil {
+            // A replay whose every request names a priced model needs no model of its own.
+            if case .replay(let source) = w.arrivals, source.pricesEveryRequest { return w }
             if prices.models.count == 1 { w.models = [0]; w.modelWeights = [1] } else {
-                d.error(node, "workload of '\(name)' needs a 'model' (or a fixed 'cost')")
+                var why = ""
+                if case .replay(let source) = w.arrivals, let row = unpricedRow(source, shownPath: f["replay"]?.mapping?["trace"]?.string ?? "") {
+                    why = ": \(row)"
+                }
+                d.error(f["replay"] ?? node, prices.models.isEmpty ? "workload of '\(name)' needs a fixed 'cost', or a 'prices' table and a 'model'\(why)"
+                                                                   : "workload of '\(name)' needs a 'model' (or a fixed 'cost')\(why)")
                 return nil
             }
         }
         return w
+    }
+
+    /// The first request of a replayed trace that no model prices, as a reader can find it:
+    /// the file and line, and the model it names when it names one.
+    func unpricedRow(_ source: ReplaySource, shownPath: String) -> String? {
+        let trace = source.trace
+        var first: (line: Int, model: String?)? = trace.firstLineWithoutModel.map { ($0, nil) }
+        for (m, name) in trace.modelNames.enumerated() where m < source.modelMap.count && source.modelMap[m] < 0 {
+            let line = m < trace.modelFirstLines.count ? trace.modelFirstLines[m] : 0
+            if first == nil || line < first!.line { first = (line, name) }
+        }
+        guard let first else { return nil }
+        let at = "\(excerpt(resolve(shownPath, relativeTo: directory), limit: 120)):\(first.line)"
+        guard let model = first.model else { return "the request on \(at) names no model" }
+        return "the request on \(at) names model \(quoted(excerpt(model, limit: 60))), which is not in prices (map it under the replay's 'models')"
     }
 
     func fixedCost(_ node: Node) -> Int64? {
@@ -129,7 +151,10 @@ extension ModelBuilder {
         case "renewal":
             let rf = fields(f["renewal"]!, "renewal", allowed: ["rate", "cv", "gaps"])
             guard let r = rate(rf["rate"], "renewal rate") else { if rf["rate"] == nil { d.error(f["renewal"], "renewal needs a 'rate'") }; return nil }
-            guard let cv = number(rf["cv"], "cv", min: 0.01) else { if rf["cv"] == nil { d.error(f["renewal"], "renewal needs a 'cv'") }; return nil }
+            guard r > 0 else { d.error(rf["rate"], "a renewal rate must be positive"); return nil }
+            // Above 10 a gamma's shape (1/cv²) is below 0.01 and a Weibull's has no root in the
+            // solver's range: nearly every gap is zero and the rare rest overflow the clock.
+            guard let cv = number(rf["cv"], "cv", min: 0.01, max: 10) else { if rf["cv"] == nil { d.error(f["renewal"], "renewal needs a 'cv'") }; return nil }
             let gaps = string(rf["gaps"], "gaps") ?? "gamma"
             switch gaps {
             case "gamma": return .renewal(ratePerHour: r, family: .gamma(cv: cv), profile: profile, growthPerDay: growth)
@@ -214,6 +239,17 @@ extension ModelBuilder {
         }
     }
 
+    /// A replay's `time_scale`: the trace's times are multiplied by it, so its span × scale must
+    /// stay a 64-bit number of milliseconds (bounded here at 1e15 ms, 31,000 years).
+    func timeScale(_ node: Node?, trace: Trace) -> Double {
+        guard let scale = number(node, "time_scale", min: 1e-6, max: 1e6) else { return 1 }
+        if Double(trace.spanMs) * scale > 1e15 {
+            d.error(node, "time_scale \(format(scale)) stretches the trace's span beyond 31,000 years")
+            return 1
+        }
+        return scale
+    }
+
     func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload) -> ReplaySource? {
         let f = fields(node, "replay", allowed: ["trace", "format", "model", "models", "identities", "resample", "loop", "time_scale", "start"])
         guard let path = string(f["trace"], "trace") else { d.error(node, "replay needs a 'trace' (a CSV file)"); return nil }
@@ -225,11 +261,15 @@ extension ModelBuilder {
         if let m = f["model"], let name = string(m, "model") {
             if let i = prices.index(of: name) { workload.models = [i]; workload.modelWeights = [1] } else { unknownModel(m, name, prices) }
         }
+        guard let readable = readablePath(path, f["trace"], what: "trace") else { return nil }
         let trace: Trace
         do {
-            trace = try Trace.load(path: resolve(path, relativeTo: directory), format: format)
+            trace = try Trace.load(path: readable, format: format)
         } catch {
-            d.error(f["trace"], "cannot replay the trace: \(error)")
+            // The error names the file as the scenario wrote it, and quotes at most an excerpt.
+            var shown = error
+            shown.path = excerpt(resolve(path, relativeTo: directory), limit: 120)
+            d.error(f["trace"], "cannot replay the trace: \(shown)")
             return nil
         }
         var modelMap = Array(repeating: -1, count: trace.modelNames.count)
@@ -256,13 +296,13 @@ extension ModelBuilder {
             if r.string == "none" { block = nil } else {
                 let rf = fields(r, "resample", allowed: ["block"])
                 block = duration(rf["block"], "resample block")
-                if block == 0 { d.error(rf["block"], "the block length must be positive") }
+                if let b = block, b <= 0 { d.error(rf["block"], "the block length must be positive"); block = nil }
             }
         } else {
             block = 5 * Millis.minute
         }
         return ReplaySource(trace: trace, identityMap: identityMap, modelMap: modelMap,
-                            timeScale: number(f["time_scale"], "time_scale", min: 1e-6) ?? 1,
+                            timeScale: timeScale(f["time_scale"], trace: trace),
                             startMs: duration(f["start"], "start") ?? 0, loop: bool(f["loop"], "loop") ?? false, blockMs: block)
     }
 }

@@ -9,28 +9,31 @@ extension ModelBuilder {
 
     func scenario(_ root: Node) -> Scenario? {
         let top = fields(root, "scenario", allowed: Self.topKeys)
-        guard let name = string(top["name"], "name") else {
+        guard let name = validName(top["name"], "name") else {
             if top["name"] == nil { d.error(root, "the scenario needs a 'name'") }
             return nil
         }
         let replications = integer(top["replications"], "replications", min: 1) ?? 100
         guard let base = model(root, top: top, name: name) else { return nil }
         var variants: [(name: String?, model: SimulationModel)] = [(nil, base.model)]
+        var work = [base.work]
         if let v = top["variants"] {
             for (k, overrides) in v.mapping ?? [:] {
-                guard let variantName = k.string else { continue }
+                guard let variantName = validName(k, "variant name") else { continue }
                 guard let changed = applyOverrides(root, overrides, variant: variantName) else { continue }
                 let changedTop = fields(changed, "variant '\(variantName)'", allowed: Self.topKeys)
-                if let m = model(changed, top: changedTop, name: name) { variants.append((variantName, m.model)) }
+                if let m = model(changed, top: changedTop, name: name) { variants.append((variantName, m.model)); work.append(m.work) }
             }
             if v.mapping == nil { d.error(v, "variants must be a mapping of variant names to overrides") }
         }
-        let expectations = expect(top["expect"])
+        let expectations = expect(top["expect"], pools: base.model.pools.map(\.spec.name),
+                                  identities: base.model.identities.map(\.spec.name))
         let plans = plans(top["plans"])
         return Scenario(name: name, description: string(top["description"], "description"), file: d.file,
                         replications: replications, variants: variants, expectations: expectations,
                         poolNames: base.model.pools.map(\.spec.name), identityNames: base.model.identities.map(\.spec.name),
-                        initialFundingMicrocredits: base.funding, plans: plans)
+                        initialFundingMicrocredits: base.funding, plans: plans, work: work,
+                        replicationsLine: top["replications"]?.mark?.line, replicationsColumn: top["replications"]?.mark?.column)
     }
 
     // MARK: Variants
@@ -102,18 +105,18 @@ extension ModelBuilder {
 
     // MARK: Expectations
 
-    func expect(_ node: Node?) -> [Expectation] {
+    func expect(_ node: Node?, pools: [String], identities: [String]) -> [Expectation] {
         guard let node else { return [] }
-        guard let m = node.mapping else { d.error(node, "expect must be a mapping such as 'continuity: \">= 0.99\"'"); return [] }
+        guard let m = node.mapping else { d.error(node, "expect must be a mapping such as 'continuity.p05: \">= 0.99\"'"); return [] }
         var out: [Expectation] = []
         for (k, v) in m {
-            guard let key = k.string, let text = v.string else { d.error(v, "an expectation is 'metric[.statistic]: \"op value\"'"); continue }
+            guard let key = k.string, let text = v.string else { d.error(v, "an expectation is '[pool or identity.]metric[.statistic]: \"op value\"'"); continue }
             guard let e = Expectation(key: key, condition: text) else {
                 d.error(v, "an expectation reads 'op value' with op one of >= <= > < ==, got '\(text)'")
                 continue
             }
-            guard Self.metricNames.contains(e.metric) else {
-                let hint = suggestion(for: e.metric, among: Array(Self.metricNames)).map { " (did you mean '\($0)'?)" } ?? ""
+            guard let metric = Metric.named(e.metric) else {
+                let hint = suggestion(for: e.metric, among: Metric.names).map { " (did you mean '\($0)'?)" } ?? ""
                 d.error(k, "unknown metric '\(e.metric)'\(hint)")
                 continue
             }
@@ -121,14 +124,31 @@ extension ModelBuilder {
                 d.error(k, "unknown statistic '\(e.statistic)'; expected one of \(MetricSummary.statistics.joined(separator: ", "))")
                 continue
             }
+            if metric.kind == .acrossReplications && e.statistic != "mean" {
+                d.error(k, "\(metric.name) is one value across replications: it has no \(e.statistic)")
+                continue
+            }
+            if let scope = e.scope {
+                let isPool = pools.contains(scope), isIdentity = identities.contains(scope)
+                guard isPool || isIdentity else {
+                    let hint = suggestion(for: scope, among: pools + identities).map { " (did you mean '\($0)'?)" } ?? ""
+                    d.error(k, "'\(scope)' in '\(key)' is neither a pool nor an identity\(hint)")
+                    continue
+                }
+                guard !(isPool && isIdentity) else {
+                    d.error(k, "'\(scope)' names both a pool and an identity: rename one to check it")
+                    continue
+                }
+                guard metric.scopes.contains(isPool ? .pool : .identity) else {
+                    d.error(k, "\(metric.name) is not measured per \(isPool ? "pool" : "identity")")
+                    continue
+                }
+            } else if !metric.scopes.contains(.run) {
+                d.error(k, "\(metric.name) is not measured for the whole run")
+                continue
+            }
             out.append(e)
         }
         return out
     }
-
-    static let metricNames: Set<String> = [
-        "requests_total", "requests_served", "requests_degraded", "requests_rejected", "continuity", "full_service",
-        "exhaustion_probability", "time_to_exhaustion_hours", "downtime_hours", "spend_credits", "overage_credits",
-        "unused_credits", "spend_cv", "budget_utilisation", "overshoot_credits", "runaway_spend_credits", "time_to_stop_minutes",
-    ]
 }

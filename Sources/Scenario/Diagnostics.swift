@@ -11,7 +11,8 @@ public struct ScenarioError: Error, Equatable, Sendable, CustomStringConvertible
         self.file = file
         self.line = line
         self.column = column
-        self.message = message
+        // Every message is made printable here, whoever built it (Yams quotes the offending line).
+        self.message = Diagnostics.printable(message)
     }
 
     /// `FILE:LINE:COLUMN: message`, as compilers print it.
@@ -28,24 +29,58 @@ public struct ScenarioErrors: Error, Sendable, CustomStringConvertible {
 /// Collects problems while a scenario is read.
 final class Diagnostics {
     let file: String
-    private(set) var errors: [ScenarioError] = []
+    private var found: [ScenarioError] = []
+    /// Problems beyond ``maxErrors``, counted and not kept: a file of 100,000 unknown keys must
+    /// not print 100,000 lines (or spend a minute building them).
+    private var suppressed = 0
+    static let maxErrors = 100
 
     init(file: String) { self.file = file }
 
+    /// The problems found, the first ``maxErrors`` of them, then one saying how many more.
+    var errors: [ScenarioError] {
+        guard suppressed > 0 else { return found }
+        let last = found.last
+        return found + [ScenarioError(file: file, line: last?.line ?? 1, column: last?.column ?? 1,
+                                      message: "… and \(suppressed) more problems (the first \(Self.maxErrors) are shown)")]
+    }
+
     func error(_ node: Node?, _ message: String) {
-        let mark = node?.mark
-        errors.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+        error(at: node?.mark, message)
     }
 
     func error(at mark: Mark?, _ message: String) {
-        errors.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
+        guard found.count < Self.maxErrors else { suppressed += 1; return }
+        found.append(ScenarioError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
     }
 
-    var hasErrors: Bool { !errors.isEmpty }
+    /// A message as it may reach a terminal or a CI log: messages quote the file, and a file may
+    /// hold escape sequences or megabytes in one value. Control characters are escaped and a
+    /// message is at most `maxLength` characters, whatever a site quoted.
+    static let maxLength = 400
+
+    static func printable(_ message: String) -> String {
+        guard message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) })
+                || message.count > maxLength else { return message }
+        var out = ""
+        for scalar in message.unicodeScalars.prefix(maxLength) {
+            if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value) {
+                out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return message.unicodeScalars.count > maxLength ? out + "…" : out
+    }
+
+    var hasErrors: Bool { !found.isEmpty }
+    /// Every problem found, the suppressed ones included (to tell whether a step found any).
+    var errorCount: Int { found.count + suppressed }
 }
 
-/// The closest candidate to `word` by edit distance, if it is close enough to be a typo.
-func suggestion(for word: String, among candidates: [String]) -> String? {
+/// The closest candidate to `word` by edit distance, if it is close enough to be a typo: the
+/// "did you mean" of every error about a name.
+public func suggestion(for word: String, among candidates: [String]) -> String? {
     func distance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }

@@ -27,12 +27,21 @@ public struct ScenarioEdits: Sendable, Hashable {
 
 extension Scenario {
     /// Reads a scenario file with `edits` applied (see ``ScenarioEdits``).
-    public static func load(path: String, edits: ScenarioEdits, displayPath: String? = nil) throws(ScenarioErrors) -> Scenario {
+    /// With `confined`, its traces and price tables must lie in its own folder tree (see `load(path:displayPath:confined:)`).
+    public static func load(path: String, edits: ScenarioEdits, displayPath: String? = nil, confined: Bool = false) throws(ScenarioErrors) -> Scenario {
         let shown = displayPath ?? path
         guard let text = readFile(path) else {
-            throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot read the scenario file")])
+            throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot read the scenario file (a regular UTF-8 text file of at most 16 MiB)")])
         }
-        return try parse(yaml: text, file: shown, directory: directory(of: path), edits: edits)
+        let folder = directory(of: path)
+        var within: String? = nil
+        if confined {
+            guard let real = realPath(folder) else {
+                throw ScenarioErrors(errors: [ScenarioError(file: shown, line: 1, column: 1, message: "cannot resolve the scenario's folder")])
+            }
+            within = real
+        }
+        return try parse(yaml: text, file: shown, directory: folder, edits: edits, filesWithin: within)
     }
 }
 

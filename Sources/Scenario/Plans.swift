@@ -65,14 +65,14 @@ extension ModelBuilder {
         for p in list(node, "plans") {
             let kinds = ["pay_as_you_go", "prepaid", "licence", "commit"]
             let f = fields(p, "plan", allowed: ["id"] + kinds)
-            guard let id = string(f["id"], "plan id") else { d.error(p, "a plan needs an 'id'"); continue }
+            guard let id = validName(f["id"], "plan id") else { if f["id"] == nil { d.error(p, "a plan needs an 'id'") }; continue }
             if out.contains(where: { $0.id == id }) { d.error(f["id"], "plan '\(id)' is defined twice") }
             let given = kinds.filter { f[$0] != nil }
             guard given.count == 1, let body = f[given[0]] else {
                 d.error(p, "plan '\(id)' needs exactly one of \(kinds.joined(separator: ", "))")
                 continue
             }
-            let errors = d.errors.count
+            let errors = d.errorCount
             var kind: Plan.Kind?
             switch given[0] {
             case "pay_as_you_go":
@@ -103,7 +103,7 @@ extension ModelBuilder {
                                                overagePricePerCredit: overage))
                 }
             }
-            if let kind, d.errors.count == errors { out.append(Plan(id: id, kind: kind)) }
+            if let kind, d.errorCount == errors { out.append(Plan(id: id, kind: kind)) }
         }
         return out
     }

@@ -20,34 +20,56 @@ public struct Scenario: Sendable {
     public var initialFundingMicrocredits: [Int64]
     /// Ways to buy the usage (`plans:`), for `burnrate procure`.
     public var plans: [Plan] = []
+    /// The work of each model in `variants` (same order), estimated before running.
+    public var work: [WorkEstimate] = []
+    /// Where `replications:` is written, if it is.
+    var replicationsLine: Int? = nil
+    var replicationsColumn: Int? = nil
 
     public var base: SimulationModel { variants[0].model }
 }
 
-/// An `expect:` assertion: `metric[.statistic] op value`.
+/// An `expect:` assertion: `[scope.]metric[.statistic] op value`, where the scope is a pool or an
+/// identity (`eng.continuity.p05 >= 0.99`), absent for the whole run.
 public struct Expectation: Sendable, Hashable {
     public enum Op: String, Sendable, CaseIterable { case ge = ">=", le = "<=", gt = ">", lt = "<", eq = "==" }
+    /// A pool or identity name, or nil for the run.
+    public var scope: String?
     public var metric: String
     public var statistic: String
     public var op: Op
     public var value: Double
     public var text: String
 
-    /// Reads `metric[.statistic]` and `op value` (as in `expect:`); nil when either is malformed.
-    /// The statistic defaults to the mean. Metric names are not checked here.
+    /// Reads `[scope.]metric[.statistic]` and `op value` (as in `expect:`); nil when either is
+    /// malformed. The statistic defaults to the mean. The metric is the rightmost part that names
+    /// a ``Metric`` (so a scope may itself contain dots); when no part does, it is the part before
+    /// a statistic, or the last part. Metric and scope names are not checked here.
     public init?(key: String, condition: String) {
-        let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
-        guard let metric = parts.first, !metric.isEmpty else { return nil }
+        var parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard !parts.isEmpty, !parts.contains(where: \.isEmpty) else { return nil }
         let t = condition.trimmingCharacters()
         guard let op = Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) })
         else { return nil }
         let valueText = String(t.dropFirst(op.rawValue.count)).trimmingCharacters()
         guard let value = Double(valueText) else { return nil }
-        self.init(metric: metric, statistic: parts.count > 1 ? parts[1] : "mean", op: op, value: value,
+        let metricIndex: Int
+        if let known = parts.lastIndex(where: { Metric.named($0) != nil }) {
+            metricIndex = known
+        } else if parts.count > 1, MetricSummary.statistics.contains(parts[parts.count - 1]) {
+            metricIndex = parts.count - 2
+        } else {
+            metricIndex = parts.count - 1
+        }
+        let statistic = parts[(metricIndex + 1)...].joined(separator: ".")
+        let metric = parts[metricIndex]
+        parts.removeSubrange(metricIndex...)
+        self.init(scope: parts.isEmpty ? nil : parts.joined(separator: "."), metric: metric,
+                  statistic: statistic.isEmpty ? "mean" : statistic, op: op, value: value,
                   text: "\(key) \(op.rawValue) \(valueText)")
     }
 
-    /// Reads `metric[.statistic] op value`, with or without spaces around the operator.
+    /// Reads `[scope.]metric[.statistic] op value`, with or without spaces around the operator.
     public init?(text: String) {
         guard let start = text.firstIndex(where: { "<>=".contains($0) }) else { return nil }
         let key = String(text[..<start]).trimmingCharacters()
@@ -55,7 +77,8 @@ public struct Expectation: Sendable, Hashable {
         self.init(key: key, condition: String(text[start...]))
     }
 
-    public init(metric: String, statistic: String, op: Op, value: Double, text: String) {
+    public init(scope: String? = nil, metric: String, statistic: String, op: Op, value: Double, text: String) {
+        self.scope = scope
         self.metric = metric
         self.statistic = statistic
         self.op = op

@@ -72,7 +72,11 @@ public final class CompiledModel: Sendable {
         for w in model.workloads {
             guard w.identity >= 0 && w.identity < identities.count else { throw SetupError(message: "workload '\(w.name)': no identity #\(w.identity)") }
             guard w.pool >= 0 && w.pool < pools.count else { throw SetupError(message: "workload '\(w.name)': no pool #\(w.pool)") }
-            guard w.fixedCostMicrocredits != nil || !w.models.isEmpty else { throw SetupError(message: "workload '\(w.name)' names no model and no fixed cost") }
+            var tracePricesEveryRequest = false
+            if case .replay(let source) = w.arrivals { tracePricesEveryRequest = source.pricesEveryRequest }
+            guard w.fixedCostMicrocredits != nil || !w.models.isEmpty || tracePricesEveryRequest else {
+                throw SetupError(message: "workload '\(w.name)' names no model and no fixed cost")
+            }
             for m in w.models where m < 0 || m >= model.prices.models.count {
                 throw SetupError(message: "workload '\(w.name)': no model #\(m) in the price table")
             }
@@ -266,7 +270,13 @@ struct ReplicationRun {
         self.arrivalState = Array(repeating: ArrivalState(), count: compiled.model.workloads.count)
         self.stopped = Array(repeating: false, count: compiled.model.workloads.count)
         self.result = ReplicationResult(replication: replication, horizonMs: compiled.model.horizonMs,
-                                        pools: compiled.model.pools.map { PoolOutcome(name: $0.spec.name) },
+                                        pools: compiled.model.pools.map { pool in
+                                            var o = PoolOutcome(name: pool.spec.name)
+                                            for case .alerts(let thresholds) in pool.spec.policies {
+                                                o.alerts += thresholds.map(AlertOutcome.init(thresholdMicrocredits:))
+                                            }
+                                            return o
+                                        },
                                         identities: compiled.model.identities.map { IdentityOutcome(name: $0.spec.name) })
         self.counts = CountTable(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
@@ -277,8 +287,19 @@ struct ReplicationRun {
     /// direct debit below when no journal is kept).
     @inline(__always)
     mutating func apply(_ request: Request) -> Outcome {
-        if journal != nil { return ledger.apply(request, sink: &journal!) }
-        return ledger.apply(request)
+        let o = journal != nil ? ledger.apply(request, sink: &journal!) : ledger.apply(request)
+        if !ledger.lastDecisions.isEmpty { noteAlerts(ledger.lastDecisions) }
+        return o
+    }
+
+    /// Books the alerts a command fired (the other decisions show in the ledger's state).
+    mutating func noteAlerts(_ decisions: [Decision]) {
+        for case .alert(let pool, let threshold) in decisions {
+            guard let p = compiled.poolIDs.firstIndex(of: pool),
+                  let k = result.pools[p].alerts.firstIndex(where: { $0.thresholdMicrocredits == threshold }) else { continue }
+            if result.pools[p].alerts[k].firstAtMs == nil { result.pools[p].alerts[k].firstAtMs = now }
+            result.pools[p].alerts[k].count += 1
+        }
     }
 
     mutating func execute() throws(ConservationError) -> ReplicationResult {
@@ -312,15 +333,9 @@ struct ReplicationRun {
         let workload = model.workloads[w]
         switch workload.arrivals {
         case .replay(let source):
-            if source.blockMs != nil, source.blockCount > 0 {
-                // Start before block 0 with an empty block: the first call draws block 0.
-                arrivalState[w].outputBlock = -1
-                arrivalState[w].row = 0
-                arrivalState[w].rowEnd = 0
-            } else {
-                arrivalState[w].row = 0
-                arrivalState[w].rowEnd = source.trace.count
-            }
+            // Before block 0: with a bootstrap, the first call draws block 0.
+            arrivalState[w].outputBlock = -1
+            arrivalState[w].row = 0
             return nextReplay(w, source)
         case .periodic:
             return workload.startMs < model.horizonMs ? workload.startMs : nil
@@ -416,21 +431,28 @@ struct ReplicationRun {
     mutating func nextReplay(_ w: Int, _ source: borrowing ReplaySource) -> Int64? {
         let horizon = hot[w].stopMs
         let trace = source.trace
-        if let blockMs = source.blockMs, source.blockCount > 0 {
-            // Block bootstrap: output block k replays a source block drawn uniformly.
-            while arrivalState[w].row >= arrivalState[w].rowEnd {
+        if let blockMs = source.blockMs, trace.count > 0 {
+            // Circular block bootstrap (see `ReplaySource.blockMs`): output block k replays the
+            // trace from a uniformly drawn start, wrapping at its span; `loop` counts the wraps.
+            let span = trace.spanMs
+            while true {
+                if arrivalState[w].outputBlock >= 0 {
+                    if arrivalState[w].row >= trace.count { arrivalState[w].row = 0; arrivalState[w].loop += 1 }
+                    let unfolded = arrivalState[w].loop * span + trace.timesMs[arrivalState[w].row]
+                    let offset = unfolded - arrivalState[w].blockStartMs
+                    if offset < blockMs {
+                        let t = source.startMs + Int64(Double(arrivalState[w].outputBlock * blockMs + offset) * source.timeScale)
+                        return t < horizon ? t : nil
+                    }
+                }
                 arrivalState[w].outputBlock += 1
                 let k = arrivalState[w].outputBlock
                 if source.startMs + Int64(Double(k * blockMs) * source.timeScale) >= horizon { return nil }
-                let b = streams[5 * w + 4].uniformInt(below: source.blockCount)
-                arrivalState[w].sourceBlock = b
-                arrivalState[w].row = source.blockStarts[b]
-                arrivalState[w].rowEnd = source.blockStarts[b + 1]
+                let start = source.blockStartMs(streams[5 * w + 4])
+                arrivalState[w].blockStartMs = start
+                arrivalState[w].row = source.firstRow(atOrAfterMs: start)
+                arrivalState[w].loop = 0
             }
-            let row = arrivalState[w].row
-            let within = trace.timesMs[row] - Int64(arrivalState[w].sourceBlock) * blockMs
-            let t = source.startMs + Int64(Double(arrivalState[w].outputBlock * blockMs + within) * source.timeScale)
-            return t < horizon ? t : nil
         }
         if arrivalState[w].row >= trace.count {
             guard source.loop else { return nil }
@@ -497,6 +519,7 @@ struct ReplicationRun {
             let out: Charge
             if journal == nil {
                 out = ledger.charge(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)
+                if !ledger.lastDecisions.isEmpty { noteAlerts(ledger.lastDecisions) }
             } else {
                 let o = apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)))
                 out = o.acceptance.map { .accepted(overageMicrocredits: $0.overageMicrocredits) } ?? .refused(o.refusal!)
@@ -521,7 +544,11 @@ struct ReplicationRun {
             return
         }
         count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
-        if hot[w].stopsAtFirstRefusal { result.identities[Int(identity)].runawayStarted = true }
+        if hot[w].stopsAtFirstRefusal {
+            result.identities[Int(identity)].runawayStarted = true
+            let exposure = hot[w].stopMs - hot[w].startMs
+            result.identities[Int(identity)].runawayExposureMs = max(result.identities[Int(identity)].runawayExposureMs, exposure)
+        }
         let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
                                     inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                     reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
@@ -549,13 +576,13 @@ struct ReplicationRun {
         let pool = poolIDs[Int(r.pool)]
         switch h.reserve {
         case .none:
-            // Check the balance, record after completion (as many proxies do).
-            if ledger.status(of: identity) != .active {
-                reject(s, forCredit: false)
-                return
-            }
-            if r.costMicrocredits > ledger.coverableMicrocredits(in: pool) {
-                refused(s, .insufficientFunds(availableMicrocredits: max(ledger.available(in: pool), 0)))
+            // Ask the ledger whether it would accept the debit now (a pure query with the debit's
+            // own rules: identity, entitlement caps, pool policies); record after completion, as
+            // many proxies do. Requests in flight together all pass, and may overshoot.
+            let admission = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                             amountMicrocredits: r.costMicrocredits)
+            if let refusal = admission.refusal {
+                refused(s, refusal)
                 return
             }
             poolUp(Int(r.pool))
@@ -597,11 +624,12 @@ struct ReplicationRun {
         if let hold = r.hold {
             var out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: r.costMicrocredits)))
             if case .refused(let refusal) = out {
-                // The work is done: charge what the hold covers (or, if it expired, what the pool
-                // allows); the rest was served beyond what the policies allowed.
+                // The work is done: charge what the hold covers (or, if it expired, the part a
+                // debit would be accepted for); the rest was served beyond what the rules allowed.
                 let covered: Int64
                 if refusal == .holdExpired || refusal == .holdSettled {
-                    covered = min(r.costMicrocredits, ledger.coverableMicrocredits(in: pool))
+                    covered = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
                     out = covered > 0
                         ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
                         : .refused(refusal)
@@ -616,7 +644,10 @@ struct ReplicationRun {
         } else {
             var out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
             if out.refusal != nil {
-                let partial = min(ledger.coverableMicrocredits(in: pool), r.costMicrocredits)
+                // Charge the part the ledger would still accept, by the debit's rules (the
+                // identity's spend cap included); the rest was served beyond them.
+                let partial = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
                 out = partial > 0
                     ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
                     : out

@@ -31,18 +31,34 @@ public struct PoolOutcome: Sendable, Hashable, Codable {
     public var downtimeMs: Int64 = 0
     /// Available credits at each sample time.
     public var availableSeries: [Int64] = []
+    /// The pool's alert thresholds, in the order its policies list them, and when each fired.
+    public var alerts: [AlertOutcome] = []
 
     public init(name: String) { self.name = name }
+}
+
+/// One alert threshold of a pool in one replication: when available credits first fell below it
+/// (nil: never) and how many times it fired (once per crossing per period).
+public struct AlertOutcome: Sendable, Hashable, Codable {
+    public var thresholdMicrocredits: Int64
+    public var firstAtMs: Int64?
+    public var count: Int = 0
+
+    public init(thresholdMicrocredits: Int64) { self.thresholdMicrocredits = thresholdMicrocredits }
 }
 
 /// What happened to one identity in one replication.
 public struct IdentityOutcome: Sendable, Hashable, Codable {
     public var name: String
     public var counts = Counts()
-    /// Spend by runaway loops of this identity, and when the first one was stopped.
+    /// Spend by runaway loops of this identity, and how long after its start the first one was
+    /// stopped by a control (nil: nothing stopped it).
     public var runawaySpendMicrocredits: Int64 = 0
     public var runawayStoppedAfterMs: Int64?
     public var runawayStarted = false
+    /// How long the longest runaway of this identity would run unstopped: from its start to its
+    /// `until:` or the horizon, whichever comes first.
+    public var runawayExposureMs: Int64 = 0
 
     public init(name: String) { self.name = name }
 }
@@ -74,33 +90,45 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
         c.requestsTotal == 0 ? 1 : Double(c.requestsServed + c.requestsDegraded) / Double(c.requestsTotal)
     }
 
-    /// The metrics of DESIGN.md for one scope, as numbers (credits, hours, minutes, ratios).
-    /// A metric that does not apply (time to exhaustion of a pool that never ran dry) is absent.
-    public static func metrics(_ c: Counts, funded: Int64?, unused: Int64?, exhaustedAtMs: Int64??, downtimeMs: Int64?,
-                               runawaySpend: Int64? = nil, runawayStopMs: Int64?? = nil) -> [String: Double] {
+    /// The metrics of DESIGN.md for one scope, as numbers (credits, hours, minutes, ratios), keyed
+    /// by ``Metric`` name. A metric that does not apply (``Metric/Missing/notApplicable``) is
+    /// absent; one censored at the horizon (``Metric/Missing/horizon``) takes `horizonMs`.
+    public static func metrics(_ c: Counts, horizonMs: Int64, funded: Int64?, unused: Int64?, exhaustedAtMs: Int64??,
+                               downtimeMs: Int64?, runaway: Runaway? = nil) -> [String: Double] {
         var m: [String: Double] = [
-            "requests_total": Double(c.requestsTotal),
-            "requests_served": Double(c.requestsServed),
-            "requests_degraded": Double(c.requestsDegraded),
-            "requests_rejected": Double(c.requestsRejected),
-            "continuity": continuity(c),
-            "full_service": c.requestsTotal == 0 ? 1 : Double(c.requestsServed) / Double(c.requestsTotal),
-            "spend_credits": credits(c.spendMicrocredits),
-            "overage_credits": credits(c.overageMicrocredits),
-            "overshoot_credits": credits(c.overshootMicrocredits),
+            Metric.requestsTotal.name: Double(c.requestsTotal),
+            Metric.requestsServed.name: Double(c.requestsServed),
+            Metric.requestsDegraded.name: Double(c.requestsDegraded),
+            Metric.requestsRejected.name: Double(c.requestsRejected),
+            Metric.continuity.name: continuity(c),
+            Metric.fullService.name: c.requestsTotal == 0 ? 1 : Double(c.requestsServed) / Double(c.requestsTotal),
+            Metric.spendCredits.name: credits(c.spendMicrocredits),
+            Metric.overageCredits.name: credits(c.overageMicrocredits),
+            Metric.overshootCredits.name: credits(c.overshootMicrocredits),
         ]
         if let funded {
-            m["budget_utilisation"] = funded > 0 ? Double(c.spendMicrocredits) / Double(funded) : 0
+            m[Metric.budgetUtilisation.name] = funded > 0 ? Double(c.spendMicrocredits) / Double(funded) : 0
         }
-        if let unused { m["unused_credits"] = credits(unused) }
+        if let unused { m[Metric.unusedCredits.name] = credits(unused) }
         if let exhaustedAtMs {
-            m["exhaustion_probability"] = exhaustedAtMs == nil ? 0 : 1
-            if let t = exhaustedAtMs ?? nil { m["time_to_exhaustion_hours"] = Double(t) / 3_600_000 }
+            m[Metric.exhaustionProbability.name] = exhaustedAtMs == nil ? 0 : 1
+            m[Metric.timeToExhaustionHours.name] = Double(exhaustedAtMs ?? horizonMs) / 3_600_000
         }
-        if let downtimeMs { m["downtime_hours"] = Double(downtimeMs) / 3_600_000 }
-        if let runawaySpend { m["runaway_spend_credits"] = credits(runawaySpend) }
-        if let stop = runawayStopMs, let t = stop { m["time_to_stop_minutes"] = Double(t) / 60_000 }
+        if let downtimeMs { m[Metric.downtimeHours.name] = Double(downtimeMs) / 3_600_000 }
+        if let runaway {
+            m[Metric.runawaySpendCredits.name] = credits(runaway.spendMicrocredits)
+            m[Metric.timeToStopMinutes.name] = Double(runaway.stoppedAfterMs ?? runaway.exposureMs) / 60_000
+            m[Metric.runawayStopped.name] = runaway.stoppedAfterMs == nil ? 0 : 1
+        }
         return m
+    }
+
+    /// A runaway's outcome in one scope: what it spent, when a control stopped it (nil: none did)
+    /// and how long it would have run unstopped.
+    public struct Runaway: Sendable, Hashable {
+        public var spendMicrocredits: Int64
+        public var stoppedAfterMs: Int64?
+        public var exposureMs: Int64
     }
 
     @inline(__always)
@@ -116,25 +144,35 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
             downtime = max(downtime, p.downtimeMs)
             unused += max(p.endBalanceMicrocredits, 0)
         }
-        let runaway = identities.reduce(Int64(0)) { $0 + $1.runawaySpendMicrocredits }
-        let started = identities.contains { $0.runawayStarted }
-        let stop: Int64?? = started ? .some(identities.compactMap(\.runawayStoppedAfterMs).max() ?? horizonMs) : .none
-        return Self.metrics(totals, funded: fundedMicrocredits, unused: unused, exhaustedAtMs: .some(earliest),
-                            downtimeMs: downtime, runawaySpend: started ? runaway : nil, runawayStopMs: stop)
+        // The run's runaway: all runaway spend; stopped once every runaway was stopped (at the
+        // last stop); otherwise it ran as long as the longest unstopped one.
+        var runaway: Runaway? = nil
+        let started = identities.filter(\.runawayStarted)
+        if !started.isEmpty {
+            let spend = started.reduce(Int64(0)) { $0 + $1.runawaySpendMicrocredits }
+            let unstopped = started.filter { $0.runawayStoppedAfterMs == nil }
+            runaway = Runaway(spendMicrocredits: spend,
+                              stoppedAfterMs: unstopped.isEmpty ? started.compactMap(\.runawayStoppedAfterMs).max() : nil,
+                              exposureMs: unstopped.map(\.runawayExposureMs).max() ?? 0)
+        }
+        return Self.metrics(totals, horizonMs: horizonMs, funded: fundedMicrocredits, unused: unused, exhaustedAtMs: .some(earliest),
+                            downtimeMs: downtime, runaway: runaway)
     }
 
     public func poolMetrics(_ i: Int) -> [String: Double] {
         let p = pools[i]
-        return Self.metrics(p.counts, funded: p.fundedMicrocredits,
+        return Self.metrics(p.counts, horizonMs: horizonMs, funded: p.fundedMicrocredits,
                             unused: p.expiredMicrocredits + max(p.endBalanceMicrocredits, 0),
                             exhaustedAtMs: .some(p.exhaustedAtMs), downtimeMs: p.downtimeMs)
     }
 
     public func identityMetrics(_ i: Int) -> [String: Double] {
         let d = identities[i]
-        return Self.metrics(d.counts, funded: nil, unused: nil, exhaustedAtMs: .none, downtimeMs: nil,
-                            runawaySpend: d.runawayStarted ? d.runawaySpendMicrocredits : nil,
-                            runawayStopMs: d.runawayStarted ? .some(d.runawayStoppedAfterMs ?? horizonMs) : .none)
+        let runaway = d.runawayStarted
+            ? Runaway(spendMicrocredits: d.runawaySpendMicrocredits, stoppedAfterMs: d.runawayStoppedAfterMs, exposureMs: d.runawayExposureMs)
+            : nil
+        return Self.metrics(d.counts, horizonMs: horizonMs, funded: nil, unused: nil, exhaustedAtMs: .none, downtimeMs: nil,
+                            runaway: runaway)
     }
 }
 

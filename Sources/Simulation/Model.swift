@@ -119,7 +119,8 @@ public enum Reserve: Sendable, Hashable {
     case actual
     /// Input cost plus this many output tokens, as proxies reserve before the answer is known.
     case maxOutputTokens(Int64)
-    /// Nothing: check the balance at arrival, record after completion (may overshoot).
+    /// Nothing: ask the ledger at arrival whether it would accept the debit (the admission
+    /// query: the debit's own rules), record after completion (concurrent requests may overshoot).
     case none
 }
 

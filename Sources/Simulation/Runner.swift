@@ -120,23 +120,20 @@ public struct MetricSummary: Sendable, Hashable, Codable {
     }
 }
 
-/// Metrics whose per-replication values are 0 or 1.
-public let proportionMetrics: Set<String> = ["exhaustion_probability"]
-
-/// Aggregates a metric dictionary per replication into summaries, name by name (sorted).
-/// `spend_cv` (the coefficient of variation of spend across replications) is added when spend is
-/// present.
+/// Aggregates a metric dictionary per replication into summaries, name by name (sorted), as each
+/// metric's ``Metric/Kind`` says: a Wilson interval for a proportion, Student t otherwise.
+/// ``Metric/spendCV`` (across replications) is added when spend is present.
 public func summarize(_ perReplication: [[String: Double]]) -> [String: MetricSummary] {
     var names = Set<String>()
     for m in perReplication { names.formUnion(m.keys) }
     var out: [String: MetricSummary] = [:]
     for name in names.sorted() {
         let values = perReplication.compactMap { $0[name] }
-        if let s = MetricSummary(values, proportion: proportionMetrics.contains(name)) { out[name] = s }
+        let proportion = Metric.named(name)?.kind == .proportion
+        if let s = MetricSummary(values, proportion: proportion) { out[name] = s }
     }
-    if let spend = out["spend_credits"], spend.mean > 0 {
-        let cv = spend.sd / spend.mean
-        out["spend_cv"] = MetricSummary([cv])
+    if let spend = out[Metric.spendCredits.name], spend.mean > 0 {
+        out[Metric.spendCV.name] = MetricSummary([spend.sd / spend.mean])
     }
     return out
 }

@@ -20,6 +20,7 @@ struct Burnrate: AsyncParsableCommand {
     /// As ArgumentParser's, except that a usage error exits with 2 ("bad input", the project's
     /// convention for scripts) rather than 64.
     static func main() async {
+        ResourceLimits.applyFromEnvironment()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {

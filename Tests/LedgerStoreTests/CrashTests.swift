@@ -8,11 +8,7 @@ import Testing
 /// nothing may be half-applied, and `verify` must pass.
 @Suite("Crash recovery")
 struct CrashTests {
-    var binary: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent(".build/debug/burnrate").path
-    }
+    var binary: String { burnrateBinary() }
 
     @Test func acknowledgedCommandsSurviveSIGKILL() async throws {
         guard FileManager.default.isExecutableFile(atPath: binary) else {

@@ -6,10 +6,21 @@ import Testing
 /// codes.
 @Suite("ledger CLI: processes, exit codes, interchange")
 struct LedgerCLITests {
-    var binary: String {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent(".build/debug/burnrate").path
+    var binary: String { burnrateBinary() }
+
+    /// A first `ledger apply` that stays open (its stdin is a pipe kept open), once it has
+    /// answered a line: from then on it holds the ledger.
+    func startWriter(_ path: String) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["ledger", "apply", "--db", path]
+        let stdin = Pipe(), stdout = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(#"{"op":"create_pool","pool":"eng"}"#.utf8 + [10]))
+        _ = stdout.fileHandleForReading.availableData  // its answer: the ledger is open
+        return (process, stdin)
     }
 
     struct Run { var status: Int32; var out: String; var err: String }
@@ -70,16 +81,7 @@ struct LedgerCLITests {
         let path = temporaryDatabase()
         defer { removeDatabase(path) }
         #expect(try run(["ledger", "init", "--db", path]).status == 0)
-        // A first `apply` that stays open (its stdin is a pipe we keep open).
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: binary)
-        first.arguments = ["ledger", "apply", "--db", path]
-        let stdin = Pipe(), stdout = Pipe()
-        first.standardInput = stdin
-        first.standardOutput = stdout
-        try first.run()
-        stdin.fileHandleForWriting.write(Data(#"{"op":"create_pool","pool":"eng"}"#.utf8 + [10]))
-        _ = stdout.fileHandleForReading.availableData  // its answer: the ledger is open
+        let (first, stdin) = try startWriter(path)
         let second = try run(["ledger", "apply", "--db", path], input: #"{"op":"create_pool","pool":"ops"}"# + "\n")
         #expect(second.status == 2)
         #expect(second.err.contains("in use by another process (pid \(first.processIdentifier))"), "\(second.err)")
@@ -203,15 +205,7 @@ struct LedgerCLITests {
         #expect(try run(["ledger", "init", "--db", path]).status == 0)
         try FileManager.default.linkItem(atPath: path, toPath: hard)
         try FileManager.default.createSymbolicLink(atPath: soft, withDestinationPath: path)
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: binary)
-        first.arguments = ["ledger", "apply", "--db", path]
-        let stdin = Pipe(), stdout = Pipe()
-        first.standardInput = stdin
-        first.standardOutput = stdout
-        try first.run()
-        stdin.fileHandleForWriting.write(Data(#"{"op":"create_pool","pool":"eng"}"#.utf8 + [10]))
-        _ = stdout.fileHandleForReading.availableData
+        let (first, stdin) = try startWriter(path)
         for other in [hard, soft, "/" + path] {  // "//tmp/x.db" is another spelling of the same path
             let second = try run(["ledger", "apply", "--db", other], input: #"{"op":"create_pool","pool":"ops"}"# + "\n")
             // A hard link has its own lock-file name, so only the pid may be missing from its message.

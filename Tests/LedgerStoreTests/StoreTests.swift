@@ -8,6 +8,13 @@ func temporaryDatabase() -> String {
     NSTemporaryDirectory() + "burnrate-store-\(UUID().uuidString).db"
 }
 
+/// The `burnrate` executable of this checkout's debug build (`swift build --build-tests` builds it).
+func burnrateBinary(file: String = #filePath) -> String {
+    var url = URL(fileURLWithPath: file)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.appendingPathComponent(".build/debug/burnrate").path
+}
+
 func removeDatabase(_ path: String) {
     for suffix in ["", "-wal", "-shm", ".lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }

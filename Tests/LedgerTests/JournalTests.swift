@@ -70,10 +70,19 @@ struct JournalTests {
     }
 
     @Test func theDiscardingSinkLeavesTheStateUnchanged() {
+        // The same commands, side by side, into a ledger that journals to a recording sink and one
+        // that journals to the discarding sink: the sink decides only whether transfers are
+        // collected (none for the discarding one), never what a command does.
         let f = busyFixture()
-        var quiet = Ledger()
-        for r in f.sink.records { quiet.apply(r.request) }
-        #expect(quiet.stateDigest == f.ledger.stateDigest)
+        var recorded = Ledger(), quiet = Ledger()
+        var sink = RecordingSink(), discard = DiscardingSink()
+        for r in f.sink.records {
+            let loud = recorded.apply(r.request, sink: &sink)
+            #expect(quiet.apply(r.request, sink: &discard) == loud, "seq \(r.seq)")
+            #expect(quiet.scratch.isEmpty, "seq \(r.seq): transfers collected for a sink that wants none")
+            #expect(quiet.stateDigest == recorded.stateDigest, "seq \(r.seq)")
+        }
+        #expect(sink.records.contains { !$0.transfers.isEmpty })
     }
 
     @Test func journalRecordsRoundTripThroughCodable() throws {

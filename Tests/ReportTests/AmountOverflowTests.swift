@@ -28,3 +28,15 @@ struct AmountOverflowTests {
         #expect(found.contains { $0.hasPrefix("overflow.yaml:7:") }, "\(found)")
     }
 }
+
+/// A file of many unknown keys is reported in bounded output (the first problems, then a count).
+@Suite("Scenario errors are bounded")
+struct BoundedErrorTests {
+    @Test func manyUnknownKeysGiveAtMostAHundredAndOneLines() {
+        var yaml = AmountOverflowTests.yaml.replacingOccurrences(of: "9223372036854.775808", with: "10") + "\n"
+        for i in 0..<5_000 { yaml += "k\(i): \(i)\n" }
+        let found = errors(yaml, file: "keys.yaml")
+        #expect(found.count == 101, "\(found.count)")
+        #expect(found.last?.contains("and 4900 more problems") == true, "\(found.last ?? "")")
+    }
+}

@@ -92,8 +92,7 @@ struct ProcureTests {
 @Suite("procure contract example")
 struct ProcureContractTests {
     @Test func theContractPlansLoad() throws {
-        guard let dir = sharedScenarios() else { return }
-        let s = try Scenario.load(path: dir + "/procure.yaml")
+        let s = try Scenario.load(path: try sharedScenario("procure.yaml"))
         #expect(s.plans.map(\.id) == ["payg", "pilot-pack", "licence", "commit"])
         guard case .prepaid(let p) = s.plans[1].kind, case .licence(let l) = s.plans[2].kind, case .commit(let c) = s.plans[3].kind else {
             Issue.record("plan kinds"); return

@@ -79,11 +79,46 @@ struct ReportTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/report"
         try ReportWriter.write(try RunData.run(try small(), replications: 4, threads: 2), to: out)
-        try "stale".write(toFile: out + "/stale.txt", atomically: true, encoding: .utf8)
         try ReportWriter.write(try RunData.run(try small(), replications: 4, threads: 2), to: out)
         let names = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
-        #expect(names == ["charts", "data", "report.md", "summary.json"])
+        #expect(names == [".burnrate-report", "charts", "data", "report.md", "summary.json"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["report"])
+        // A file added by hand is not burnrate's to delete: the folder is no longer replaced.
+        try "mine".write(toFile: out + "/notes.txt", atomically: true, encoding: .utf8)
+        #expect(throws: ReportWriter.OutputRefused.self) { try ReportWriter.write(try RunData.run(try small(), replications: 4, threads: 2), to: out) }
+        #expect(try String(contentsOfFile: out + "/notes.txt", encoding: .utf8) == "mine")
+    }
+
+    @Test func aMarkerThatDoesNotListTheFolderDoesNotMakeItReplaceable() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/Sources"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try "code".write(toFile: out + "/main.swift", atomically: true, encoding: .utf8)
+        for fake in ["", "x", ReportWriter.markerHeader + "\n", ReportWriter.markerHeader + "\n4 main.swift\n"] {
+            try fake.write(toFile: out + "/" + ReportWriter.marker, atomically: true, encoding: .utf8)
+            // The last one lists main.swift exactly, but not the marker's own size: still refused
+            // unless everything matches; a forged listing can only "replace" what it names.
+            if fake.hasSuffix("main.swift\n") { continue }
+            #expect(throws: ReportWriter.OutputRefused.self, "\(fake.debugDescription)") {
+                try ReportWriter.write(try RunData.run(try small(), replications: 2, threads: 1), to: out)
+            }
+            #expect(try String(contentsOfFile: out + "/main.swift", encoding: .utf8) == "code")
+        }
+    }
+
+    @Test func aPartialResultWhoseNamesBreakTheRuleIsRefused() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var part = try RunData.run(try small(), replications: 2, threads: 1, shard: (0, 1))
+        try ReportWriter.writePartial(part, to: dir + "/ok")
+        #expect(try ReportWriter.readPartial(dir + "/ok").scenario == "small")
+        for hostile in ["../../escaped", "=cmd|<script>", "evil\u{1B}[2J"] {
+            part.scenario = hostile
+            try? FileManager.default.removeItem(atPath: dir + "/bad")
+            try ReportWriter.writePartial(part, to: dir + "/bad")
+            #expect(throws: ReportWriter.PartialRefused.self, "\(hostile.debugDescription)") { try ReportWriter.readPartial(dir + "/bad") }
+        }
     }
 
     @Test func summaryJSONFollowsTheSchema() throws {

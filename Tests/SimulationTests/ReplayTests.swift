@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Stochastic
 import Testing
 @testable import Simulation
 
@@ -57,6 +58,44 @@ struct ReplayTests {
         // A 1 h horizon of a trace with 500 requests over ~90 s at the same rate: ≈ 20,000 requests.
         let expected = trace.ratePerHour
         #expect(abs(Double(r0.totals.requestsTotal) - expected) < 0.25 * expected)
+    }
+
+    /// A block bootstrap must not lose (or add) demand: the mean request count across
+    /// replications is the trace's rate times the horizon, within its sampling error. The trace
+    /// covers 29.2 minutes: 7, 20 and 29 minutes do not divide it, 45 minutes is longer, and a
+    /// 1 h horizon ends inside a block.
+    @Test(arguments: [(5, nil), (7, nil), (20, nil), (29, nil), (20, 60), (45, 60)] as [(Int64, Int64?)])
+    func blockBootstrapKeepsTheTracesExpectedDemand(blockMinutes: Int64, horizonMinutes: Int64?) throws {
+        let trace = try Trace.load(path: fixture("azure_conv_29min.csv"), format: .azureLLM)
+        #expect(trace.count == 9_754)
+        var model = singlePoolModel(horizonHours: 1, ratePerHour: 0, fundingMicrocredits: credits(1_000_000), prices: [Self.mini],
+                                    arrivals: .replay(ReplaySource(trace: trace, blockMs: blockMinutes * Millis.minute)))
+        // By default the trace's own window: replayed as is, it holds all of its requests.
+        model.horizonMs = horizonMinutes.map { $0 * Millis.minute } ?? trace.spanMs
+        let expected = Double(trace.count) * Double(model.horizonMs) / Double(trace.spanMs)
+        let compiled = try CompiledModel(model)
+        // 60 keep the debug suite quick; the fixed trim lost 16% here, 10 standard errors.
+        let replications = 60
+        let counts = try (0..<replications).map { Double(try Engine.run(compiled, replication: $0).totals.requestsTotal) }
+        let mean = Statistics.mean(counts)
+        let standardError = Statistics.variance(counts).squareRoot() / Double(replications).squareRoot()
+        #expect(standardError > 0, "the bootstrap resamples: counts vary across replications")
+        #expect(abs(mean - expected) < 4 * standardError,
+                "mean \(mean) requests, expected \(expected) (standard error \(standardError), \(blockMinutes) min blocks)")
+    }
+
+    @Test func aBootstrapBlockStartsAnywhereOnATraceLongerThan32BitsOfMilliseconds() throws {
+        var trace = Trace()
+        trace.timesMs = [0, 60 * Millis.day]
+        trace.inputTokens = [1, 1]; trace.outputTokens = [1, 1]; trace.identities = [-1, -1]; trace.models = [-1, -1]
+        let source = ReplaySource(trace: trace, blockMs: Millis.hour)
+        #expect(trace.spanMs > 1 << 32)
+        let stream = RandomStream(seed: 1, replication: 0, name: "test")
+        let starts = (0..<2_000).map { _ in source.blockStartMs(stream) }
+        #expect(starts.allSatisfy { $0 >= 0 && $0 < trace.spanMs })
+        // Uniform on [0, span): mean span / 2, standard error span / √(12 n) ≈ 0.0065 span.
+        let mean = Statistics.mean(starts.map(Double.init)) / Double(trace.spanMs)
+        #expect(abs(mean - 0.5) < 0.03)
     }
 
     @Test func burstGPTIsReadByHeaderNameAndFailedRowsAreSkipped() throws {

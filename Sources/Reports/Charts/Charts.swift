@@ -52,7 +52,7 @@ enum Charts {
     /// Continuity against spend predictability (CV of spend), one point per variant.
     static func tradeOff(_ summary: Summary) -> String {
         let names = summary.data.variants.map { $0.name ?? "as written" }
-        let points = summary.run.map { ($0["spend_cv"]?.mean ?? 0, $0["continuity"]?.mean ?? 1) }
+        let points = summary.run.map { ($0[Metric.spendCV.name]?.mean ?? 0, $0[Metric.continuity.name]?.mean ?? 1) }
         let xs = points.map(\.0), ys = points.map(\.1)
         let xr = (xs.min() ?? 0)...(xs.max() ?? 1), yr = (ys.min() ?? 0)...(ys.max() ?? 1)
         let padX = max((xr.upperBound - xr.lowerBound) * 0.15, 0.01), padY = max((yr.upperBound - yr.lowerBound) * 0.15, 0.005)
@@ -72,7 +72,7 @@ enum Charts {
     /// Mean spend per identity, with p5–p95 whiskers.
     static func spendByIdentity(_ summary: Summary) -> String {
         let names = summary.data.identityNames
-        let stats = summary.identities[0].map { $0["spend_credits"] }
+        let stats = summary.identities[0].map { $0[Metric.spendCredits.name] }
         let top = stats.map { $0?.p95 ?? 0 }.max() ?? 1
         var chart = SVGChart(title: "Spend by identity (mean, p5–p95)", xLabel: "identity",
                              yLabel: "credits per replication", x: 0.5...(Double(names.count) + 0.5), y: 0...max(top * 1.12, 1))

@@ -97,8 +97,7 @@ struct SVGChart {
     }
 
     func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;")
+        Escape.xml(s)
     }
 
     func render() -> String {

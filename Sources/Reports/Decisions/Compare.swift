@@ -13,14 +13,14 @@ public struct Comparison: Sendable {
 
         /// p95 of spend divided by the budget (above 1: the bill can exceed what was prepaid).
         public var p95SpendOverBudget: Double {
-            budgetCredits > 0 ? (metrics["spend_credits"]?.p95 ?? 0) / budgetCredits : 0
+            budgetCredits > 0 ? (metrics[Metric.spendCredits.name]?.p95 ?? 0) / budgetCredits : 0
         }
-        public var spendCV: Double { metrics["spend_cv"]?.mean ?? 0 }
-        public var overage: Double { metrics["overage_credits"]?.mean ?? 0 }
-        public var continuity: Double { metrics["continuity"]?.mean ?? 1 }
-        public var timeToExhaustion: Double? { metrics["time_to_exhaustion_hours"]?.mean }
-        public var exhaustion: Double { metrics["exhaustion_probability"]?.mean ?? 0 }
-        public var downtime: Double { metrics["downtime_hours"]?.mean ?? 0 }
+        public var spendCV: Double { metrics[Metric.spendCV.name]?.mean ?? 0 }
+        public var overage: Double { metrics[Metric.overageCredits.name]?.mean ?? 0 }
+        public var continuity: Double { metrics[Metric.continuity.name]?.mean ?? 1 }
+        public var timeToExhaustion: Double? { metrics[Metric.timeToExhaustionHours.name]?.mean }
+        public var exhaustion: Double { metrics[Metric.exhaustionProbability.name]?.mean ?? 0 }
+        public var downtime: Double { metrics[Metric.downtimeHours.name]?.mean ?? 0 }
     }
 
     public var options: [Option]
@@ -90,28 +90,28 @@ public struct Comparison: Sendable {
     public var markdown: String {
         let dominated = dominatedBy
         var s = "# Comparison (\(replications) replications each)\n\n"
-        s += "| option | p95 spend / budget | spend CV | mean overage | continuity | P(exhaustion) | time to exhaustion (h) | downtime (h) | Pareto |\n"
+        s += "| option | p95 spend / budget | spend CV | mean overage | continuity | P(exhaustion) | time to exhaustion (h, horizon if never) | downtime (h) | Pareto |\n"
         s += "|---|---:|---:|---:|---:|---:|---:|---:|:-:|\n"
         let n = SizeAnswer.number
-        let runaway = options.contains { $0.metrics["runaway_spend_credits"] != nil }
+        let runaway = options.contains { $0.metrics[Metric.runawaySpendCredits.name] != nil }
         if runaway {
             s = s.replacingOccurrences(of: "| downtime (h) | Pareto |\n", with: "| downtime (h) | runaway spend | time to stop (min) | Pareto |\n")
                 .replacingOccurrences(of: "|---:|:-:|\n", with: "|---:|---:|---:|:-:|\n")
         }
         for (i, o) in options.enumerated() {
-            s += "| \(o.name) | \(n((o.p95SpendOverBudget * 1e3).rounded() / 1e3)) | \(n((o.spendCV * 1e4).rounded() / 1e4)) "
+            s += "| \(Escape.markdown(o.name)) | \(n((o.p95SpendOverBudget * 1e3).rounded() / 1e3)) | \(n((o.spendCV * 1e4).rounded() / 1e4)) "
             s += "| \(SizeAnswer.credits(o.overage)) | \(n((o.continuity * 1e5).rounded() / 1e5)) | \(n((o.exhaustion * 1e3).rounded() / 1e3)) "
             s += "| \(o.timeToExhaustion.map { n(($0 * 10).rounded() / 10) } ?? "–") | \(n((o.downtime * 100).rounded() / 100)) "
             if runaway {
-                s += "| \(o.metrics["runaway_spend_credits"].map { SizeAnswer.credits($0.mean) } ?? "–") "
-                s += "| \(o.metrics["time_to_stop_minutes"].map { n(($0.mean * 10).rounded() / 10) } ?? "–") "
+                s += "| \(o.metrics[Metric.runawaySpendCredits.name].map { SizeAnswer.credits($0.mean) } ?? "–") "
+                s += "| \(o.metrics[Metric.timeToStopMinutes.name].map { n(($0.mean * 10).rounded() / 10) } ?? "–") "
             }
             s += "| \(dominated[i] == nil ? "**✓**" : "") |\n"
         }
         s += "\n**Pareto-efficient** (✓): no other option is at least as good on p95 spend over budget, overage and continuity "
         s += "and better on one of them — choosing among these is a trade of predictable spend against continuity; the others are simply worse.\n\n"
         for (i, d) in dominated.enumerated() {
-            if let d { s += "- \(options[i].name): dominated — \(reason(i, by: d)).\n" }
+            if let d { s += "- \(Escape.markdown(options[i].name)): dominated — \(reason(i, by: d)).\n" }
         }
         return s + "\n"
     }

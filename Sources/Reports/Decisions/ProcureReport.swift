@@ -21,7 +21,7 @@ extension ProcureResult {
 
     public var markdown: String {
         let usage = MetricSummary(demand.map(\.total))!
-        var s = "# Buying for `\(scenario)`\n\n"
+        var s = "# Buying for `\(Escape.codeSpan(scenario))`\n\n"
         s += "Demand over \(SizeAnswer.number(horizonHours / 24)) days, \(replications) replications: mean **\(SizeAnswer.credits(usage.mean)) credits** "
         s += "(p05 \(SizeAnswer.credits(usage.p05)), p95 \(SizeAnswer.credits(usage.p95))). Every plan is priced on the same demand; P(cheapest) counts only plans that served all of it.\n\n"
         s += "| plan | expected cost | p95 cost | cost per served request | unused credits | continuity | P(cheapest) |\n"
@@ -29,22 +29,22 @@ extension ProcureResult {
         let cheapest = probabilityCheapest
         for (i, plan) in plans.enumerated() {
             let m = summaries(i)
-            s += "| \(plan.id) | \(SizeAnswer.credits(m["cost"]!.mean)) | \(SizeAnswer.credits(m["cost"]!.p95)) "
+            s += "| \(Escape.markdown(plan.id)) | \(SizeAnswer.credits(m["cost"]!.mean)) | \(SizeAnswer.credits(m["cost"]!.p95)) "
             s += "| \(SizeAnswer.number((m["cost_per_served_request"]!.mean * 1e6).rounded() / 1e6)) | \(SizeAnswer.credits(m["unused_credits"]!.mean)) "
             s += "| \(SizeAnswer.number((m["continuity"]!.mean * 1e4).rounded() / 1e4)) | \(SizeAnswer.number((cheapest[i] * 1e3).rounded() / 1e3)) |\n"
         }
         s += "\n"
-        for plan in plans { s += "- **\(plan.id)**: \(Self.describe(plan))\n" }
+        for plan in plans { s += "- **\(Escape.markdown(plan.id))**: \(Self.describe(plan))\n" }
         s += "\n## Break-even\n\nUsage over the horizon (spread evenly) at which the cheaper of two plans changes:\n\n"
         var any = false
         for pair in breakEvens {
             if pair.usage.isEmpty { continue }
             any = true
             let shown = pair.usage.prefix(6).map { SizeAnswer.credits($0) }.joined(separator: ", ")
-            s += "- \(pair.a) / \(pair.b): \(shown)\(pair.usage.count > 6 ? " … (\(pair.usage.count) in all)" : "") credits\n"
+            s += "- \(Escape.markdown(pair.a)) / \(Escape.markdown(pair.b)): \(shown)\(pair.usage.count > 6 ? " … (\(pair.usage.count) in all)" : "") credits\n"
         }
         let never = breakEvens.filter(\.usage.isEmpty).map { "\($0.a) / \($0.b)" }
-        if !never.isEmpty { s += "- never flips up to twice the highest demand: \(never.joined(separator: ", "))\n" }
+        if !never.isEmpty { s += "- never flips up to twice the highest demand: \(never.map(Escape.markdown).joined(separator: ", "))\n" }
         if !any && never.isEmpty { s += "- (one plan only)\n" }
         return s + "\n"
     }

@@ -50,6 +50,8 @@ public struct Sizer: Sendable {
     /// Stop when the bracket is narrower than this (credits); nil: 0.2% of the first bracket.
     public var resolution: Double?
     public var progress: (@Sendable (String) -> Void)?
+    /// The scenario's traces and price tables must lie in its folder tree (as in notebooks).
+    public var confinedReads = false
 
     public init(path: String, baseEdits: ScenarioEdits = ScenarioEdits(), target: Expectation, confidence: Double = 0.95,
                 replications: Int, maxReplications: Int? = nil, threads: Int? = nil, resolution: Double? = nil,
@@ -76,7 +78,7 @@ public struct Sizer: Sendable {
     func scenario(_ funding: [String: Double]) throws -> Scenario {
         var edits = baseEdits
         for (k, v) in funding { edits.funding[k] = v }
-        return try Scenario.load(path: path, edits: edits)
+        return try Scenario.load(path: path, edits: edits, confined: confinedReads)
     }
 
     /// Sizes `pools` (ids after the base edits). Throws ``DecisionError`` for a target it cannot

@@ -79,7 +79,7 @@ public struct SizeAnswer: Sendable {
 
     /// The terminal and pull-request form.
     public var markdown: String {
-        var s = "# Sizing `\(scenario)`\n\n"
+        var s = "# Sizing `\(Escape.codeSpan(scenario))`\n\n"
         s += "Target: **\(target.text)** with \(JSON.format(confidence * 100))% confidence "
         s += "(\(replications) replications per candidate, common random numbers; more where the interval straddles the target).\n\n"
         for (layout, sizes) in layouts {
@@ -90,7 +90,7 @@ public struct SizeAnswer: Sendable {
             s += "|---|---:|---:|---:|---:|---:|\n"
             for p in sizes {
                 let f = p.fundingCredits.map { Self.credits($0) } ?? "not reached"
-                s += "| \(p.pool) | \(f) | \(p.point.map { Self.number($0.estimate) } ?? "–") | \(p.point.map { Self.number($0.bound) } ?? "–") "
+                s += "| \(Escape.markdown(p.pool)) | \(f) | \(p.point.map { Self.number($0.estimate) } ?? "–") | \(p.point.map { Self.number($0.bound) } ?? "–") "
                 s += "| \(p.point.map { String($0.replications) } ?? "–") | \(p.curve.count) |\n"
             }
             if sizes.count > 1 { s += "| **total** | **\(Self.total(sizes).map(Self.credits) ?? "not reached")** | | | | |\n" }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Ledger
 
 /// The trace layouts Burnrate reads (see `shared/data/traces/README.md`).
 public enum TraceFormat: String, Sendable, CaseIterable {
@@ -57,8 +58,19 @@ public final class TraceReader {
     public init(path: String, format: TraceFormat) throws(TraceError) {
         self.path = path
         self.format = format
+        // Checked before opening too: opening a FIFO blocks until a writer comes.
+        var before = stat()
+        if stat(path, &before) == 0, before.st_mode & S_IFMT != S_IFREG {
+            throw TraceError(path: path, line: 0, column: nil, message: "a trace is a regular file (not a device, a FIFO or a folder)")
+        }
         guard let f = fopen(path, "r") else {
             throw TraceError(path: path, line: 0, column: nil, message: "cannot open the trace: \(String(cString: strerror(errno)))")
+        }
+        // Only a regular file: a device (/dev/zero, /dev/stdin) or a FIFO never ends, or blocks.
+        var st = stat()
+        guard fstat(fileno(f), &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            fclose(f)
+            throw TraceError(path: path, line: 0, column: nil, message: "a trace is a regular file (not a device, a FIFO or a folder)")
         }
         file = f
         // Header.
@@ -66,6 +78,13 @@ public final class TraceReader {
         var line = 0
         if let bytes = Self.readLine(f, &buffer, &capacity) {
             line = 1
+            // A CSV trace is text. Anything else (/proc/self/environ is NUL-separated) is refused
+            // without quoting a byte of it: what it holds may be secrets.
+            if let bad = bytes.firstIndex(where: { $0 < 0x20 && $0 != 9 && $0 != 13 || $0 == 0x7F }) {
+                fclose(f)
+                throw TraceError(path: path, line: 1, column: bad + 1,
+                                 message: "the trace is not CSV text (control character 0x\(String(bytes[bad], radix: 16, uppercase: true)))")
+            }
             header = Self.split(bytes).map { String(decoding: $0.bytes, as: UTF8.self).trimmedSpaces() }
         }
         lineNumber = line
@@ -75,7 +94,8 @@ public final class TraceReader {
             guard let i = cols[name] else {
                 fclose(f)
                 throw TraceError(path: path, line: 1, column: nil,
-                                 message: "the \(format.rawValue) layout needs a column '\(name)'; the header has \(header.joined(separator: ", "))")
+                                 message: "the \(format.rawValue) layout needs a column '\(name)'; the header has \(header.count) column(s): "
+                                    + header.prefix(8).map { "'" + excerpt($0, limit: 24) + "'" }.joined(separator: ", ") + (header.count > 8 ? ", …" : ""))
             }
             return i
         }
@@ -116,15 +136,15 @@ public final class TraceReader {
             let t = try field(timeColumn, "timestamp")
             guard let timeMs = parseTime(t.bytes) else {
                 throw TraceError(path: path, line: lineNumber, column: t.column,
-                                 message: "cannot read the timestamp '\(t.text)'")
+                                 message: "cannot read the timestamp '\(excerpt(t.text))'")
             }
             let i = try field(inputColumn, "input tokens")
             let o = try field(outputColumn, "output tokens")
             guard let input = Self.parseCount(i.bytes) else {
-                throw TraceError(path: path, line: lineNumber, column: i.column, message: "input tokens must be a whole number ≥ 0, got '\(i.text)'")
+                throw TraceError(path: path, line: lineNumber, column: i.column, message: "input tokens must be a whole number ≥ 0, got '\(excerpt(i.text))'")
             }
             guard let output = Self.parseCount(o.bytes) else {
-                throw TraceError(path: path, line: lineNumber, column: o.column, message: "output tokens must be a whole number ≥ 0, got '\(o.text)'")
+                throw TraceError(path: path, line: lineNumber, column: o.column, message: "output tokens must be a whole number ≥ 0, got '\(excerpt(o.text))'")
             }
             let identity = try identityColumn.map { (c) throws(TraceError) in try field(c, "identity").text }
             let model = try modelColumn.map { (c) throws(TraceError) in try field(c, "model").text }
@@ -252,7 +272,7 @@ enum TimeParsing {
             while i < s.count && s[i] == 32 { i += 1 }
             guard i == s.count else { return nil }
         }
-        let days = daysFromCivil(year, month, day)
+        let days = CivilCalendar.days(year: year, month: month, day: day)
         return ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1_000 + ms - offsetMs
     }
 
@@ -284,16 +304,6 @@ enum TimeParsing {
         }
         guard seenDigit else { return nil }
         return whole * 1_000 + frac + (roundUp ? 1 : 0)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
     }
 }
 

@@ -64,9 +64,10 @@ struct ArrivalState {
     var stateEndsMs: Int64 = 0
     // Replay cursor.
     var row = 0
-    var rowEnd = 0
     var outputBlock: Int64 = 0
-    var sourceBlock = 0
+    /// Where the current bootstrap block starts, in trace ms.
+    var blockStartMs: Int64 = 0
+    /// Passes over the trace: of a looped replay, or wraps within a bootstrap block.
     var loop: Int64 = 0
 }
 

@@ -8,61 +8,48 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate scenarios' expect: assertions and compare with a baseline (for CI).",
         discussion: """
-            Runs each scenario (a file, or every *.yaml in a directory; default scenarios/), \
-            evaluates its expect: assertions, and with --baseline DIR (a folder of \
-            <scenario>/summary.json, e.g. a committed reports/) flags metrics that moved in the \
-            bad direction beyond --tolerance (relative; `--tolerance continuity=0.001` sets one \
-            metric). Exit status: 0 all hold, 1 any fails, 2 bad input. Writes a table to \
-            stdout, JUnit XML with --junit, and appends Markdown to $GITHUB_STEP_SUMMARY when set. \
-            Deterministic: the same commit always gives the same verdict.
+            Runs each scenario (a file, or every *.yaml in a directory; default scenarios/) and \
+            evaluates its expect: assertions ('continuity.p05', or per pool or identity \
+            'eng.continuity'). A scenario's traces and price tables must lie in its own folder tree \
+            unless --allow-outside: scenarios come from pull requests. \
+            With --baseline-scenarios DIR (the base branch's scenarios/, e.g. from `git worktree add`), \
+            the scenario file of the same name is rerun with the current seed and replications and \
+            each metric is compared by paired differences (common random numbers: a seed-only \
+            change is no change). With --baseline DIR (a folder of <scenario>/summary.json, e.g. a \
+            committed reports/), the comparison uses both runs' standard errors. A metric fails \
+            only when its whole 95% interval of change lies beyond its tolerance on the bad side \
+            (--tolerance: a relative default, 0.05, or metric=value); each metric knows which way is \
+            better, and workload counts (requests_served, …) are never regressions. A scenario with \
+            no baseline is reported as new. Exit status: 0 all hold, 1 any fails, 2 bad input. \
+            Writes a table to stdout, JUnit XML with --junit, and appends Markdown to \
+            $GITHUB_STEP_SUMMARY when set. Deterministic: the same commit always gives the same verdict.
             """
     )
 
     @Argument(help: "Scenario files or directories (default: scenarios).") var paths: [String] = []
     @Option(name: .long, help: "Baseline directory of <scenario>/summary.json.") var baseline: String?
+    @Option(name: .long, help: "Baseline scenario files (rerun with the same seed, compared pairwise).") var baselineScenarios: String?
     @Option(name: .long, help: "Tolerance: a relative default (0.05) or metric=value; repeatable.") var tolerance: [String] = []
     @Option(name: .long, help: "Write JUnit XML here.") var junit: String?
     @Option(name: .long, help: "Replications (default: each scenario's).") var replications: Int?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var workLimit: WorkLimitOption
+    @Flag(name: .long, help: "Let scenarios read traces and price tables outside their own folder tree.") var allowOutside = false
+
+    func validate() throws {
+        if let r = replications, r < 1 { throw ValidationError("--replications must be at least 1") }
+    }
 
     func run() throws {
-        var defaultTolerance = 0.05
-        var perMetric: [String: Double] = [:]
-        for t in tolerance {
-            let parts = t.split(separator: "=").map(String.init)
-            if parts.count == 1, let v = Double(parts[0]), v >= 0 { defaultTolerance = v }
-            else if parts.count == 2, let v = Double(parts[1]), v >= 0 { perMetric[parts[0]] = v }
-            else { writeStandardError("error: --tolerance is a number or metric=number, got '\(t)'\n"); throw ExitCode(2) }
-        }
-        let fm = FileManager.default
-        var files: [String] = []
-        for p in paths.isEmpty ? ["scenarios"] : paths {
-            var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: p, isDirectory: &isDirectory) else {
-                writeStandardError("error: \(p): no such file or directory\n"); throw ExitCode(2)
-            }
-            if isDirectory.boolValue {
-                files += (try fm.contentsOfDirectory(atPath: p)).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { p + "/" + $0 }
-            } else {
-                files.append(p)
-            }
-        }
-        var results: [CheckResult] = []
-        for file in files {
-            let scenario: Scenario
-            do { scenario = try Scenario.load(path: file) } catch {
-                writeStandardError(error.description + "\n"); throw ExitCode(2)
-            }
-            let data = try RunData.run(scenario, replications: replications ?? scenario.replications, threads: threads)
-            let summary = Summary(data)
-            results += Checker.expectations(summary)
-            if let baseline {
-                let path = baseline + "/" + scenario.name + "/summary.json"
-                guard let bytes = fm.contents(atPath: path),
-                      let json = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any]
-                else { writeStandardError("error: \(path): no baseline summary for '\(scenario.name)'\n"); throw ExitCode(2) }
-                results += Checker.regressions(summary, baseline: json, tolerance: defaultTolerance, perMetric: perMetric)
-            }
+        let tolerances: Tolerances
+        do { tolerances = try Tolerances.parse(tolerance) } catch { writeStandardError("error: \(error)\n"); throw ExitCode(2) }
+        var check = CheckRun(paths: paths, baselineSummaries: baseline, baselineScenarios: baselineScenarios,
+                             tolerances: tolerances, replications: replications, threads: threads)
+        check.allowOutside = allowOutside
+        check.maxEvents = workLimit.maxEvents
+        let results: [CheckResult]
+        do { results = try check.run() } catch let error as CheckRun.Failure {
+            writeStandardError("error: \(error)\n"); throw ExitCode(2)
         }
         let table = Checker.table(results)
         print(table, terminator: "")

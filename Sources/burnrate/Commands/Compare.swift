@@ -19,6 +19,7 @@ struct Compare: ParsableCommand {
     @Option(name: .long, help: "Replications (default: each scenario's).") var replications: Int?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Output directory.") var out: String?
+    @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Print compare.json on stdout.") var json = false
 
     func validate() throws {
@@ -29,7 +30,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         var loaded: [Scenario] = []
         for path in scenarios {
-            do { loaded.append(try Scenario.load(path: path)) } catch {
+            do { loaded.append(try Scenario.load(path: path, confined: ResourceLimits.confinedReads)) } catch {
                 writeStandardError(error.description + "\n"); throw ExitCode(2)
             }
         }
@@ -37,12 +38,14 @@ struct Compare: ParsableCommand {
             writeStandardError("error: \(scenarios[0]) has no variants: give a scenario with variants: or several scenarios\n")
             throw ExitCode(2)
         }
+        for s in loaded { try workLimit.check(s, replications: replications ?? s.replications) }
+        let directory = out ?? "reports/\(loaded[0].name)-compare"
+        try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "compare")
         let result = try Comparison.run(loaded, replications: replications, threads: threads,
                                         progress: progress.enabled ? { @Sendable d, t in progress.update(d, t) } : nil)
         progress.finish()
-        let directory = out ?? "reports/\(loaded[0].name)-compare"
-        try result.write(to: directory)
+        try writingReport { try result.write(to: directory) }
         print(result.console(directory: directory, json: json), terminator: "")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ledger
 import Simulation
 
 /// `burnrate fit TRACE --format F`: a synthetic workload fitted to a trace.
@@ -8,9 +9,12 @@ struct Fit: ParsableCommand {
         discussion: """
             Prints a `workload:` block in the scenario format: the average arrival rate, an hourly \
             profile when the trace covers a day or more, the inter-arrival coefficient of \
-            variation (a renewal process when it is far from 1), and lognormal or gamma token \
-            distributions fitted by maximum likelihood with their Kolmogorov–Smirnov distances. \
-            Reads the trace once in constant memory.
+            variation (a renewal process when it is far from 1), a model mix when the trace names \
+            models, and lognormal or gamma token distributions fitted by maximum likelihood with \
+            their Kolmogorov–Smirnov distances. When the trace names identities (the generic \
+            layout), prints an `identities:` list instead: one identity per trace identity (up \
+            to 64), each with its own fitted workload, drawing from the pool named by --pool. \
+            Reads the trace once, in memory bounded by its reservoirs of token counts.
             """
     )
 
@@ -20,7 +24,11 @@ struct Fit: ParsableCommand {
     @Option(name: .long, help: "Trace layout: \(TraceFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: String
 
+    @Option(name: .long, help: "The pool the fitted identities draw from (when the trace names identities).")
+    var pool: String = "team"
+
     func validate() throws {
+        if let problem = LedgerName.problem(pool) { throw ValidationError("--pool: \(problem)") }
         guard TraceFormat(rawValue: format) != nil else {
             throw ValidationError("unknown format '\(format)'; expected one of \(TraceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -28,7 +36,7 @@ struct Fit: ParsableCommand {
 
     func run() throws {
         do {
-            print(try TraceFit.fit(path: trace, format: TraceFormat(rawValue: format)!).yaml, terminator: "")
+            print(try TraceFit.fit(path: trace, format: TraceFormat(rawValue: format)!).yaml(pool: pool), terminator: "")
         } catch {
             printError("\(error)")
             throw ExitCode(2)

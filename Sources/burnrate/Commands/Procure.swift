@@ -20,6 +20,7 @@ struct Procure: ParsableCommand {
     @Option(name: .long, help: "Replications (default: the scenario's).") var replications: Int?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Output directory (default: reports/<scenario>-procure).") var out: String?
+    @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Print the result as JSON on stdout.") var json = false
 
     func validate() throws {
@@ -28,10 +29,13 @@ struct Procure: ParsableCommand {
 
     func run() throws {
         let loaded: Scenario
-        do { loaded = try Scenario.load(path: scenario) } catch {
+        do { loaded = try Scenario.load(path: scenario, confined: ResourceLimits.confinedReads) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
+        let directory = out ?? "reports/\(loaded.name)-procure"
+        try refuseForeignOutput(directory)
         let count = replications ?? loaded.replications
+        try workLimit.check(loaded, replications: count)
         let progress = ProgressBar(label: loaded.name)
         let result: ProcureResult
         do {
@@ -42,8 +46,7 @@ struct Procure: ParsableCommand {
             writeStandardError("error: \(error)\n"); throw ExitCode(2)
         }
         progress.finish()
-        let directory = out ?? "reports/\(loaded.name)-procure"
-        try result.write(to: directory)
+        try writingReport { try result.write(to: directory) }
         print(result.console(directory: directory, json: json), terminator: "")
     }
 }

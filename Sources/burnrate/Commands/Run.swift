@@ -41,6 +41,8 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Run one deterministic slice I/N of the replications (0 ≤ I < N).")
     var shard: String?
 
+    @OptionGroup var workLimit: WorkLimitOption
+
     func validate() throws {
         if let r = replications, r < 1 { throw ValidationError("--replications must be at least 1") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
@@ -56,15 +58,18 @@ struct Run: ParsableCommand {
     func run() throws {
         var loaded: Scenario
         do {
-            loaded = try Scenario.load(path: scenario)
+            loaded = try Scenario.load(path: scenario, confined: ResourceLimits.confinedReads)
         } catch {
             writeStandardError(error.description + "\n")
             throw ExitCode(2)
         }
+        let directory = out ?? "reports/\(loaded.name)"
+        try refuseForeignOutput(directory)
         if let seed {
             for i in loaded.variants.indices { loaded.variants[i].model.seed = seed }
         }
         let count = replications ?? loaded.replications
+        try workLimit.check(loaded, replications: shard.flatMap(Self.parseShard).map { (count + $0.count - 1) / $0.count } ?? count)
         let progress = ProgressBar(label: loaded.name)
         var report: (@Sendable (Int, Int) -> Void)? = nil
         if progress.enabled {
@@ -73,12 +78,11 @@ struct Run: ParsableCommand {
         let data = try RunData.run(loaded, replications: count, threads: threads, shard: shard.flatMap(Self.parseShard),
                                    progress: report)
         progress.finish()
-        let directory = out ?? "reports/\(loaded.name)"
         if shard != nil {
-            try ReportWriter.writePartial(data, to: directory)
+            try writingReport { try ReportWriter.writePartial(data, to: directory) }
             print("wrote a partial result (shard \(shard!)) to \(directory)/partial.json")
         } else {
-            try ReportWriter.write(data, to: directory)
+            try writingReport { try ReportWriter.write(data, to: directory) }
             print("wrote \(directory)/report.md (summary.json, charts/, data/)")
         }
     }
@@ -98,6 +102,7 @@ struct Merge: ParsableCommand {
     var out: String
 
     func run() throws {
+        try refuseForeignOutput(out)
         var loaded: [RunData] = []
         for p in parts {
             do { loaded.append(try ReportWriter.readPartial(p)) } catch {
@@ -106,7 +111,8 @@ struct Merge: ParsableCommand {
             }
         }
         do {
-            try ReportWriter.write(try RunData.merge(loaded), to: out)
+            let merged = try RunData.merge(loaded)
+            try writingReport { try ReportWriter.write(merged, to: out) }
         } catch let error as MergeError {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)

@@ -34,6 +34,7 @@ struct Size: ParsableCommand {
     var resolution: Double?
     @Option(name: .long, help: "Worker threads (default: all cores).") var threads: Int?
     @Option(name: .long, help: "Output directory (default: reports/<scenario>-size).") var out: String?
+    @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Print the answer as JSON on stdout.") var json = false
 
     func validate() throws {
@@ -51,15 +52,21 @@ struct Size: ParsableCommand {
     func run() throws {
         let goal = Expectation(text: target)!
         let base: Scenario
-        do { base = try Scenario.load(path: scenario, edits: ScenarioEdits(variant: variant)) } catch {
+        do { base = try Scenario.load(path: scenario, edits: ScenarioEdits(variant: variant), confined: ResourceLimits.confinedReads) } catch {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
+        // Each candidate funding is one run of at most --max-replications; the estimate is per run.
+        try workLimit.check(base, replications: maxReplications ?? 4 * (replications ?? base.replications))
+        let directory = out ?? "reports/\(base.name)-size"
+        try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "size")
         let sizer = { (edits: ScenarioEdits) in
-            Sizer(path: scenario, baseEdits: edits, target: goal, confidence: confidence,
+            var s = Sizer(path: scenario, baseEdits: edits, target: goal, confidence: confidence,
                   replications: replications ?? base.replications, maxReplications: maxReplications, threads: threads,
                   resolution: resolution,
                   progress: progress.enabled ? { @Sendable line in writeStandardError("\r\u{1B}[K" + String(line.prefix(120))) } : nil)
+            s.confinedReads = ResourceLimits.confinedReads
+            return s
         }
         var layouts: [(layout: SizeAnswer.Layout, sizes: [PoolSize])] = []
         do {
@@ -83,8 +90,7 @@ struct Size: ParsableCommand {
         progress.finish()
         let answer = SizeAnswer(scenario: base.name, target: goal, confidence: confidence,
                                 replications: replications ?? base.replications, layouts: layouts)
-        let directory = out ?? "reports/\(base.name)-size"
-        try answer.write(to: directory)
+        try writingReport { try answer.write(to: directory) }
         print(answer.console(directory: directory, json: json), terminator: "")
         if !answer.reached {
             writeStandardError("the target \(goal.text) is not reached at any funding tried (up to 10^12 credits)\n")
