@@ -1,11 +1,12 @@
-import Crypto
+import CCrypto
 import Foundation
 import LedgerStore
 
 /// Issuing and checking the service's API keys. A secret reads `brk_<key id>_<43 base64url
 /// characters>`: 32 bytes from the system's CSPRNG, and the key id so that a check finds its
 /// record without comparing against every stored hash. Only SHA-256 of the secret is stored; a
-/// check hashes what the caller sent and compares the two digests in constant time.
+/// check hashes what the caller sent and compares the two digests in constant time. Both come
+/// from the system's OpenSSL libcrypto (`SHA256`, `CRYPTO_memcmp`).
 public enum APIKeys {
     public struct Issued: Sendable {
         public var record: APIKeyRecord
@@ -40,15 +41,25 @@ public enum APIKeys {
         return record
     }
 
-    static func sha256Hex(_ text: String) -> String { hex(Array(SHA256.hash(data: Data(text.utf8)))) }
+    static func sha256Hex(_ text: String) -> String { hex(sha256(Array(text.utf8))) }
 
-    /// Compares two strings without an early exit, so the time taken says nothing about where they differ.
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        // One byte more than hashed, so that the pointer exists for an empty input too.
+        let input = bytes + [0]
+        input.withUnsafeBufferPointer { data in
+            digest.withUnsafeMutableBufferPointer { out in _ = SHA256(data.baseAddress, bytes.count, out.baseAddress) }
+        }
+        return digest
+    }
+
+    /// Compares two strings without an early exit (`CRYPTO_memcmp`), so the time taken says
+    /// nothing about where they differ; only a difference in length (public: digests are 64
+    /// hex digits) returns early.
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8) + [0], y = Array(b.utf8) + [0]
         guard x.count == y.count else { return false }
-        var difference: UInt8 = 0
-        for i in x.indices { difference |= x[i] ^ y[i] }
-        return difference == 0
+        return x.withUnsafeBytes { p in y.withUnsafeBytes { q in CRYPTO_memcmp(p.baseAddress, q.baseAddress, x.count - 1) == 0 } }
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

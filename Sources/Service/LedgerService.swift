@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Ledger
 import LedgerStore
+import Logging
 import Synchronization
 
 /// The ledger over HTTP (DESIGN.md, "The ledger service"). Every request is authenticated before
@@ -30,11 +31,11 @@ public struct LedgerService: Sendable {
     public static func wallClockMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 
     /// The HTTP application on `host:port` (port 0: a free port); `onReady` gets the bound port.
-    public func application(host: String, port: Int, onReady: @escaping @Sendable (Int) async -> Void = { _ in })
-        -> some ApplicationProtocol
+    public func application(host: String, port: Int, logger: Logger = Logger(label: "burnrate.serve"),
+                            onReady: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol
     {
         Application(router: router(), configuration: .init(address: .hostname(host, port: port)),
-                    onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) })
+                    onServerRunning: { channel in await onReady(channel.localAddress?.port ?? port) }, logger: logger)
     }
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully: requests in flight are answered first.

@@ -68,9 +68,19 @@ import Testing
         }
     }
 
+    /// FIPS 180-2's vectors, through the system's libcrypto.
+    @Test func sha256IsSHA256() {
+        #expect(APIKeys.sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(APIKeys.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(APIKeys.sha256Hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+    }
+
     @Test func digestsCompareWithoutShortcuts() {
         #expect(APIKeys.constantTimeEqual("abc", "abc"))
         #expect(!APIKeys.constantTimeEqual("abc", "abd"))
         #expect(!APIKeys.constantTimeEqual("abc", "abcd"))
+        #expect(!APIKeys.constantTimeEqual("abc", "bbc"))
+        #expect(APIKeys.constantTimeEqual("", ""))
     }
 }

@@ -1,9 +1,11 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdTesting
 import Ledger
 import LedgerStore
+import Logging
+import NIOCore
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -18,17 +20,39 @@ struct Harness {
     let path: String
     let admin: String
 
-    static func withServer(fundCredits: String? = "100", _ test: @Sendable (Harness, any TestClientProtocol) async throws -> Void) async throws {
+    static func withServer(fundCredits: String? = "100", _ test: @Sendable (Harness, HTTPClient) async throws -> Void) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("service-\(UUID().uuidString).db").path
         defer { LedgerStore.remove(path: path) }
         let store = try await LedgerStore(path: path)
         let admin = try await Self.key(store, identity: nil)
         let harness = Harness(store: store, service: LedgerService(store: store), path: path, admin: admin)
-        try await harness.service.application(host: "127.0.0.1", port: 0).test(.live) { client in
+        try await serve(harness.service) { client in
             if let fundCredits { try await harness.setUp(client, fundCredits: fundCredits) }
             try await test(harness, client)
         }
         try await store.close()
+    }
+
+    /// Runs `service` on 127.0.0.1, port 0, for the length of `body`, then stops it gracefully.
+    static func serve(_ service: LedgerService, _ body: @Sendable (HTTPClient) async throws -> Void) async throws {
+        let (ports, ready) = AsyncStream.makeStream(of: Int.self)
+        let quiet = Logger(label: "service-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+        let app = service.application(host: "127.0.0.1", port: 0, logger: quiet, onReady: { ready.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [app], logger: quiet))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                defer { ready.finish() }
+                try await group.run()
+            }
+            var outcome: Result<Void, any Error> = .success(())
+            var iterator = ports.makeAsyncIterator()
+            if let port = await iterator.next() {
+                do { try await body(HTTPClient(host: "127.0.0.1", port: port)) } catch { outcome = .failure(error) }
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            try outcome.get()
+        }
     }
 
     /// A new key's secret, stored as the CLI stores it.
@@ -40,14 +64,14 @@ struct Harness {
 
     func key(for identity: String) async throws -> String { try await Self.key(store, identity: identity) }
 
-    func setUp(_ client: any TestClientProtocol, fundCredits: String) async throws {
-        try await expect(client.post("/v1/pools", admin, #"{"pool":"eng"}"#), .created)
-        try await expect(client.post("/v1/identities", admin, #"{"identity":"alice","pools":["eng"]}"#), .created)
-        try await expect(client.post("/v1/identities", admin, #"{"identity":"bob","pools":["eng"]}"#), .created)
-        try await expect(client.post("/v1/pools/eng/grants", admin, #"{"amount":"\#(fundCredits)"}"#), .created)
+    func setUp(_ client: HTTPClient, fundCredits: String) async throws {
+        expect(try await client.post("/v1/pools", admin, #"{"pool":"eng"}"#), .created)
+        expect(try await client.post("/v1/identities", admin, #"{"identity":"alice","pools":["eng"]}"#), .created)
+        expect(try await client.post("/v1/identities", admin, #"{"identity":"bob","pools":["eng"]}"#), .created)
+        expect(try await client.post("/v1/pools/eng/grants", admin, #"{"amount":"\#(fundCredits)"}"#), .created)
     }
 
-    func available(_ client: any TestClientProtocol, pool: String = "eng") async throws -> String? {
+    func available(_ client: HTTPClient, pool: String = "eng") async throws -> String? {
         let r = try await client.get("/v1/pools/\(pool)/balance", admin)
         return r.json["available_credits"] as? String
     }
@@ -78,31 +102,9 @@ struct Reply: Sendable {
 let idempotencyCounter = Mutex(0)
 func freshKey() -> String { "k-\(idempotencyCounter.withLock { $0 += 1; return $0 })-\(UUID().uuidString)" }
 
-import Synchronization
-
-/// What sends the tests' requests: the live test client, or a client of its own connection.
+/// What sends the tests' requests.
 protocol Requester: Sendable {
     func send(_ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer?) async throws -> Reply
-}
-
-extension TestClientProtocol {
-    func send(_ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer?) async throws -> Reply {
-        let r = try await executeRequest(uri: uri, method: method, headers: headers, body: body)
-        return Reply(status: r.status, headers: r.headers, text: String(buffer: r.body))
-    }
-
-    func post(_ uri: String, _ secret: String?, _ body: String, idempotencyKey: String? = nil) async throws -> Reply {
-        try await LiveClient(base: self).post(uri, secret, body, idempotencyKey: idempotencyKey)
-    }
-
-    func get(_ uri: String, _ secret: String?) async throws -> Reply { try await LiveClient(base: self).get(uri, secret) }
-}
-
-struct LiveClient: Requester {
-    let base: any TestClientProtocol
-    func send(_ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer?) async throws -> Reply {
-        try await base.send(uri, method, headers, body)
-    }
 }
 
 extension Requester {
@@ -121,16 +123,10 @@ extension Requester {
         if let secret { headers[.authorization] = "Bearer \(secret)" }
         return try await send(uri, .get, headers, nil)
     }
-}
 
-/// A client of its own connection (the race test opens 32), speaking as the live test client does.
-struct ConnectionClient: Requester {
-    let client: TestClient
-
-    func send(_ uri: String, _ method: HTTPRequest.Method, _ headers: HTTPFields, _ body: ByteBuffer?) async throws -> Reply {
-        var headers = headers
-        headers[.connection] = "keep-alive"
-        let response = try await client.execute(TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body))
-        return Reply(status: response.status, headers: response.headers, text: response.body.map { String(buffer: $0) } ?? "")
+    func delete(_ uri: String, _ secret: String?) async throws -> Reply {
+        var headers: HTTPFields = [:]
+        if let secret { headers[.authorization] = "Bearer \(secret)" }
+        return try await send(uri, .delete, headers, nil)
     }
 }
