@@ -90,6 +90,12 @@ public struct LedgerOperation: Sendable {
         return operation
     }
 
+    /// Checks an idempotency key given outside a line (the service's `Idempotency-Key` header) by
+    /// the rules of the line's `key`.
+    public static func checkKey(_ key: String) throws(OperationError) {
+        _ = try parseKey([JSONField("key", .string(key))])
+    }
+
     static func parseKey(_ object: [JSONField]) throws(OperationError) -> String? {
         guard let v = object.first(where: { $0.key == "key" })?.value, v != .null else { return nil }
         guard case .string(let key) = v else { throw OperationError(message: "'key': expected a string, got \(v.kind)", field: "key") }

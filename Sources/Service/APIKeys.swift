@@ -15,14 +15,21 @@ public enum APIKeys {
     }
 
     /// A new key for `identity` (nil with `admin`), valid for `expiresInMs` from `nowMs` (nil: no expiry).
-    public static func issue(identity: String?, admin: Bool, nowMs: Int64, expiresInMs: Int64?) -> Issued {
+    /// `keyID`: given by the caller (`POST /v1/keys` derives it from the Idempotency-Key), else random.
+    public static func issue(keyID: String? = nil, identity: String?, admin: Bool, nowMs: Int64, expiresInMs: Int64?) -> Issued {
         var rng = SystemRandomNumberGenerator()
-        let id = "key_" + hex((0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) })
+        let id = keyID ?? "key_" + hex((0..<8).map { _ in UInt8.random(in: 0...255, using: &rng) })
         let random = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let secret = "brk_\(id)_" + base64url(random)
         let record = APIKeyRecord(keyID: id, secretSHA256: sha256Hex(secret), identity: identity, admin: admin, createdAtMs: nowMs,
                                   expiresAtMs: expiresInMs.map { nowMs &+ $0 })
         return Issued(record: record, secret: secret)
+    }
+
+    /// The key id `POST /v1/keys` gives the key it makes for an Idempotency-Key: 64 bits of
+    /// SHA-256 over it, so that a retry finds the key its first request made.
+    static func keyID(forIdempotencyKey key: String) -> String {
+        "key_" + hex(Array(sha256(Array("burnrate POST /v1/keys\u{0}\(key)".utf8)).prefix(8)))
     }
 
     /// The key id a secret names, or nil when it is not shaped as one of ours.

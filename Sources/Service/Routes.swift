@@ -2,7 +2,7 @@
 /// (docs/ledger.md), so that an HTTP body is decoded by exactly the rules a JSON line is.
 struct WriteRoute: Sendable {
     enum Caller: Sendable {
-        /// Admin keys only (pools, identities, grants, status changes).
+        /// Admin keys only (pools, identities, entitlements, grants, status changes).
         case admin
         /// An identity key acts as its identity; an admin key names `"identity"` in the body.
         case actingIdentity
@@ -21,6 +21,7 @@ struct WriteRoute: Sendable {
         WriteRoute(path: "/v1/identities/:identity/suspend", op: "suspend", caller: .admin, pathFields: [("identity", "identity")], created: false),
         WriteRoute(path: "/v1/identities/:identity/resume", op: "resume", caller: .admin, pathFields: [("identity", "identity")], created: false),
         WriteRoute(path: "/v1/identities/:identity/revoke", op: "revoke", caller: .admin, pathFields: [("identity", "identity")], created: false),
+        WriteRoute(path: "/v1/identities/:identity/entitlements", op: "entitle", caller: .admin, pathFields: [("identity", "identity")], created: false),
         WriteRoute(path: "/v1/pools/:pool/grants", op: "fund", caller: .admin, pathFields: [("pool", "pool")], created: true),
         WriteRoute(path: "/v1/debits", op: "debit", caller: .actingIdentity, pathFields: [], created: true),
         WriteRoute(path: "/v1/holds", op: "authorize", caller: .actingIdentity, pathFields: [], created: true),

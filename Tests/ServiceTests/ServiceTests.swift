@@ -167,7 +167,7 @@ import Testing
                 if let field { #expect(r.json["field"] as? String == field, "\(body) → \(r.text)") }
             }
             let huge = #"{"pool":"eng","amount":"1","tier":0"# + String(repeating: " ", count: LedgerService.maxBodyBytes) + "}"
-            expect(try await client.post("/v1/debits", alice, huge), .badRequest, reason: "malformed_request")
+            expect(try await client.post("/v1/debits", alice, huge), .contentTooLarge, reason: "body_too_large")
             expect(try await client.post("/v1/pools/eng/grants", h.admin, #"{"pool":"eng","amount":"1"}"#), .badRequest, reason: "malformed_request")
             expect(try await client.post("/v1/holds/x1/release", alice, "{}"), .badRequest, reason: "malformed_request")
             #expect(try await h.available(client) == "100")
