@@ -180,6 +180,8 @@ public struct LedgerOperation: Sendable {
                          category: category, priceMicrocreditsPerCredit: price)
         case "debit", "authorize":
             let who = try f.requiredName("identity"), pool = try f.requiredName("pool"), value = try f.requiredAmount("amount")
+            // As for fund: a zero amount is bad input, refused before the ledger (which would journal its refusal).
+            guard value > 0 else { throw f.error("amount", "must be positive") }
             let tier = Int(try f.integer("tier", in: 0...63) ?? 0)
             f.noteDefault("tier", String(tier))
             if op == "debit" { return .debit(identity: who, pool: pool, amount: value, tier: tier) }

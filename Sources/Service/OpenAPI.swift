@@ -171,7 +171,9 @@ components:
       content: { application/problem+json: { schema: { $ref: "#/components/schemas/Problem" } } }
   schemas:
     Name: { type: string, pattern: "^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$" }
-    Credits: { type: string, pattern: "^[0-9]+(\\.[0-9]{1,6})?$", description: Credits as a decimal string. }
+    Credits:
+      description: Credits as a decimal string ("0.25"), or an exact JSON number; at most six decimals.
+      oneOf: [{ type: string, pattern: "^[0-9]+(\\.[0-9]{1,6})?$" }, { type: number, minimum: 0 }]
     Duration: { type: string, description: "A relative time: 30s, 15m, 1h, 90d." }
     Status: { type: object, properties: { status: { type: string } }, required: [status] }
     Empty: { type: object, additionalProperties: false }
