@@ -1,6 +1,7 @@
 import CCrypto
 import Foundation
 import LedgerStore
+import Synchronization
 
 /// Issuing and checking the service's API keys. A secret reads `brk_<key id>_<43 base64url
 /// characters>`: 32 bytes from the system's CSPRNG, and the key id so that a check finds its
@@ -41,9 +42,17 @@ public enum APIKeys {
     }
 
     /// The record of a secret that is a usable key at `nowMs`, or nil (unknown, wrong secret,
-    /// revoked or expired: the caller answers all four with 401).
-    static func authenticate(_ secret: String, in store: LedgerStore, nowMs: Int64) throws -> APIKeyRecord? {
-        guard secret.utf8.count <= 128, let id = keyID(ofSecret: secret), let record = try store.key(id: id) else { return nil }
+    /// revoked or expired: the caller answers all four with 401). Records found are kept in
+    /// `cache` (when given): the server holds the ledger's writer lock, so no other process can
+    /// revoke a key meanwhile, and the service's own revocation removes it from the cache.
+    static func authenticate(_ secret: String, in store: LedgerStore, nowMs: Int64, cache: KeyRecordCache? = nil) throws -> APIKeyRecord? {
+        guard secret.utf8.count <= 128, let id = keyID(ofSecret: secret) else { return nil }
+        let record: APIKeyRecord
+        if let cached = cache?.record(id) { record = cached } else {
+            guard let stored = try store.key(id: id) else { return nil }
+            cache?.insert(stored)
+            record = stored
+        }
         guard constantTimeEqual(sha256Hex(secret), record.secretSHA256), record.isUsable(atMs: nowMs) else { return nil }
         return record
     }
@@ -81,4 +90,19 @@ public enum APIKeys {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
+}
+
+/// Key records by id, read once from the store (a SQLite read per request cost more than the
+/// rest of a balance request). At most `limit` records; past that the cache starts afresh.
+final class KeyRecordCache: Sendable {
+    private let records = Mutex<[String: APIKeyRecord]>([:])
+    let limit = 10_000
+    func record(_ id: String) -> APIKeyRecord? { records.withLock { $0[id] } }
+    func insert(_ record: APIKeyRecord) {
+        records.withLock { map in
+            if map.count >= limit { map = [:] }
+            map[record.keyID] = record
+        }
+    }
+    func remove(_ id: String) { _ = records.withLock { $0.removeValue(forKey: id) } }
 }

@@ -22,6 +22,8 @@ public struct LedgerService: Sendable {
     /// The answers of `POST /v1/keys`, secrets included, in memory only (never stored), so that an
     /// identical retry gets the same key while this process runs.
     let issuedKeys = IssuedKeyAnswers()
+    /// The key records authenticated so far (see `APIKeys.authenticate`).
+    let keyCache = KeyRecordCache()
 
     /// The largest request body read (bytes); a larger one is a 400 and is not read further.
     /// Well under the 64 KiB line limit of the op decoder, which also sees the added fields.
@@ -109,7 +111,7 @@ public struct LedgerService: Sendable {
         guard values.count == 1, let value = values.first else {
             throw Problem.unauthorized(values.isEmpty ? "an API key is required: Authorization: Bearer <secret>" : "one Authorization header, not \(values.count)")
         }
-        guard value.hasPrefix("Bearer "), let record = try APIKeys.authenticate(String(value.dropFirst(7)), in: store, nowMs: nowMs()) else {
+        guard value.hasPrefix("Bearer "), let record = try APIKeys.authenticate(String(value.dropFirst(7)), in: store, nowMs: nowMs(), cache: keyCache) else {
             throw Problem.unauthorized("the API key is unknown, expired or revoked")
         }
         return record
@@ -297,6 +299,7 @@ public struct LedgerService: Sendable {
         guard id.utf8.count <= 64, try await store.revokeKey(id: id, atMs: nowMs()) else {
             throw Problem(status: .notFound, reason: "unknown_key", detail: "no key '\(OperationFieldsText.printable(id))'")
         }
+        keyCache.remove(id)
         return Self.json(.ok, StrictJSON.serialise(.object([JSONField("key_id", .string(id)), JSONField("status", .string("revoked"))])))
     }
 
