@@ -248,6 +248,14 @@ struct ProcureTruthTests {
         #expect(e.count == 1 && e[0].hasPrefix("bad.yaml:8:5:") && e[0].contains("variant 'cheaper': plans are shared by every variant"), "\(e)")
     }
 
+    @Test func theWorkLimitCountsProcuresTwoRunsOfEachVariant() throws {
+        let s = try Self.scenario(pool: 300)
+        let once = s.estimatedEvents(replications: 3)
+        #expect(s.workProblem(replications: 3, maxEvents: 1.5 * once) == nil)
+        let problem = try #require(s.workProblem(replications: 3, maxEvents: 1.5 * once, runs: 2))
+        #expect(problem.description.contains("× 3 replication(s) × 2 runs of each)"), "\(problem)")
+    }
+
     @Test func procureJSONIsTheSameWhateverTheThreadCount() throws {
         let s = try Self.scenario(pool: 300, variants: """
             variants:

@@ -40,7 +40,8 @@ struct Procure: ParsableCommand {
         let directory = out ?? "reports/\(loaded.name)-procure"
         try refuseForeignOutput(directory)
         let count = replications ?? loaded.replications
-        try workLimit.check(loaded, replications: count)
+        // Each variant runs twice: as written and with the pools' credit limits lifted.
+        try workLimit.check(loaded, replications: count, runs: 2)
         let progress = ProgressBar(label: loaded.name)
         let result: ProcureResult
         do {
