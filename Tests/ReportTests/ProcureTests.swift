@@ -174,6 +174,30 @@ struct ProcureTruthTests {
         #expect(md.contains("Priced on the capped demand, pack would have looked cheapest"))
     }
 
+    @Test func aPoolThatDegradesSaysSoAndPricesTheRequestedModel() throws {
+        // Two models at 1 and 0.25 credits; below 1,000 credits left the pool degrades to the cheap one.
+        let s = try Scenario.parse(yaml: """
+            name: degrading
+            horizon: 30d
+            seed: 1
+            replications: 2
+            prices: { big: { fixed: 1 }, small: { fixed: 0.25 } }
+            pools: [ { id: team, grants: [ { amount: 1000 } ], policies: [ { degrade: { below: 1000, to: small } }, { hard_stop: {} } ] } ]
+            identities:
+              - id: agent
+                pool: team
+                workload: { arrivals: { periodic: { rate: 1/h } }, model: big }
+            plans:
+              - id: payg
+                pay_as_you_go: { price_per_credit: 1.00 }
+            """, file: "degrading.yaml")
+        let r = try ProcureResult.run(s, replications: 2, threads: 1)
+        // Every request degraded as written (180 credits); the workload asked for 720 of the big model.
+        #expect(r.demand.allSatisfy { $0.total == 720 }, "\(r.demand.map(\.total))")
+        #expect(r.limits?.degraded == [720, 720] && r.limits?.refusedForCredit == [0, 0])
+        #expect(r.markdown.contains("on average they degraded 720 to a cheaper model, and let through 180 credits of the workload's 720"), "\(r.markdown)")
+    }
+
     @Test func anUncappedPoolSaysSoAndPricesTheSameDemand() throws {
         let r = try ProcureResult.run(try Self.scenario(pool: 100_000), replications: 3, threads: 1)
         #expect(r.demand.allSatisfy { $0.total == 720 })

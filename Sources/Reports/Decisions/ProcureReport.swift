@@ -93,7 +93,12 @@ extension ProcureResult {
         } else {
             let refused = mean(limits.refusedForCredit.map(Double.init)), degraded = mean(limits.degraded.map(Double.init))
             s += "**The pools as written capped the demand** in \(capped) of \(replications) replications: "
-            s += "on average they refused \(g(refused)) requests for lack of credit\(degraded > 0 ? " and degraded \(g(degraded))" : ""), "
+            var what: [String] = []
+            if refused > 0 { what.append("refused \(g(refused)) requests for lack of credit") }
+            if degraded > 0 { what.append("degraded \(g(degraded)) to a cheaper model") }
+            // Neither: a throttle delayed requests past the horizon, or unreserved requests were charged short.
+            if what.isEmpty { what.append("held requests back (throttled, or charged short)") }
+            s += "on average they \(what.joined(separator: " and ")), "
             s += "and let through \(g(mean(limits.allowed.map(\.total)))) credits of the workload's \(g(mean(demand.map(\.total)))). "
             s += "Demand for buying is what the workload would use, so the plans are priced on the same replications "
             s += "(same seed, same random numbers) rerun with every pool's credit limit lifted."
