@@ -167,9 +167,10 @@ struct ProcureTruthTests {
         #expect(Self.mean(demand, "as_written_usage_credits") == 300)
         // On the capped demand the 300-credit pack that stops would look cheapest; on the real demand the licence is.
         #expect(demand?["cheapest_as_written"] as? String == "pack")
+        #expect(demand?["capping_pools"] as? [String] == ["team"])
         #expect((o["recommendation"] as? [String: Any])?["plan"] as? String == "licence")
         let md = r.markdown
-        #expect(md.contains("**The pools as written capped the demand** in 3 of 3 replications: on average they refused 420 requests for lack of credit"), "\(md)")
+        #expect(md.contains("**The pools as written capped the demand** (pool `team`) in 3 of 3 replications: on average they refused 420 requests for lack of credit"), "\(md)")
         #expect(md.contains("rerun with every pool's credit limit lifted"))
         #expect(md.contains("Priced on the capped demand, pack would have looked cheapest"))
     }

@@ -92,7 +92,9 @@ extension ProcureResult {
             s += "No pool capped the demand as written: no request was refused for lack of credit, and the workload spent as much as with unlimited credit.\n\n"
         } else {
             let refused = mean(limits.refusedForCredit.map(Double.init)), degraded = mean(limits.degraded.map(Double.init))
-            s += "**The pools as written capped the demand** in \(capped) of \(replications) replications: "
+            let pools = limits.cappingPools.map { "`\(Escape.codeSpan($0))`" }
+            let named = pools.isEmpty ? "" : " (\(pools.count == 1 ? "pool" : "pools") \(pools.joined(separator: ", ")))"
+            s += "**The pools as written capped the demand**\(named) in \(capped) of \(replications) replications: "
             var what: [String] = []
             if refused > 0 { what.append("refused \(g(refused)) requests for lack of credit") }
             if degraded > 0 { what.append("degraded \(g(degraded)) to a cheaper model") }

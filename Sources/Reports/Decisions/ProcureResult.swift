@@ -15,6 +15,8 @@ public struct PoolLimits: Sendable {
     /// Per replication, requests still refused for lack of credit with the pools' limits lifted
     /// (a delegation's own budget, say): they are not in the priced demand either.
     public var refusedWhenLifted: [Int64]
+    /// The pools that refused or degraded a request in some replication, in model order.
+    public var cappingPools: [String] = []
 
     /// Replications in which the pools cut the demand: a request refused for lack of credit, or
     /// less spent than the workload spends with the limits lifted (degraded, throttled past the
@@ -105,7 +107,10 @@ public struct ProcureResult: Sendable {
                                             progress: progress.map { p in { @Sendable n in p(liftedDone + n, total) } })
             let limits = PoolLimits(allowed: asWritten.map(UsageCurve.init), refusedForCredit: asWritten.map(\.totals.rejectedForCredit),
                                     degraded: asWritten.map(\.totals.requestsDegraded),
-                                    refusedWhenLifted: lifted.map(\.totals.rejectedForCredit))
+                                    refusedWhenLifted: lifted.map(\.totals.rejectedForCredit),
+                                    cappingPools: model.pools.indices.filter { p in
+                                        asWritten.contains { $0.pools[p].counts.rejectedForCredit > 0 || $0.pools[p].counts.requestsDegraded > 0 }
+                                    }.map { model.pools[$0].spec.name })
             results.append(ProcureResult(scenario: scenario.name, variant: variant.name, replications: replications,
                                          horizonHours: Double(model.horizonMs) / 3_600_000, plans: scenario.plans,
                                          demand: lifted.map(UsageCurve.init), limits: limits))
@@ -192,6 +197,7 @@ public struct ProcureResult: Sendable {
         if let limits, let asWritten = pricedAsWritten {
             var d: [String: JSON] = [
                 "priced": .string("credit_limits_lifted"),
+                "capping_pools": .array(limits.cappingPools.map(JSON.string)),
                 "capped_replications": .number(Double(limits.cappedReplications(demand: demand))),
                 "as_written_usage_credits": Summary.metricJSON("usage_credits", MetricSummary(limits.allowed.map(\.total))!),
                 "requests_refused_for_credit": Summary.metricJSON("requests_refused_for_credit", MetricSummary(limits.refusedForCredit.map(Double.init))!),
