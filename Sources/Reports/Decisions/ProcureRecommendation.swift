@@ -22,8 +22,8 @@ public struct ProcureRecommendation: Sendable, Equatable {
     /// Twice the highest demand: how far break-evens were searched.
     public var searchedUpTo: Double
 
-    /// The sentence, e.g. "licence is cheapest in 82% of replications; expected cost 6,514, a
-    /// saving of 1,179 against payg; break-even with payg at 2,280 credits".
+    /// The sentence, e.g. "commit is cheapest in 100% of replications; expected cost 6,443, a
+    /// saving of 1,250 against payg; break-even with payg at 5,000 credits" (the pilot notebook).
     public func sentence(_ plans: [Plan], markdown: Bool) -> String {
         func name(_ i: Int) -> String { markdown ? "**\(Escape.markdown(plans[i].id))**" : plans[i].id }
         var s = "\(name(plan)) is cheapest in \(Self.percent(probabilityCheapest)) of replications; expected cost \(Self.grouped(expectedCost))"
