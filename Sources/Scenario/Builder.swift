@@ -50,6 +50,12 @@ extension ModelBuilder {
             guard let path = k.string else { continue }
             let parts = path.split(separator: ".").map(String.init)
             if parts.count == 1 {
+                // `procure` prices every variant with the scenario's one list of plans (its
+                // variant-by-plan matrix), so a variant's own `plans:` would be silently unused.
+                if parts[0] == "plans" {
+                    d.error(k, "variant '\(variant)': plans are shared by every variant (procure prices each variant's demand with the scenario's plans); add the plan to the scenario's 'plans:' instead")
+                    continue
+                }
                 node = set(node, [parts[0]], value)
                 continue
             }
