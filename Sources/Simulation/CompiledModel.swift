@@ -83,7 +83,7 @@ public final class CompiledModel: Sendable {
             default:
                 bounds.append(0)
             }
-            names.append(["arrivals", "mix", "tokens", "latency", "bootstrap"].map { "workload/\(w.name)/\($0)" })
+            names.append(StreamSlot.allCases.map { "workload/\(w.name)/\($0.name)" })
         }
         self.mixes = mixes
         self.poissonMaxPerMs = bounds
@@ -157,4 +157,29 @@ struct HotWorkload {
     var constantRate: Bool = false
     /// No latency, reserve actual, not a runaway: the request is one debit at arrival.
     var instantDebit: Bool = false
+}
+
+/// The random streams of one workload, in the order they are laid out: a workload's streams are
+/// consecutive in ``ReplicationRun/streams``, so slot `k` of workload `w` is at
+/// `w * StreamSlot.count + k`. The names are part of what seeds each stream (common random
+/// numbers): renaming one changes every result.
+enum StreamSlot: Int, CaseIterable {
+    case arrivals, mix, tokens, latency, bootstrap
+
+    static let count = allCases.count
+
+    /// The name the stream is derived from, under `workload/<name>/`.
+    var name: String {
+        switch self {
+        case .arrivals: "arrivals"
+        case .mix: "mix"
+        case .tokens: "tokens"
+        case .latency: "latency"
+        case .bootstrap: "bootstrap"
+        }
+    }
+
+    /// The index of this slot of workload `w`.
+    @inline(__always)
+    func index(_ w: Int) -> Int { w &* StreamSlot.count &+ rawValue }
 }

@@ -27,8 +27,7 @@ struct ReplicationRun {
     let outputSamplers: [Sampler]
     let latencySamplers: [Sampler]
     let replays: [ReplaySource?]
-    /// Streams per workload, flattened: index 5w + k for k = arrivals, mix, tokens, latency,
-    /// bootstrap.
+    /// Streams per workload, flattened: see ``StreamSlot``.
     let streams: [RandomStream]
     /// The same streams, unretained, for the hot path: `streams` keeps them alive for the whole
     /// run, so borrowing them through `_withUnsafeGuaranteedRef` skips a retain/release pair per

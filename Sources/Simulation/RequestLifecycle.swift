@@ -59,16 +59,16 @@ extension ReplicationRun {
         if stopped[w] { return }
 
         if modelIndex < 0, let mix = mixes[w] {
-            let pick = mix._withUnsafeGuaranteedRef { table in fastStreams[5 * w + 1]._withUnsafeGuaranteedRef { table.sample($0) } }
+            let pick = mix._withUnsafeGuaranteedRef { table in fastStreams[StreamSlot.mix.index(w)]._withUnsafeGuaranteedRef { table.sample($0) } }
             modelIndex = mixModels[w][pick]
         }
         if !tokensFromTrace {
-            fastStreams[5 * w + 2]._withUnsafeGuaranteedRef { tokens in
+            fastStreams[StreamSlot.tokens.index(w)]._withUnsafeGuaranteedRef { tokens in
                 input = inputSamplers[w].count(tokens)
                 output = outputSamplers[w].count(tokens)
             }
         }
-        let latency = hot[w].hasLatency ? latencySamplers[w].count(streams[5 * w + 3]) : 0
+        let latency = hot[w].hasLatency ? latencySamplers[w].count(streams[StreamSlot.latency.index(w)]) : 0
         let cost: Int64
         let tier: Int32
         if let fixed = hot[w].fixedCost {

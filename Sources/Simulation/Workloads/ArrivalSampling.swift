@@ -23,7 +23,7 @@ extension ReplicationRun {
             return workload.startMs < model.horizonMs ? workload.startMs : nil
         case .markovModulated(_, let sojourn):
             arrivalState[w].stateIndex = 0
-            arrivalState[w].stateEndsMs = workload.startMs + Int64(streams[5 * w].exponential(mean: sojourn[0]))
+            arrivalState[w].stateEndsMs = workload.startMs + Int64(streams[StreamSlot.arrivals.index(w)].exponential(mean: sojourn[0]))
             return nextArrival(w, after: workload.startMs)
         default:
             return nextArrival(w, after: workload.startMs)
@@ -39,11 +39,11 @@ extension ReplicationRun {
             guard peak > 0 else { return nil }
             let horizon = Double(hot[w].stopMs)
             if hot[w].constantRate {
-                let time = Double(t) + fastStreams[5 * w]._withUnsafeGuaranteedRef { $0.exponential(mean: 1 / peak) }
+                let time = Double(t) + fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef { $0.exponential(mean: 1 / peak) }
                 return time < horizon ? Int64(time) : nil
             }
             let rate = hot[w].ratePerMs, growth = hot[w].growthPerDay
-            return fastStreams[5 * w]._withUnsafeGuaranteedRef { stream -> Int64? in
+            return fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef { stream -> Int64? in
                 var time = Double(t)
                 while true {
                     time += stream.exponential(mean: 1 / peak)
@@ -56,7 +56,7 @@ extension ReplicationRun {
         }
         let h = hot[w]
         let horizon = h.stopMs
-        let stream = streams[5 * w]
+        let stream = streams[StreamSlot.arrivals.index(w)]
         switch h.arrival {
         case .poisson:
             return nil
@@ -130,7 +130,7 @@ extension ReplicationRun {
                 arrivalState[w].outputBlock += 1
                 let k = arrivalState[w].outputBlock
                 if source.startMs + Int64(Double(k * blockMs) * source.timeScale) >= horizon { return nil }
-                let start = source.blockStartMs(streams[5 * w + 4])
+                let start = source.blockStartMs(streams[StreamSlot.bootstrap.index(w)])
                 arrivalState[w].blockStartMs = start
                 arrivalState[w].row = source.firstRow(atOrAfterMs: start)
                 arrivalState[w].loop = 0
