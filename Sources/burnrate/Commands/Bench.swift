@@ -96,18 +96,15 @@ struct BenchRNG: ParsableCommand {
     @Option(name: .long, help: "Draws per case.")
     var draws: Int = 20_000_000
 
-    @Option(name: .long, help: "Generator: \(Generator.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var generator: String = Generator.taus2.rawValue
+    @Option(name: .long, help: "Generator.")
+    var generator: Generator = .taus2
 
     func validate() throws {
         guard draws > 0 else { throw ValidationError("--draws must be positive") }
-        guard Generator(rawValue: generator) != nil else {
-            throw ValidationError("unknown generator '\(generator)'")
-        }
     }
 
     func run() throws {
-        let gen = Generator(rawValue: generator)!
+        let gen = generator
         let stream = RandomStream(seed: 42, replication: 0, name: "bench", generator: gen)
         let lognormal = try LogNormal(median: 800, sigma: 1.1)
         let poisson = try Poisson(mean: 12)
@@ -143,3 +140,5 @@ struct BenchRNG: ParsableCommand {
         report(results, json: options.json)
     }
 }
+
+extension Generator: ExpressibleByArgument {}
