@@ -54,9 +54,14 @@ let package = Package(
             name: "Reports",
             dependencies: ["Ledger", "Simulation", "Scenario", "Stochastic"]
         ),
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Ledger", "LedgerStore", "Simulation", "Stochastic"]
+        ),
         .executableTarget(
             name: "burnrate",
             dependencies: [
+                "Benchmarks",
                 "Stochastic",
                 "Ledger",
                 "Simulation",
