@@ -20,6 +20,9 @@ public struct Scenario: Sendable {
     public var initialFundingMicrocredits: [Int64]
     /// Ways to buy the usage (`plans:`), for `burnrate procure`.
     public var plans: [Plan] = []
+    /// `precision:`: metric name → the 95% half-width at which `run` may stop early (sequential
+    /// stopping, with `replications` as the cap). Empty: run every replication.
+    public var precision: [String: Double] = [:]
     /// The work of each model in `variants` (same order), estimated before running.
     public var work: [WorkEstimate] = []
     /// Where `replications:` is written, if it is.

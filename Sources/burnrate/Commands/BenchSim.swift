@@ -12,13 +12,18 @@ struct BenchSim: ParsableCommand {
             b-holds: 100 identities over 10 pools, holds with lognormal latency, retries with \
             backoff, a degrade policy, 30 days.
             c-replay: the Azure conversation sample looped to one million requests; c-parse: the \
-            same trace's rows parsed per second (a replay holds the parsed trace in memory).
+            same trace's rows parsed per second (a replay holds the parsed trace in memory). \
+            d-realistic: 10 department pools (expiring paid and promotional grants, alerts, degrade \
+            then hard stop), 50 identities with daily caps and rate caps, renewal arrivals of cv 2 \
+            through business hours with growth, two models, lognormal tokens and latency, holds \
+            reserving 1,000 output tokens, retries with backoff; --hours as case a. Cases a and d \
+            are also given in requests per second.
             """
     )
 
     @OptionGroup var options: BenchOptions
 
-    @Option(name: .long, help: "Hours simulated by case a (default 480).")
+    @Option(name: .long, help: "Hours simulated by cases a and d (default 480).")
     var hours: Int64 = 480
 
     @Option(name: .long, help: "Azure conversation trace for case c.")
