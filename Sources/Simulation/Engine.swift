@@ -10,6 +10,14 @@ public enum Engine {
         var run = ReplicationRun(compiled, replication: replication)
         return try run.execute()
     }
+
+    /// Runs replication `replication` of `compiled` and also says why each rejected request was
+    /// rejected. The result is the one ``run(_:replication:)`` gives.
+    public static func runTallyingRejections(_ compiled: CompiledModel, replication: Int) throws(ConservationError) -> (ReplicationResult, RejectionTally) {
+        var run = ReplicationRun(compiled, replication: replication)
+        let result = try run.execute()
+        return (result, run.rejections)
+    }
 }
 
 /// A model made ready to run many replications: the starting ledger (built once, copied per
@@ -241,6 +249,8 @@ struct ReplicationRun {
     var downSince: [Int64?]
     /// Set when the model asks for the journal (tests, audits); nil on the fast path.
     var journal: RecordingSink?
+    /// Rejected requests by the refusal that ended them (see ``Engine/runTallyingRejections``).
+    var rejections: RejectionTally
     var now: Int64 = 0
 
     init(_ compiled: CompiledModel, replication: Int) {
@@ -271,6 +281,7 @@ struct ReplicationRun {
         self.counts = CountTable(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
         self.journal = compiled.model.recordsJournal ? RecordingSink() : nil
+        self.rejections = RejectionTally(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
     }
 
     /// Every ledger command of a replication goes through here (or through the equivalent
@@ -654,11 +665,14 @@ struct ReplicationRun {
         release(s)
     }
 
-    mutating func reject(_ s: Int, forCredit: Bool) {
+    /// Rejects the request in slot `s`; `reason` is the refusal that ended it, `forCredit` whether
+    /// it counts as a refusal for lack of credit.
+    mutating func reject(_ s: Int, _ reason: RejectionReason, forCredit: Bool) {
         count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
             $0.requestsRejected += 1
             if forCredit { $0.rejectedForCredit += 1 }
         }
+        rejections.add(reason, pool: Int(slots[s].pool), identity: Int(slots[s].identity))
         release(s)
     }
 
@@ -680,13 +694,13 @@ struct ReplicationRun {
                 stopped[w] = true
                 result.identities[Int(r.identity)].runawayStoppedAfterMs = now - h.startMs
             }
-            reject(s, forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+            reject(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
             return
         }
         switch refusal {
         case .degrade(let toTier):
             let m = toTier >= 0 && toTier < compiled.tierModel.count ? compiled.tierModel[toTier] : -1
-            guard m >= 0, r.degradeSteps < 4 else { reject(s, forCredit: true); return }
+            guard m >= 0, r.degradeSteps < 4 else { reject(s, .noDegradeTier, forCredit: true); return }
             let price = prices[m]
             slots[s].model = Int32(m)
             slots[s].tier = Int32(price.tier)
@@ -697,12 +711,12 @@ struct ReplicationRun {
             }
             attempt(s)
         case .throttled(let after):
-            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { reject(s, forCredit: false); return }
+            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { reject(s, .throttled, forCredit: false); return }
             slots[s].throttleWaits += 1
             queue.push(now + max(after, 1), .attempt, Int32(s))
         case .insufficientFunds, .spendCapExceeded, .rateCapExceeded:
             guard Int(r.attempts) < retry.maxRetries else {
-                reject(s, forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+                reject(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
                 return
             }
             var wait = Double(retry.backoffMs) * pow(retry.multiplier, Double(r.attempts))
@@ -710,7 +724,7 @@ struct ReplicationRun {
             slots[s].attempts += 1
             queue.push(now + max(1, Int64(min(wait, 1e15))), .attempt, Int32(s))
         default:
-            reject(s, forCredit: false)
+            reject(s, RejectionReason(refusal), forCredit: false)
         }
     }
 
