@@ -63,7 +63,8 @@ public struct PoolSize: Sendable, Equatable {
 /// estimate disagree about the target (the interval straddles it) the candidate is run again with
 /// more replications, up to `maxReplications`. Pools are searched together, one simulation per
 /// round, each pool's target read on that pool's own metrics: this assumes, as departments do,
-/// that no identity draws on two of the pools being sized.
+/// that no identity draws on two of the pools being sized (departments that `borrow` from one
+/// parent are coupled through it, which the parent's written funding bounds).
 public struct Sizer: Sendable {
     public var path: String
     public var baseEdits: ScenarioEdits
@@ -141,7 +142,16 @@ public struct Sizer: Sendable {
             let written = Double(base.initialFundingMicrocredits[index[p]!]) / 1_000_000
             searches[p] = Search(next: written > 0 ? written : 100, resolution: resolution)
         }
-        let ceiling = 1e12
+        // The ledger refuses a grant that would take the total ever funded past 2^63 micro-credits
+        // (9.2×10^12 credits; a refused refill leaves the pool dry). A candidate is funded once,
+        // and again at each refill over the horizon, in every pool searched at once: the search
+        // stops below that, with a factor 2 to spare for top-ups and the pools not searched.
+        // Beyond it, a target held out of reach by a cap would read as a lack of credit.
+        let fundings = pools.map { p -> Double in
+            let spec = base.base.pools[index[p]!].spec
+            return spec.refill == nil ? 1 : 1 + Double(base.base.horizonMs / max(spec.periodMs, 1))
+        }
+        let ceiling = min(1e12, Double(Int64.max) / 1_000_000 / Double(pools.count) / (fundings.max() ?? 1) / 2)
         var round = 0
         while searches.values.contains(where: { !$0.done }) {
             round += 1
@@ -176,7 +186,7 @@ public struct Sizer: Sendable {
                     if x < 1e-6 || (s.resolution.map { x <= $0 } ?? false) { s.done = true; s.hi = x }
                     else { s.next = x / 2 }
                 case (_?, nil):
-                    if x >= ceiling { s.done = true; s.gaveUp = true } else { s.next = x * 2 }
+                    if x >= ceiling { s.done = true; s.gaveUp = true } else { s.next = min(x * 2, ceiling) }
                 case (let lo?, let hi?):
                     if s.resolution == nil { s.resolution = max(1e-6, (hi - lo) * 0.002) }
                     if hi - lo <= s.resolution! { s.done = true } else { s.next = roundMicro((lo + hi) / 2) }
