@@ -117,7 +117,7 @@ extension SizeAnswer {
     static func unreachedText(_ pool: String, _ u: Unreached, target: Expectation, confidence: Double, layout: Layout?,
                               names: (String) -> String) -> String {
         let p = u.point
-        var s = "\(target.text) is not reached for \(names(pool))\(layout.map { " (\($0.rawValue))" } ?? "") at any funding up to \(credits(p.fundingCredits)) credits: "
+        var s = "\(target.text) is not reached for \(names(pool))\(layout.map { " in the \($0.rawValue) layout" } ?? "") at any funding up to \(credits(p.fundingCredits)) credits: "
         s += "there \(target.metric).\(target.statistic) is \(number(p.estimate)) (\(JSON.format(confidence * 100))% bound \(number(p.bound)))"
         guard let binding = u.binding else {
             return s + ", with no request rejected; \(target.metric) does not move towards the target with funding"

@@ -87,7 +87,7 @@ public struct SizeAnswer: Sendable {
                 o["difference_credits"] = .number(roundMicro(c.split - c.shared))
                 o["ratio"] = c.shared > 0 ? .number(c.split / c.shared) : .null
                 o["resolution_credits"] = .number(roundMicro(c.resolution))
-                o["comparison"] = .string(c.text)
+                o["comparison"] = .string(c.text.replacingOccurrences(of: "**", with: ""))
             }
         }
         if !notes.isEmpty { o["notes"] = .array(notes.map(JSON.string)) }
