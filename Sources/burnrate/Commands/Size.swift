@@ -16,8 +16,8 @@ struct Size: ParsableCommand {
             --pool) is sized; with --layout shared|split|both the departments are sized as one \
             shared pool (their policies kept, per-pool limits summed), one pool each, or both with \
             the difference. A target no funding reaches is reported with its binding constraint \
-            (the refusal behind most rejections: identity caps, rate caps, tiers, …). Writes report.md, size.json and charts to --out (default \
-            reports/<scenario>-size); --json prints the answer for scripts (funding_credits, per \
+            (the refusal behind most rejections: identity caps, rate caps, tiers, …). Writes \
+            report.md, size.json and charts to --out (default reports/<scenario>-size); --json prints the answer for scripts (funding_credits, per \
             pool under pools). Exit status: 0 found, 1 the target is not reached at any funding, \
             2 bad input.
             """
@@ -25,7 +25,7 @@ struct Size: ParsableCommand {
 
     @Argument(help: "The scenario file (YAML).") var scenario: String
     @Option(name: .long, help: "The pool to size.") var pool: String?
-    @Flag(name: .long, help: "Size every pool.") var all = false
+    @Flag(name: .long, help: "Size every department (every pool an identity draws on).") var all = false
     @Option(name: .long, help: "The target, e.g. 'continuity >= 0.999'.") var target: String
     @Option(name: .long, help: "Confidence that the target holds (default 0.95).") var confidence = 0.95
     @Option(name: .long, help: "shared, split or both (the departments: the pools an identity draws on).") var layout: SizeLayoutChoice?
