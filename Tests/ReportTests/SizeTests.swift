@@ -224,5 +224,53 @@ struct SharedLayoutEditTests {
         #expect(problem("        policies: [ { degrade: { below: 0.1, to: m } } ]", "        policies: [ { degrade: { below: 0.2, to: m } } ]")
             .contains("differ in degrade.below"))
         #expect(problem("        grants: [ { amount: 5, expires: 1h } ]", "        grants: [ { amount: 5 } ]").contains("first grant's expires"))
+        #expect(problem("        children: [ { id: team } ]", "").contains("pool 'team' lies under department 'research' but no identity draws on it"))
+    }
+}
+
+@Suite("burnrate size: what the comparison says")
+struct SizeComparisonTests {
+    let target = Expectation(text: "continuity >= 0.99")!
+
+    /// A pool answered at `funding`, bracketed from `failedBelow`.
+    func size(_ pool: String, _ funding: Double, failedBelow: Double) -> PoolSize {
+        let fail = SizePoint(fundingCredits: failedBelow, estimate: 0.98, bound: 0.97, replications: 20, holds: false)
+        let hold = SizePoint(fundingCredits: funding, estimate: 0.995, bound: 0.991, replications: 20, holds: true)
+        return PoolSize(pool: pool, fundingCredits: funding, point: hold, curve: [fail, hold])
+    }
+
+    func answer(shared: Double, split: [Double]) -> SizeAnswer {
+        SizeAnswer(scenario: "s", target: target, confidence: 0.95, replications: 20,
+                   layouts: [(.shared, [size("shared", shared, failedBelow: shared - 0.5)]),
+                             (.split, split.enumerated().map { size("d\($0.offset)", $0.element, failedBelow: $0.element - 0.5) })])
+    }
+
+    @Test func splitCheaperWithinTheResolutionIsCalledTheSame() {
+        let a = answer(shared: 20.2, split: [10, 10])   // 0.2 cheaper, brackets 3 × 0.5
+        #expect(a.markdown.contains("need the same funding here") && a.markdown.contains("within the search's resolution (1.50 credits"))
+        #expect(!a.markdown.contains("credits more"))
+    }
+
+    @Test func splitCheaperBeyondTheResolutionSaysWhyItIsNotPooling() {
+        let a = answer(shared: 25, split: [10, 10])
+        #expect(a.markdown.contains("Split pools need **5 credits less** than one shared pool"))
+        #expect(a.markdown.contains("pooling alone does not explain it"))
+        #expect(!a.markdown.contains("each department must carry its own peaks"))
+    }
+
+    @Test func splitDearerBeyondTheResolutionIsThePoolingGain() {
+        let a = answer(shared: 15, split: [10, 10])
+        #expect(a.markdown.contains("Split pools need **5 credits more** than one shared pool"))
+        #expect(a.json.rendered().contains("\"resolution_credits\": 1.5"))
+    }
+
+    @Test func optionCombinationsAreCheckedInTheLibrary() {
+        var r = SizeRequest(path: "s.yaml", target: target)
+        #expect(r.problem == "say which pool: --pool ID, --all or --layout")
+        r.pool = "eng"
+        #expect(r.problem == nil)
+        r.layout = .split
+        #expect(r.problem == "--pool cannot be combined with --all or --layout")
+        #expect(throws: DecisionError.self) { try r.answer() }
     }
 }
