@@ -25,6 +25,9 @@ public struct Scenario: Sendable {
     public var precision: [String: Double] = [:]
     /// The work of each model in `variants` (same order), estimated before running.
     public var work: [WorkEstimate] = []
+    /// What the edits changed that an answer should state (the shared layout: which pools it
+    /// merged, what it summed); empty for a scenario as written.
+    public var editNotes: [String] = []
     /// Where `replications:` is written, if it is.
     var replicationsLine: Int? = nil
     var replicationsColumn: Int? = nil

@@ -10,6 +10,14 @@ public enum Engine {
         var run = ReplicationRun(compiled, replication: replication)
         return try run.execute()
     }
+
+    /// Runs replication `replication` of `compiled` and also says why each rejected request was
+    /// rejected. The result is the one ``run(_:replication:)`` gives.
+    public static func runTallyingRejections(_ compiled: CompiledModel, replication: Int) throws(ConservationError) -> (ReplicationResult, RejectionTally) {
+        var run = ReplicationRun(compiled, replication: replication)
+        let result = try run.execute()
+        return (result, run.rejections)
+    }
 }
 
 struct ReplicationRun {
@@ -47,6 +55,8 @@ struct ReplicationRun {
     var downSince: [Int64?]
     /// Set when the model asks for the journal (tests, audits); nil on the fast path.
     var journal: RecordingSink?
+    /// Rejected requests by the refusal that ended them (see ``Engine/runTallyingRejections``).
+    var rejections: RejectionTally
     var now: Int64 = 0
 
     init(_ compiled: CompiledModel, replication: Int) {
@@ -83,6 +93,7 @@ struct ReplicationRun {
         self.counts = CountTable(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
         self.journal = compiled.model.recordsJournal ? RecordingSink() : nil
+        self.rejections = RejectionTally(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
     }
 
     /// Every ledger command of a replication goes through here (or through the equivalent

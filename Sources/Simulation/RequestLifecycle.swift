@@ -244,11 +244,14 @@ extension ReplicationRun {
         release(s)
     }
 
-    mutating func reject(_ s: Int, forCredit: Bool) {
+    /// Rejects the request in slot `s`; `reason` is the refusal that ended it, `forCredit` whether
+    /// it counts as a refusal for lack of credit.
+    mutating func reject(_ s: Int, _ reason: RejectionReason, forCredit: Bool) {
         count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
             $0.requestsRejected += 1
             if forCredit { $0.rejectedForCredit += 1 }
         }
+        rejections.add(reason, pool: Int(slots[s].pool), identity: Int(slots[s].identity))
         release(s)
     }
 
@@ -270,13 +273,13 @@ extension ReplicationRun {
                 stopped[w] = true
                 result.identities[Int(r.identity)].runawayStoppedAfterMs = now - h.startMs
             }
-            reject(s, forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+            reject(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
             return
         }
         switch refusal {
         case .degrade(let toTier):
             let m = toTier >= 0 && toTier < compiled.tierModel.count ? compiled.tierModel[toTier] : -1
-            guard m >= 0, r.degradeSteps < 4 else { reject(s, forCredit: true); return }
+            guard m >= 0, r.degradeSteps < 4 else { reject(s, .noDegradeTier, forCredit: true); return }
             let price = prices[m]
             slots[s].model = Int32(m)
             slots[s].tier = Int32(price.tier)
@@ -287,12 +290,12 @@ extension ReplicationRun {
             }
             attempt(s)
         case .throttled(let after):
-            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { reject(s, forCredit: false); return }
+            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { reject(s, .throttled, forCredit: false); return }
             slots[s].throttleWaits += 1
             queue.push(now + max(after, 1), .attempt, Int32(s))
         case .insufficientFunds, .spendCapExceeded, .rateCapExceeded:
             guard Int(r.attempts) < retry.maxRetries else {
-                reject(s, forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+                reject(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
                 return
             }
             var wait = Double(retry.backoffMs) * pow(retry.multiplier, Double(r.attempts))
@@ -300,7 +303,7 @@ extension ReplicationRun {
             slots[s].attempts += 1
             queue.push(now + max(1, Int64(min(wait, 1e15))), .attempt, Int32(s))
         default:
-            reject(s, forCredit: false)
+            reject(s, RejectionReason(refusal), forCredit: false)
         }
     }
 }
