@@ -61,7 +61,7 @@ extension ReplicationRun {
     }
 
     /// Closes the books at the horizon and checks the conservation laws.
-    mutating func finish() throws(ConservationError) -> ReplicationResult {
+    mutating func closeBooks() throws(ConservationError) -> ReplicationResult {
         now = model.horizonMs
         _ = apply(Request(atMs: now, .advanceTime))
         for p in result.pools.indices { poolUp(p) }

@@ -137,7 +137,7 @@ struct ReplicationRun {
             }
         }
         result.events = events
-        return try finish()
+        return try closeBooks()
     }
 }
 

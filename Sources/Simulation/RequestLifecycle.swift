@@ -105,7 +105,7 @@ extension ReplicationRun {
                                         inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                         reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
                                         degraded: false, hold: nil, latencyMs: 0))
-            if case .refused(let r) = out { refused(slot, r) }
+            if case .refused(let r) = out { react(slot, to: r) }
             return
         }
         count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
@@ -145,7 +145,7 @@ extension ReplicationRun {
             let admission = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
                                              amountMicrocredits: r.costMicrocredits)
             if let refusal = admission.refusal {
-                refused(s, refusal)
+                react(s, to: refusal)
                 return
             }
             poolUp(Int(r.pool))
@@ -156,9 +156,9 @@ extension ReplicationRun {
             switch out {
             case .accepted(let a):
                 charged(s, a)
-                finish(s)
+                serve(s)
             case .refused(let refusal):
-                refused(s, refusal)
+                react(s, to: refusal)
             }
         case .actual, .maxOutputTokens:
             var amount = r.costMicrocredits
@@ -174,7 +174,7 @@ extension ReplicationRun {
                 poolUp(Int(r.pool))
                 queue.push(now + r.latencyMs, .completion, Int32(s))
             case .refused(let refusal):
-                refused(s, refusal)
+                react(s, to: refusal)
             }
         }
     }
@@ -219,7 +219,7 @@ extension ReplicationRun {
             }
             if let a = out.acceptance { charged(s, a) }
         }
-        finish(s)
+        serve(s)
     }
 
     /// Books what an accepted command charged.
@@ -236,7 +236,8 @@ extension ReplicationRun {
         }
     }
 
-    mutating func finish(_ s: Int) {
+    /// The request in slot `s` was served (at its model or degraded): counted, and its slot freed.
+    mutating func serve(_ s: Int) {
         let degraded = slots[s].degraded
         count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
             if degraded { $0.requestsDegraded += 1 } else { $0.requestsServed += 1 }
@@ -244,9 +245,9 @@ extension ReplicationRun {
         release(s)
     }
 
-    /// Rejects the request in slot `s`; `reason` is the refusal that ended it, `forCredit` whether
-    /// it counts as a refusal for lack of credit.
-    mutating func reject(_ s: Int, _ reason: RejectionReason, forCredit: Bool) {
+    /// The agent gives up on the request in slot `s`: counted as rejected; `reason` is the refusal
+    /// that ended it, `forCredit` whether it counts as a refusal for lack of credit.
+    mutating func giveUp(_ s: Int, _ reason: RejectionReason, forCredit: Bool) {
         count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
             $0.requestsRejected += 1
             if forCredit { $0.rejectedForCredit += 1 }
@@ -261,7 +262,7 @@ extension ReplicationRun {
     }
 
     /// Acts on a refusal as the agent would.
-    mutating func refused(_ s: Int, _ refusal: Refusal) {
+    mutating func react(_ s: Int, to refusal: Refusal) {
         let r = slots[s]
         let h = hot[Int(r.workload)]
         let retry = h.retry
@@ -273,13 +274,13 @@ extension ReplicationRun {
                 stopped[w] = true
                 result.identities[Int(r.identity)].runawayStoppedAfterMs = now - h.startMs
             }
-            reject(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+            giveUp(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
             return
         }
         switch refusal {
         case .degrade(let toTier):
             let m = toTier >= 0 && toTier < compiled.tierModel.count ? compiled.tierModel[toTier] : -1
-            guard m >= 0, r.degradeSteps < 4 else { reject(s, .noDegradeTier, forCredit: true); return }
+            guard m >= 0, r.degradeSteps < 4 else { giveUp(s, .noDegradeTier, forCredit: true); return }
             let price = prices[m]
             slots[s].model = Int32(m)
             slots[s].tier = Int32(price.tier)
@@ -290,12 +291,12 @@ extension ReplicationRun {
             }
             attempt(s)
         case .throttled(let after):
-            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { reject(s, .throttled, forCredit: false); return }
+            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { giveUp(s, .throttled, forCredit: false); return }
             slots[s].throttleWaits += 1
             queue.push(now + max(after, 1), .attempt, Int32(s))
         case .insufficientFunds, .spendCapExceeded, .rateCapExceeded:
             guard Int(r.attempts) < retry.maxRetries else {
-                reject(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+                giveUp(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
                 return
             }
             var wait = Double(retry.backoffMs) * pow(retry.multiplier, Double(r.attempts))
@@ -303,7 +304,7 @@ extension ReplicationRun {
             slots[s].attempts += 1
             queue.push(now + max(1, Int64(min(wait, 1e15))), .attempt, Int32(s))
         default:
-            reject(s, RejectionReason(refusal), forCredit: false)
+            giveUp(s, RejectionReason(refusal), forCredit: false)
         }
     }
 }
