@@ -2,8 +2,8 @@ import Scenario
 import Simulation
 
 /// Sequential stopping (DESIGN.md, "Sequential stopping"): run replications in fixed batches and
-/// stop once every named metric's 95% half-width is at most its target, with the scenario's
-/// replications as the cap.
+/// stop once every named metric's 95% half-width is at most its target (judged from the second
+/// batch on), with the scenario's replications as the cap.
 public enum SequentialRun {
     /// Replications per batch. Fixed, so where a run stops depends only on the scenario and its
     /// seed, never on the thread count.
@@ -53,7 +53,8 @@ public enum SequentialRun {
                 data = part
             }
             done = next
-            if precision.allSatisfy({ halfWidth($0.key, in: data!) <= $0.value }) {
+            // At least two batches: an interval on 20 identical values is no evidence.
+            if done >= 2 * batch, precision.allSatisfy({ halfWidth($0.key, in: data!) <= $0.value }) {
                 data!.stoppedBy = "precision"
                 break
             }

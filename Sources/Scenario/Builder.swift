@@ -139,7 +139,10 @@ extension ModelBuilder {
         for (k, v) in m {
             guard let key = k.string, let text = v.string else { d.error(v, "an expectation is '[pool or identity.]metric[.statistic]: \"op value\"'"); continue }
             guard let e = Expectation(key: key, condition: text) else {
-                d.error(v, "an expectation reads 'op value' with op one of >= <= > < ==, got '\(text)'")
+                d.error(key.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) ? k : v,
+                        key.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty)
+                            ? "'\(key)' has an empty part: an expectation is '[pool or identity.]metric[.statistic]'"
+                            : "an expectation reads 'op value' with op one of >= <= > < == and a finite number, got '\(text)'")
                 continue
             }
             guard let metric = Metric.named(e.metric) else {
@@ -149,6 +152,10 @@ extension ModelBuilder {
             }
             guard MetricSummary.statistics.contains(e.statistic) else {
                 d.error(k, "unknown statistic '\(e.statistic)'; expected one of \(MetricSummary.statistics.joined(separator: ", "))")
+                continue
+            }
+            if metric.kind == .proportion && e.statistic != "mean" {
+                d.error(k, "\(metric.name) is 0 or 1 per replication: expect its mean (a probability), not its \(e.statistic)")
                 continue
             }
             if metric.kind == .acrossReplications && e.statistic != "mean" {

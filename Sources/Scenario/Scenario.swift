@@ -58,7 +58,7 @@ public struct Expectation: Sendable, Hashable {
         guard let op = Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) })
         else { return nil }
         let valueText = String(t.dropFirst(op.rawValue.count)).trimmingCharacters()
-        guard let value = Double(valueText) else { return nil }
+        guard let value = Double(valueText), value.isFinite else { return nil }
         let metricIndex: Int
         if let known = parts.lastIndex(where: { Metric.named($0) != nil }) {
             metricIndex = known

@@ -53,7 +53,12 @@ struct Check: ParsableCommand {
         }
         let table = Checker.table(results)
         print(table, terminator: "")
-        if let junit { try Checker.junit(results).write(toFile: junit, atomically: true, encoding: .utf8) }
+        if let junit {
+            do { try Checker.junit(results).write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                writeStandardError("error: \(junit): cannot write the JUnit file (\(error.localizedDescription))\n")
+                throw ExitCode(2)
+            }
+        }
         if let summaryPath = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summaryPath.isEmpty,
            let handle = FileHandle(forWritingAtPath: summaryPath) {
             handle.seekToEndOfFile()

@@ -19,8 +19,8 @@ struct Run: ParsableCommand {
             reports/<scenario name>/). The result is byte-identical whatever --threads. With \
             --shard I/N only the replications r with r mod N = I run, and a partial result is \
             written for `burnrate merge`. With --precision METRIC=HALF_WIDTH (repeatable, or \
-            `precision:` in the scenario) replications run in fixed batches of 20 and stop once \
-            every named metric's 95% half-width is at most its target (in every variant), with \
+            `precision:` in the scenario) replications run in fixed batches of 20 and stop, from the \
+            second batch on, once every named metric's 95% half-width is at most its target (in every variant), with \
             --replications (default: the scenario's) as the cap; summary.json records the \
             replications run and stopped_by (precision or cap). Exit status: 0 on success, 2 on a \
             bad scenario (every problem is printed as FILE:LINE:COLUMN: message; nothing is written).
