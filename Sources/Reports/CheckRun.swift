@@ -95,13 +95,13 @@ public struct CheckRun: Sendable {
             let path = folder + "/" + URL(fileURLWithPath: file).lastPathComponent
             if fm.fileExists(atPath: path) {
                 var before = try load(path, replications: replications)
-                guard before.name == scenario.name else {
-                    throw Failure(description: "\(path): the baseline scenario is '\(before.name)', not '\(scenario.name)'")
+                // A renamed scenario is another scenario: compared with its own summary, if any, else new.
+                if before.name == scenario.name {
+                    before.variants = [before.variants[0]]
+                    before.variants[0].model.seed = scenario.base.seed
+                    let data = try RunData.run(before, replications: replications, threads: threads)
+                    return .rerun(Summary(data))
                 }
-                before.variants = [before.variants[0]]
-                before.variants[0].model.seed = scenario.base.seed
-                let data = try RunData.run(before, replications: replications, threads: threads)
-                return .rerun(Summary(data))
             }
         }
         if let folder = baselineSummaries {

@@ -141,4 +141,18 @@ struct CheckAttackTests {
         let early = try SequentialRun.run(scenario, precision: ["continuity": 0.5], cap: 200, threads: 2)
         #expect(early.stoppedBy == "precision" && early.replications == 2 * SequentialRun.batch)
     }
+
+    /// Renaming a scenario in a pull request made the rerun exit 2; it is a new scenario.
+    @Test func aRenamedScenarioIsNewNotAnError() throws {
+        let dir = try folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for sub in ["now", "base"] { try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true) }
+        try smallText.write(to: dir.appendingPathComponent("base/small.yaml"), atomically: true, encoding: .utf8)
+        try smallText.replacingOccurrences(of: "name: small", with: "name: small-renamed")
+            .write(to: dir.appendingPathComponent("now/small.yaml"), atomically: true, encoding: .utf8)
+        let check = CheckRun(paths: [dir.appendingPathComponent("now").path], baselineScenarios: dir.appendingPathComponent("base").path,
+                             replications: 2, threads: 2)
+        let results = try check.run()
+        #expect(results.contains { $0.kind == .new && $0.scenario == "small-renamed" })
+    }
 }
