@@ -101,7 +101,7 @@ struct ReplicationRun {
     @inline(__always)
     mutating func apply(_ request: Request) -> Outcome {
         let o = journal != nil ? ledger.apply(request, sink: &journal!) : ledger.apply(request)
-        if !ledger.lastDecisions.isEmpty { noteAlerts(ledger.lastDecisions) }
+        if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
         return o
     }
 

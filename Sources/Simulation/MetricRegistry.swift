@@ -137,35 +137,3 @@ public struct Metric: Sendable, Hashable, CustomStringConvertible {
     /// Every metric's name.
     public static var names: [String] { all.map(\.name) }
 }
-
-extension Metric {
-    /// Why `name` cannot be a sequential-stopping target (nil: it can): it must be a known metric
-    /// of the whole run with a value per replication (so it has a confidence interval).
-    public static func precisionProblem(_ name: String) -> String? {
-        guard let metric = named(name) else {
-            let hint = closest(to: name).map { " (did you mean '\($0)'?)" } ?? ""
-            return "unknown metric '\(name)'\(hint)"
-        }
-        if metric.kind == .acrossReplications { return "\(name) is one value across replications: it has no interval to narrow" }
-        if !metric.scopes.contains(.run) { return "\(name) is not measured for the whole run" }
-        return nil
-    }
-
-    /// The registered name closest to `name` by edit distance, if close enough to be a typo.
-    static func closest(to name: String) -> String? {
-        func distance(_ a: [Character], _ b: [Character]) -> Int {
-            var previous = Array(0...b.count)
-            for (i, ca) in a.enumerated() {
-                var current = [i + 1]
-                for (j, cb) in b.enumerated() {
-                    current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
-                }
-                previous = current
-            }
-            return previous[b.count]
-        }
-        let best = names.map { ($0, distance(Array(name), Array($0))) }.min { $0.1 < $1.1 }
-        guard let best, best.1 <= max(2, name.count / 3) else { return nil }
-        return best.0
-    }
-}

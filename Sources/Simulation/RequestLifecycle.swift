@@ -84,7 +84,7 @@ extension ReplicationRun {
             let out: Charge
             if journal == nil {
                 out = ledger.charge(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)
-                if !ledger.lastDecisions.isEmpty { noteAlerts(ledger.lastDecisions) }
+                if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
             } else {
                 let o = apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)))
                 out = o.acceptance.map { .accepted(overageMicrocredits: $0.overageMicrocredits) } ?? .refused(o.refusal!)
