@@ -83,9 +83,14 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Ledger", "LedgerStore", "Simulation", "Stochastic"]
+        ),
         .executableTarget(
             name: "burnrate",
             dependencies: [
+                "Benchmarks",
                 "Stochastic",
                 "Ledger",
                 "Simulation",

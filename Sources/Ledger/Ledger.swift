@@ -161,6 +161,10 @@ public struct Ledger: Sendable {
     /// ``charge(atMs:identity:pool:tier:amountMicrocredits:)`` does not report.
     public var lastDecisions: [Decision] { decisions }
 
+    /// Whether the most recent command took any policy decision: the per-command check of the
+    /// simulator's hot path, without copying ``lastDecisions``.
+    public var tookDecisions: Bool { !decisions.isEmpty }
+
     /// Forgets keys older than the retention window.
     mutating func forgetExpiredKeys() {
         while let first = keyEntries.first, first.atMs <= nowMs - config.keyRetentionMs {

@@ -88,22 +88,44 @@ public struct BaselineSummary: Sendable, Equatable {
     public var metrics: [String: Entry]
     public var replications: Int?
 
-    /// Reads a `summary.json` (schema `burnrate.summary/1`); nil when it is not one.
-    public init?(json: [String: Any]) {
-        guard let m = json["metrics"] as? [String: Any] else { return nil }
+    /// Reads a `summary.json` (schema `burnrate.summary/1`). Throws a message naming the field
+    /// when it is not one: a baseline comes from a pull request's checkout and is untrusted.
+    public init(json: [String: Any]) throws(DecisionError) {
+        guard let m = json["metrics"] as? [String: Any] else { throw DecisionError("no 'metrics' object") }
+        func count(_ value: Any?, _ field: String) throws(DecisionError) -> Int? {
+            guard let value else { return nil }
+            guard let d = value as? Double, !isJSONBool(value), d.isFinite, d >= 0, d <= 1e9, d == d.rounded() else {
+                throw DecisionError("'\(field)' is not a count of replications (a whole number from 0 to 10^9)")
+            }
+            return Int(d)
+        }
         var out: [String: Entry] = [:]
         for (name, value) in m {
-            guard let o = value as? [String: Any], let mean = o["mean"] as? Double else { continue }
-            out[name] = Entry(mean: mean, sd: o["sd"] as? Double, n: (o["n"] as? Double).map { Int($0) })
+            guard Metric.named(name) != nil else { continue }  // metrics of a later version: not compared
+            guard let o = value as? [String: Any] else { throw DecisionError("'metrics.\(name)' is not an object") }
+            func number(_ field: String) throws(DecisionError) -> Double? {
+                guard let v = o[field] else { return nil }
+                guard let d = v as? Double, !isJSONBool(v), d.isFinite else { throw DecisionError("'metrics.\(name).\(field)' is not a finite number") }
+                return d
+            }
+            guard let mean = try number("mean") else { throw DecisionError("'metrics.\(name)' has no 'mean'") }
+            out[name] = Entry(mean: mean, sd: try number("sd"), n: try count(o["n"], "metrics.\(name).n"))
         }
+        guard !out.isEmpty else { throw DecisionError("'metrics' holds none of the metrics check compares") }
         metrics = out
-        replications = (json["replications"] as? Double).map { Int($0) }
+        replications = try count(json["replications"], "replications")
     }
 
     public init(metrics: [String: Entry], replications: Int?) {
         self.metrics = metrics
         self.replications = replications
     }
+}
+
+/// Whether a value from `JSONSerialization` is `true` or `false` (which also casts to a number).
+func isJSONBool(_ value: Any) -> Bool {
+    if let n = value as? NSNumber { return String(cString: n.objCType) == "c" }
+    return value is Bool
 }
 
 public enum Checker {

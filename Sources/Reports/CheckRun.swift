@@ -75,10 +75,12 @@ public struct CheckRun: Sendable {
         return results
     }
 
-    func load(_ file: String) throws -> Scenario {
+    /// Loads and admits a scenario: its work at `replications` (default: this check's, else its
+    /// own) must stay under `maxEvents`.
+    func load(_ file: String, replications forced: Int? = nil) throws -> Scenario {
         let scenario: Scenario
         do { scenario = try Scenario.load(path: file, confined: !allowOutside) } catch { throw Failure(description: error.description) }
-        if let problem = scenario.workProblem(replications: replications ?? scenario.replications, maxEvents: maxEvents) {
+        if let problem = scenario.workProblem(replications: forced ?? replications ?? scenario.replications, maxEvents: maxEvents) {
             throw Failure(description: problem.description)
         }
         return scenario
@@ -92,24 +94,36 @@ public struct CheckRun: Sendable {
         if let folder = baselineScenarios {
             let path = folder + "/" + URL(fileURLWithPath: file).lastPathComponent
             if fm.fileExists(atPath: path) {
-                var before = try load(path)
-                guard before.name == scenario.name else {
-                    throw Failure(description: "\(path): the baseline scenario is '\(before.name)', not '\(scenario.name)'")
+                var before = try load(path, replications: replications)
+                // A renamed scenario is another scenario: compared with its own summary, if any, else new.
+                if before.name == scenario.name {
+                    before.variants = [before.variants[0]]
+                    before.variants[0].model.seed = scenario.base.seed
+                    let data = try RunData.run(before, replications: replications, threads: threads)
+                    return .rerun(Summary(data))
                 }
-                before.variants = [before.variants[0]]
-                before.variants[0].model.seed = scenario.base.seed
-                let data = try RunData.run(before, replications: replications, threads: threads)
-                return .rerun(Summary(data))
             }
         }
         if let folder = baselineSummaries {
             let path = folder + "/" + scenario.name + "/summary.json"
             guard fm.fileExists(atPath: path) else { return nil }
-            guard let bytes = fm.contents(atPath: path),
-                  let json = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
-                  let summary = BaselineSummary(json: json)
+            // The baseline folder may come from the pull request's own checkout: a link out of it
+            // is refused, as scenarios' are, and so is anything but a small regular file.
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
+            guard allowOutside || real.hasPrefix(root + "/") else {
+                throw Failure(description: "\(path): a link to a file outside \(folder) (--allow-outside lifts this)")
+            }
+            let attributes = try? fm.attributesOfItem(atPath: real)
+            guard attributes?[.type] as? FileAttributeType == .typeRegular, (attributes?[.size] as? Int ?? .max) <= 64 << 20 else {
+                throw Failure(description: "\(path): not a regular file of at most 64 MiB")
+            }
+            guard let bytes = fm.contents(atPath: real),
+                  let json = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any]
             else { throw Failure(description: "\(path): not a readable summary.json (schema burnrate.summary/1)") }
-            return .summary(summary)
+            do { return .summary(try BaselineSummary(json: json)) } catch {
+                throw Failure(description: "\(path): not a usable summary.json: \(error)")
+            }
         }
         return nil
     }

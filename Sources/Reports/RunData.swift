@@ -65,6 +65,10 @@ public struct RunData: Codable, Sendable, Equatable {
     public var sampleTimesHours: [Double]
     public var variants: [VariantRecords]
     public var expectations: [String]
+    /// Sequential stopping: why the run stopped (`precision` or `cap`), and its targets; nil when
+    /// every replication asked for was run.
+    public var stoppedBy: String?
+    public var precision: [String: Double]?
 
     /// Runs `scenario` (all variants, common random numbers) for the replications of the given
     /// shard (`index` of `count`: replications r with r mod count == index).
@@ -72,6 +76,13 @@ public struct RunData: Codable, Sendable, Equatable {
                            progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> RunData {
         let all = Array(0..<replications)
         let mine = shard.map { s in all.filter { $0 % s.count == s.index } } ?? all
+        return try run(scenario, numbers: mine, replications: replications, threads: threads,
+                       shard: shard.map { "\($0.index)/\($0.count)" }, progress: progress)
+    }
+
+    /// Runs the given replication numbers of `scenario` (every variant, common random numbers).
+    static func run(_ scenario: Scenario, numbers mine: [Int], replications: Int, threads: Int?, shard: String?,
+                    progress: (@Sendable (Int, Int) -> Void)?) throws -> RunData {
         var variants: [VariantRecords] = []
         var sampleTimes: [Double] = []
         let total = mine.count * scenario.variants.count
@@ -86,7 +97,7 @@ public struct RunData: Codable, Sendable, Equatable {
         }
         return RunData(scenario: scenario.name, description: scenario.description, seed: scenario.base.seed,
                        horizonHours: Double(scenario.base.horizonMs) / 3_600_000, replications: replications,
-                       shard: shard.map { "\($0.index)/\($0.count)" }, poolNames: scenario.poolNames,
+                       shard: shard, poolNames: scenario.poolNames,
                        identityNames: scenario.identityNames,
                        poolFundingCredits: scenario.initialFundingMicrocredits.map { Double($0) / 1_000_000 },
                        sampleTimesHours: sampleTimes, variants: variants, expectations: scenario.expectations.map(\.text))

@@ -97,7 +97,7 @@ public struct Summary: Sendable {
             let s = scopes(v)
             variants[data.variants[v].name ?? "variant-\(v)"] = .object(["metrics": Self.metricsJSON(run[v]), "pools": s.pools, "identities": s.identities])
         }
-        return .object([
+        var top: [String: JSON] = [
             "schema": .string("burnrate.summary/1"),
             "scenario": .string(data.scenario),
             "seed": .number(Double(data.seed)),
@@ -107,7 +107,11 @@ public struct Summary: Sendable {
             "pools": base.pools,
             "identities": base.identities,
             "variants": .object(variants),
-        ])
+        ]
+        // Sequential stopping: how many replications ran (`replications`) and why they stopped.
+        if let stoppedBy = data.stoppedBy { top["stopped_by"] = .string(stoppedBy) }
+        if let precision = data.precision { top["precision"] = .object(precision.mapValues(JSON.number)) }
+        return .object(top)
     }
 
     public var text: String { json.rendered() + "\n" }

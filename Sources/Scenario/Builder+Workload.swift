@@ -146,12 +146,16 @@ extension ModelBuilder {
             let pf = fields(f["periodic"]!, "periodic", allowed: ["rate"])
             guard let r = rate(pf["rate"], "periodic rate") else { if pf["rate"] == nil { d.error(f["periodic"], "periodic needs a 'rate'") }; return nil }
             guard r > 0 else { d.error(pf["rate"], "a periodic rate must be positive"); return nil }
+            // The clock counts whole milliseconds: a gap below 1 ms cannot be kept.
+            guard r <= 3_600_000 else { d.error(pf["rate"], "a periodic rate is at most 1000/s (one request a millisecond, the clock's resolution)"); return nil }
             if f["profile"] != nil || f["growth"] != nil { d.error(node, "periodic arrivals take no profile or growth") }
             return .periodic(intervalMs: max(1, Int64((3_600_000 / r).rounded())))
         case "renewal":
             let rf = fields(f["renewal"]!, "renewal", allowed: ["rate", "cv", "gaps"])
             guard let r = rate(rf["rate"], "renewal rate") else { if rf["rate"] == nil { d.error(f["renewal"], "renewal needs a 'rate'") }; return nil }
             guard r > 0 else { d.error(rf["rate"], "a renewal rate must be positive"); return nil }
+            // Gaps are whole milliseconds: above one a millisecond they would round to none.
+            guard r <= 3_600_000 else { d.error(rf["rate"], "a renewal rate is at most 1000/s (gaps are whole milliseconds; use poisson above that)"); return nil }
             // Above 10 a gamma's shape (1/cv²) is below 0.01 and a Weibull's has no root in the
             // solver's range: nearly every gap is zero and the rare rest overflow the clock.
             guard let cv = number(rf["cv"], "cv", min: 0.01, max: 10) else { if rf["cv"] == nil { d.error(f["renewal"], "renewal needs a 'cv'") }; return nil }
@@ -301,8 +305,16 @@ extension ModelBuilder {
         } else {
             block = 5 * Millis.minute
         }
+        let loop = bool(f["loop"], "loop") ?? false
+        // A trace whose requests all fall at one instant has no length to repeat: looped or
+        // resampled, it would replay every request once a millisecond for the whole horizon.
+        if (loop || block != nil), trace.count > 0, trace.timesMs[trace.count - 1] == trace.timesMs[0] {
+            d.error(f["trace"] ?? node, "the trace's \(trace.count) request(s) all fall at one instant: it spans no time to "
+                    + (loop ? "loop" : "resample in blocks") + "; replay it once with 'resample: none'")
+            return nil
+        }
         return ReplaySource(trace: trace, identityMap: identityMap, modelMap: modelMap,
                             timeScale: timeScale(f["time_scale"], trace: trace),
-                            startMs: duration(f["start"], "start") ?? 0, loop: bool(f["loop"], "loop") ?? false, blockMs: block)
+                            startMs: duration(f["start"], "start") ?? 0, loop: loop, blockMs: block)
     }
 }

@@ -5,7 +5,8 @@ import Yams
 
 extension ModelBuilder {
     static let topKeys = ["name", "description", "horizon", "seed", "replications", "generator", "credit", "prices", "pools",
-                          "identities", "faults", "variants", "expect", "plans", "sample_every", "hold_timeout"]
+                          "identities", "faults", "variants", "expect", "plans", "sample_every", "hold_timeout",
+                          "precision"]
 
     func scenario(_ root: Node) -> Scenario? {
         let top = fields(root, "scenario", allowed: Self.topKeys)
@@ -29,11 +30,31 @@ extension ModelBuilder {
         let expectations = expect(top["expect"], pools: base.model.pools.map(\.spec.name),
                                   identities: base.model.identities.map(\.spec.name))
         let plans = plans(top["plans"])
-        return Scenario(name: name, description: string(top["description"], "description"), file: d.file,
+        let precision = precision(top["precision"])
+        var scenario = Scenario(name: name, description: string(top["description"], "description"), file: d.file,
                         replications: replications, variants: variants, expectations: expectations,
                         poolNames: base.model.pools.map(\.spec.name), identityNames: base.model.identities.map(\.spec.name),
                         initialFundingMicrocredits: base.funding, plans: plans, work: work,
                         replicationsLine: top["replications"]?.mark?.line, replicationsColumn: top["replications"]?.mark?.column)
+        scenario.precision = precision
+        return scenario
+    }
+
+    /// `precision: { continuity: 0.002 }`: per metric, the 95% half-width to stop at.
+    func precision(_ node: Node?) -> [String: Double] {
+        guard let node else { return [:] }
+        guard let m = node.mapping else { d.error(node, "precision must be a mapping such as 'continuity: 0.002'"); return [:] }
+        var out: [String: Double] = [:]
+        for (k, v) in m {
+            guard let name = k.string else { d.error(k, "a precision key is a metric name"); continue }
+            if let problem = Metric.precisionProblem(name) { d.error(k, problem); continue }
+            guard let width = number(v, "precision of \(name)", min: 0), width > 0 else {
+                if v.string.flatMap(Double.init).map({ $0 <= 0 }) ?? false { d.error(v, "a precision is a positive half-width") }
+                continue
+            }
+            out[name] = width
+        }
+        return out
     }
 
     // MARK: Variants
@@ -50,6 +71,12 @@ extension ModelBuilder {
             guard let path = k.string else { continue }
             let parts = path.split(separator: ".").map(String.init)
             if parts.count == 1 {
+                // `procure` prices every variant with the scenario's one list of plans (its
+                // variant-by-plan matrix), so a variant's own `plans:` would be silently unused.
+                if parts[0] == "plans" {
+                    d.error(k, "variant '\(variant)': plans are shared by every variant (procure prices each variant's demand with the scenario's plans); add the plan to the scenario's 'plans:' instead")
+                    continue
+                }
                 node = set(node, [parts[0]], value)
                 continue
             }
@@ -112,7 +139,10 @@ extension ModelBuilder {
         for (k, v) in m {
             guard let key = k.string, let text = v.string else { d.error(v, "an expectation is '[pool or identity.]metric[.statistic]: \"op value\"'"); continue }
             guard let e = Expectation(key: key, condition: text) else {
-                d.error(v, "an expectation reads 'op value' with op one of >= <= > < ==, got '\(text)'")
+                d.error(key.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) ? k : v,
+                        key.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty)
+                            ? "'\(key)' has an empty part: an expectation is '[pool or identity.]metric[.statistic]'"
+                            : "an expectation reads 'op value' with op one of >= <= > < == and a finite number, got '\(text)'")
                 continue
             }
             guard let metric = Metric.named(e.metric) else {
@@ -122,6 +152,10 @@ extension ModelBuilder {
             }
             guard MetricSummary.statistics.contains(e.statistic) else {
                 d.error(k, "unknown statistic '\(e.statistic)'; expected one of \(MetricSummary.statistics.joined(separator: ", "))")
+                continue
+            }
+            if metric.kind == .proportion && e.statistic != "mean" {
+                d.error(k, "\(metric.name) is 0 or 1 per replication: expect its mean (a probability), not its \(e.statistic)")
                 continue
             }
             if metric.kind == .acrossReplications && e.statistic != "mean" {

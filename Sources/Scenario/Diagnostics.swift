@@ -1,3 +1,4 @@
+import Simulation
 import Yams
 
 /// A problem in a scenario file, located at a line and column.
@@ -98,4 +99,18 @@ public func suggestion(for word: String, among candidates: [String]) -> String? 
     let best = candidates.map { ($0, distance(w, Array($0.lowercased()))) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
     guard let best, best.1 <= max(2, w.count / 3) else { return nil }
     return best.0
+}
+
+extension Metric {
+    /// Why `name` cannot be a sequential-stopping target (nil: it can): it must be a known metric
+    /// of the whole run with a value per replication (so it has a confidence interval).
+    public static func precisionProblem(_ name: String) -> String? {
+        guard let metric = named(name) else {
+            let hint = suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""
+            return "unknown metric '\(name)'\(hint)"
+        }
+        if metric.kind == .acrossReplications { return "\(name) is one value across replications: it has no interval to narrow" }
+        if !metric.scopes.contains(.run) { return "\(name) is not measured for the whole run" }
+        return nil
+    }
 }

@@ -11,8 +11,9 @@ public struct ScenarioEdits: Sendable, Hashable {
     /// first grant's other fields, such as `expires`); a pool with a `refill:` is refilled with the
     /// same amount each period.
     public var funding: [String: Double]
-    /// Merge every pool into one pool with this id: grants are pooled, the first pool's policies,
-    /// period and refill apply, and every identity draws on it. Set before `funding`.
+    /// Merge the departments (the pools an identity draws on) into one pool with this id, every
+    /// identity drawing on it; other pools stay as written (see `sharingOnePool`, which refuses
+    /// departments whose rules one pool cannot hold). Applied before `funding`.
     /// Any edit drops `variants:`: the edited scenario is its base alone.
     public var sharedPool: String?
 
@@ -64,7 +65,10 @@ extension ModelBuilder {
             node = changed
         }
         node = removing(node, key: "variants")
-        if let shared = edits.sharedPool { node = sharingOnePool(node, id: shared) }
+        if let shared = edits.sharedPool {
+            guard let merged = sharingOnePool(node, id: shared, notes: &editNotes) else { return nil }
+            node = merged
+        }
         for (pool, credits) in edits.funding.sorted(by: { $0.key < $1.key }) {
             var found = false
             node = funded(node, pool: pool, credits: credits, inPools: false, found: &found)
@@ -117,35 +121,6 @@ extension ModelBuilder {
         if let s = node.sequence {
             return .sequence(Node.Sequence(s.map { funded($0, pool: pool, credits: credits, inPools: inPools, found: &found) }, s.tag, s.style, s.mark))
         }
-        return node
-    }
-
-    /// One pool `id` in place of all pools; identities entitled to it alone.
-    func sharingOnePool(_ root: Node, id: String) -> Node {
-        let pools = poolNodes(root)
-        guard let first = pools.first?.mapping else { return root }
-        var grants: [Node] = []
-        for p in pools { grants += p.mapping?["grants"]?.sequence.map(Array.init) ?? [] }
-        var pairs: [(Node, Node)] = [(Node("id"), Node(id)), (Node("grants"), .sequence(Node.Sequence(grants)))]
-        for key in ["policies", "period"] {
-            if let v = pools.lazy.compactMap({ $0.mapping?[key] }).first { pairs.append((Node(key), v)) }
-        }
-        if let refill = first["refill"]?.mapping {
-            let amounts = pools.compactMap { $0.mapping?["refill"]?.mapping?["amount"]?.string.flatMap(Money.parseCredits) }
-            var r = refill.map { ($0.key, $0.value) }
-            if let i = r.firstIndex(where: { $0.0.string == "amount" }), amounts.count == pools.count {
-                r[i].1 = Node(Money.formatCredits(amounts.reduce(0, +)))
-            }
-            pairs.append((Node("refill"), .mapping(Node.Mapping(r))))
-        }
-        var node = set(root, ["pools"], .sequence(Node.Sequence([.mapping(Node.Mapping(pairs))])))
-        guard let identities = node.mapping?["identities"]?.sequence else { return node }
-        let rewritten = identities.map { identity -> Node in
-            guard let m = identity.mapping else { return identity }
-            let kept = m.filter { $0.key.string != "pool" && $0.key.string != "pools" }.map { ($0.key, $0.value) }
-            return .mapping(Node.Mapping([(Node("pool"), Node(id))] + kept, m.tag, m.style, m.mark))
-        }
-        node = set(node, ["identities"], .sequence(Node.Sequence(rewritten, identities.tag, identities.style, identities.mark)))
         return node
     }
 }

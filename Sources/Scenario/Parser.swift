@@ -44,9 +44,9 @@ extension Scenario {
         let d = Diagnostics(file: file)
         let builder = ModelBuilder(d: d, directory: directory, filesWithin: filesWithin)
         guard let edited = builder.edited(root, edits) else { throw ScenarioErrors(errors: d.errors) }
-        let scenario = builder.scenario(edited)
-        if d.hasErrors || scenario == nil { throw ScenarioErrors(errors: d.errors) }
-        return scenario!
+        guard var scenario = builder.scenario(edited), !d.hasErrors else { throw ScenarioErrors(errors: d.errors) }
+        scenario.editNotes = builder.editNotes
+        return scenario
     }
 
     static func yamlError(_ error: YamlError, file: String) -> ScenarioError {
@@ -106,6 +106,8 @@ final class ModelBuilder {
     let directory: String
     /// When set, the real path of the only folder whose files the scenario may read.
     let filesWithin: String?
+    /// What the edits did that a reader of the answer should know (see ``Scenario/editNotes``).
+    var editNotes: [String] = []
 
     init(d: Diagnostics, directory: String, filesWithin: String? = nil) {
         self.d = d

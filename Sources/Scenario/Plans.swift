@@ -114,7 +114,12 @@ extension ModelBuilder {
     }
 
     func prepaid(_ body: Node, _ id: String) -> Plan.Prepaid? {
-        let b = fields(body, "prepaid", allowed: ["pack", "expires", "when_exhausted", "overage_price_per_credit"])
+        // `tiers` is accepted here only to say where it belongs: beside `pack` it would otherwise
+        // read as a pack without a price, and the docs once showed it there.
+        let b = fields(body, "prepaid", allowed: ["pack", "expires", "when_exhausted", "overage_price_per_credit", "tiers"])
+        if let misplaced = b["tiers"] {
+            d.error(misplaced, "plan '\(id)': 'tiers' belongs inside 'pack' (pack: { credits: N, tiers: [ { from_credits: 0, price_per_credit: P }, … ] }), not beside it")
+        }
         guard let packNode = b["pack"] else { d.error(body, "plan '\(id)': prepaid needs a 'pack'"); return nil }
         let pf = fields(packNode, "pack", allowed: ["credits", "price", "tiers"])
         guard let credits = number(pf["credits"], "pack credits", min: 0), credits > 0 else {
@@ -131,7 +136,7 @@ extension ModelBuilder {
             tiers.append(Plan.Tier(fromCredits: from, pricePerCredit: p))
         }
         tiers.sort { $0.fromCredits < $1.fromCredits }
-        if (price == nil) == tiers.isEmpty { d.error(packNode, "plan '\(id)': a pack has a 'price' or 'tiers', one of them") }
+        if (price == nil) == tiers.isEmpty && !(price == nil && b["tiers"] != nil) { d.error(packNode, "plan '\(id)': a pack has a 'price' or 'tiers', one of them") }
         if let first = tiers.first, first.fromCredits != 0 { d.error(pf["tiers"], "plan '\(id)': the first tier starts at from_credits: 0") }
         var when = Plan.Prepaid.WhenExhausted.buyPack
         if let w = string(b["when_exhausted"], "when_exhausted") {

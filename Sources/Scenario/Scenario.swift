@@ -20,8 +20,14 @@ public struct Scenario: Sendable {
     public var initialFundingMicrocredits: [Int64]
     /// Ways to buy the usage (`plans:`), for `burnrate procure`.
     public var plans: [Plan] = []
+    /// `precision:`: metric name → the 95% half-width at which `run` may stop early (sequential
+    /// stopping, with `replications` as the cap). Empty: run every replication.
+    public var precision: [String: Double] = [:]
     /// The work of each model in `variants` (same order), estimated before running.
     public var work: [WorkEstimate] = []
+    /// What the edits changed that an answer should state (the shared layout: which pools it
+    /// merged, what it summed); empty for a scenario as written.
+    public var editNotes: [String] = []
     /// Where `replications:` is written, if it is.
     var replicationsLine: Int? = nil
     var replicationsColumn: Int? = nil
@@ -52,7 +58,7 @@ public struct Expectation: Sendable, Hashable {
         guard let op = Op.allCases.sorted(by: { $0.rawValue.count > $1.rawValue.count }).first(where: { t.hasPrefix($0.rawValue) })
         else { return nil }
         let valueText = String(t.dropFirst(op.rawValue.count)).trimmingCharacters()
-        guard let value = Double(valueText) else { return nil }
+        guard let value = Double(valueText), value.isFinite else { return nil }
         let metricIndex: Int
         if let known = parts.lastIndex(where: { Metric.named($0) != nil }) {
             metricIndex = known

@@ -47,19 +47,22 @@ extension Scenario {
 
     /// A located error when running `replications` would process more than `maxEvents` events,
     /// saying how many and what asks for most of them; nil when the run is within the limit.
-    public func workProblem(replications: Int, maxEvents: Double) -> ScenarioError? {
+    /// `runs` counts how many times a command simulates each variant (`procure` runs each twice:
+    /// as written and with the pools' credit limits lifted).
+    public func workProblem(replications: Int, maxEvents: Double, runs: Int = 1) -> ScenarioError? {
         if replications > WorkEstimate.maxReplications {
             return ScenarioError(file: file, line: replicationsLine ?? 1, column: replicationsColumn ?? 1,
                                  message: "\(replications) replications asked for; at most \(WorkEstimate.maxReplications), as each is kept in memory until the summary")
         }
-        let total = estimatedEvents(replications: replications)
+        let total = estimatedEvents(replications: replications) * Double(max(1, runs))
         guard !(total <= maxEvents) else { return nil }
         let parts = work.flatMap(\.parts)
         let largest = parts.max { $0.eventsPerReplication < $1.eventsPerReplication }
         let perReplication = work.map(\.eventsPerReplication).max() ?? 0
         var message = "this scenario would simulate about \(Self.magnitude(total)) events "
             + "(\(Self.magnitude(perReplication)) per replication × \(replications) replication(s)"
-            + (work.count > 1 ? " × \(work.count) variants" : "") + "), beyond the limit of \(Self.magnitude(maxEvents))"
+            + (work.count > 1 ? " × \(work.count) variants" : "") + (runs > 1 ? " × \(runs) runs of each" : "")
+            + "), beyond the limit of \(Self.magnitude(maxEvents))"
         if let largest { message += "; most of them from \(largest.what) (\(Self.magnitude(largest.eventsPerReplication)) per replication)" }
         message += ". Lower it, or raise the limit with --max-events"
         // Located at what asks for most: the replications when one replication is small.

@@ -100,8 +100,8 @@ public struct Metric: Sendable, Hashable, CustomStringConvertible {
                                             "credits actually charged")
     public static let overageCredits = Metric("overage_credits", .quantity, unit: "credits", better: .lower,
                                               "credits charged beyond prepaid funding (an overdraft)")
-    public static let unusedCredits = Metric("unused_credits", .quantity, unit: "credits", better: .lower, scopes: [.run, .pool],
-                                             "credits expired or left at the horizon")
+    public static let unusedCredits = Metric("unused_credits", .quantity, unit: "credits", better: .neither, scopes: [.run, .pool],
+                                             "credits expired or left at the horizon (follows the funding chosen: adding funding to fix continuity raises it, so it is not a regression)")
     public static let spendCV = Metric("spend_cv", .acrossReplications, unit: "share", better: .lower,
                                        "coefficient of variation of spend across replications")
     public static let budgetUtilisation = Metric("budget_utilisation", .quantity, unit: "share", better: .neither,

@@ -175,10 +175,3 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
                             runaway: runaway)
     }
 }
-
-/// A broken conservation law: a bug in the simulator or the ledger, never a metric.
-public struct ConservationError: Error, CustomStringConvertible, Sendable {
-    public var replication: Int
-    public var message: String
-    public var description: String { "replication \(replication): conservation violated: \(message)" }
-}

@@ -20,10 +20,28 @@ public enum MonteCarlo {
     /// Runs the given replication numbers (any set: a shard's slice, say), results in that order.
     public static func run(_ compiled: CompiledModel, replicationNumbers: [Int], threads: Int? = nil,
                            progress: (@Sendable (Int) -> Void)? = nil) throws(ConservationError) -> [ReplicationResult] {
+        try map(replicationNumbers, threads: threads, progress: progress) { r throws(ConservationError) in
+            try Engine.run(compiled, replication: r)
+        }
+    }
+
+    /// As ``run(_:replicationNumbers:threads:progress:)``, with each replication's rejections by
+    /// reason (``Engine/runTallyingRejections(_:replication:)``).
+    public static func runTallyingRejections(_ compiled: CompiledModel, replicationNumbers: [Int], threads: Int? = nil)
+        throws(ConservationError) -> [(result: ReplicationResult, rejections: RejectionTally)] {
+        try map(replicationNumbers, threads: threads, progress: nil) { r throws(ConservationError) in
+            let (result, rejections) = try Engine.runTallyingRejections(compiled, replication: r)
+            return (result: result, rejections: rejections)
+        }
+    }
+
+    /// `body` for each replication number, in parallel, answers in the given order.
+    static func map<T: Sendable>(_ replicationNumbers: [Int], threads: Int?, progress: (@Sendable (Int) -> Void)?,
+                                 _ body: @Sendable (Int) throws(ConservationError) -> T) throws(ConservationError) -> [T] {
         let count = replicationNumbers.count
         guard count > 0 else { return [] }
         let workers = max(1, min(threads ?? ProcessInfoLite.activeProcessorCount, count))
-        let state = Mutex(Shared(results: Array(repeating: nil, count: count)))
+        let state = Mutex(Shared<T>(results: Array(repeating: nil, count: count)))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while true {
                 let index: Int? = state.withLock { s in
@@ -33,7 +51,7 @@ public enum MonteCarlo {
                 }
                 guard let index else { return }
                 do throws(ConservationError) {
-                    let r = try Engine.run(compiled, replication: replicationNumbers[index])
+                    let r = try body(replicationNumbers[index])
                     let done = state.withLock { s in
                         s.results[index] = r
                         s.done += 1
@@ -51,8 +69,8 @@ public enum MonteCarlo {
         return shared.results.map { $0! }
     }
 
-    struct Shared: Sendable {
-        var results: [ReplicationResult?]
+    struct Shared<T: Sendable>: Sendable {
+        var results: [T?]
         var next = 0
         var done = 0
         var error: ConservationError?

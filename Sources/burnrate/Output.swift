@@ -28,9 +28,10 @@ struct WorkLimitOption: ParsableArguments {
         guard maxEvents > 0 else { throw ValidationError("--max-events must be positive") }
     }
 
-    /// Exit status 2, with the located estimate, when `scenario` × `replications` is beyond the limit.
-    func check(_ scenario: Scenario, replications: Int) throws {
-        if let problem = scenario.workProblem(replications: replications, maxEvents: maxEvents) {
+    /// Exit status 2, with the located estimate, when `scenario` × `replications` (× `runs` of
+    /// each variant) is beyond the limit.
+    func check(_ scenario: Scenario, replications: Int, runs: Int = 1) throws {
+        if let problem = scenario.workProblem(replications: replications, maxEvents: maxEvents, runs: runs) {
             writeStandardError(problem.description + "\n")
             throw ExitCode(2)
         }

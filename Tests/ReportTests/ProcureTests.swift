@@ -89,6 +89,240 @@ struct ProcureTests {
     }
 }
 
+/// The reproductions of "The decision tools tell the truth" (a procurement user piloting from
+/// the docs alone). They read the answer as that user does: procure.json and report.md.
+@Suite("burnrate procure tells the truth")
+struct ProcureTruthTests {
+    /// One request an hour at exactly 1 credit for 30 days: 720 credits of demand by hand.
+    static func scenario(pool: Int, variants: String = "", plans: String? = nil) throws -> Scenario {
+        let defaultPlans = """
+              - id: payg
+                pay_as_you_go: { price_per_credit: 1.00 }
+              - id: pack
+                prepaid: { pack: { credits: 300, price: 240 }, when_exhausted: stop }
+              - id: licence
+                licence: { seats: 10, price_per_seat: 50, period: 30d, included_credits: 400, overage_price_per_credit: 0.50 }
+            """
+        return try Scenario.parse(yaml: """
+            name: truth
+            horizon: 30d
+            seed: 1
+            replications: 3
+            prices: { job: { fixed: 1 } }
+            pools: [ { id: team, grants: [ { amount: \(pool) } ] } ]
+            identities:
+              - id: agent
+                pool: team
+                workload: { arrivals: { periodic: { rate: 1/h } }, model: job }
+            \(variants)
+            plans:
+            \(plans ?? defaultPlans)
+            """, file: "truth.yaml")
+    }
+
+    static func object(_ r: ProcureResult) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(r.json.rendered().utf8)) as? [String: Any])
+    }
+
+    static func mean(_ o: Any?, _ path: String...) -> Double? {
+        var node = o
+        for key in path { node = (node as? [String: Any])?[key] }
+        return ((node as? [String: Any])?["mean"] as? NSNumber)?.doubleValue
+    }
+
+    @Test func everyVariantsPlansArePriced() throws {
+        let s = try Self.scenario(pool: 100_000, variants: """
+            variants:
+              twice-as-busy:
+                agent.workload: { arrivals: { periodic: { rate: 2/h } }, model: job }
+            """)
+        let r = try ProcureResult.run(s, replications: 3, threads: 1)
+        let o = try Self.object(r)
+        // The scenario as written keeps its top-level keys.
+        #expect(Self.mean(o["plans"], "payg", "cost") == 720)
+        #expect(Self.mean(o["usage_credits"]) == 720)
+        #expect(o["break_even"] is [Any])
+        // The variant, under "variants": 1,440 credits, payg 1,440, licence 500 + 0.5 × 1,040 = 1,020.
+        let v = (o["variants"] as? [String: Any])?["twice-as-busy"]
+        #expect(Self.mean(v, "usage_credits") == 1440)
+        #expect(Self.mean(v, "plans", "payg", "cost") == 1440)
+        #expect(Self.mean(v, "plans", "licence", "cost") == 1020)
+        #expect(((v as? [String: Any])?["plans"] as? [String: Any])?["licence"].flatMap { ($0 as? [String: Any])?["probability_cheapest"] as? Double } == 1)
+        // And in the report: the variant-by-plan matrix and the variant's own table.
+        let md = r.markdown
+        #expect(md.contains("| variant | payg | pack | licence |"), "\(md)")
+        #expect(md.contains("| `twice-as-busy` | 1440 | 240 | 1020 |"), "\(md)")
+        #expect(md.contains("## Variant `twice-as-busy`"))
+    }
+
+    @Test func aPoolThatRunsDryDoesNotCapTheDemandPriced() throws {
+        // Funded with 300 credits, the pool refuses 420 of the 720 requests: the workload's demand is still 720.
+        let r = try ProcureResult.run(try Self.scenario(pool: 300), replications: 3, threads: 1)
+        #expect(r.demand.allSatisfy { $0.total == 720 }, "\(r.demand.map(\.total))")
+        let o = try Self.object(r)
+        #expect(Self.mean(o["plans"], "payg", "cost") == 720)
+        let demand = o["demand"] as? [String: Any]
+        #expect((demand?["capped_replications"] as? NSNumber)?.intValue == 3)
+        #expect(Self.mean(demand, "requests_refused_for_credit") == 420)
+        #expect(Self.mean(demand, "as_written_usage_credits") == 300)
+        // On the capped demand the 300-credit pack that stops would look cheapest; on the real demand the licence is.
+        #expect(demand?["cheapest_as_written"] as? String == "pack")
+        #expect(demand?["capping_pools"] as? [String] == ["team"])
+        #expect((o["recommendation"] as? [String: Any])?["plan"] as? String == "licence")
+        let md = r.markdown
+        #expect(md.contains("**The pools as written capped the demand** (pool `team`) in 3 of 3 replications: on average they refused 420 requests for lack of credit"), "\(md)")
+        #expect(md.contains("rerun with every pool's credit limit lifted"))
+        #expect(md.contains("Priced on the capped demand, pack would have looked cheapest"))
+    }
+
+    @Test func aPoolThatDegradesSaysSoAndPricesTheRequestedModel() throws {
+        // Two models at 1 and 0.25 credits; below 1,000 credits left the pool degrades to the cheap one.
+        let s = try Scenario.parse(yaml: """
+            name: degrading
+            horizon: 30d
+            seed: 1
+            replications: 2
+            prices: { big: { fixed: 1 }, small: { fixed: 0.25 } }
+            pools: [ { id: team, grants: [ { amount: 1000 } ], policies: [ { degrade: { below: 1000, to: small } }, { hard_stop: {} } ] } ]
+            identities:
+              - id: agent
+                pool: team
+                workload: { arrivals: { periodic: { rate: 1/h } }, model: big }
+            plans:
+              - id: payg
+                pay_as_you_go: { price_per_credit: 1.00 }
+            """, file: "degrading.yaml")
+        let r = try ProcureResult.run(s, replications: 2, threads: 1)
+        // Every request degraded as written (180 credits); the workload asked for 720 of the big model.
+        #expect(r.demand.allSatisfy { $0.total == 720 }, "\(r.demand.map(\.total))")
+        #expect(r.limits?.degraded == [720, 720] && r.limits?.refusedForCredit == [0, 0])
+        #expect(r.markdown.contains("on average they degraded 720 to a cheaper model, and let through 180 credits of the workload's 720"), "\(r.markdown)")
+    }
+
+    @Test func anUncappedPoolSaysSoAndPricesTheSameDemand() throws {
+        let r = try ProcureResult.run(try Self.scenario(pool: 100_000), replications: 3, threads: 1)
+        #expect(r.demand.allSatisfy { $0.total == 720 })
+        #expect(r.limits?.cappedReplications(demand: r.demand) == 0)
+        #expect(r.markdown.contains("No pool capped the demand as written"))
+    }
+
+    @Test func aPeriodLongerThanTheHorizonIsChargedWholeWithAProratedView() throws {
+        let s = try Self.scenario(pool: 100_000, plans: """
+              - id: payg
+                pay_as_you_go: { price_per_credit: 1.00 }
+              - id: annual
+                commit: { amount: 3650, period: 365d, discount: 0.20, overage_price_per_credit: 1.00 }
+            """)
+        let r = try ProcureResult.run(s, replications: 3, threads: 1)
+        let o = try Self.object(r)
+        // Charged in full: 3,650. Pro-rated, 30/365 of it (300), with 30/365 of the 4,562.5 credits (375) against 720 used: 345 overage.
+        #expect(Self.mean(o["plans"], "annual", "cost") == 3650)
+        let prorated = try #require(Self.mean(o["plans"], "annual", "cost_prorated"))
+        #expect(abs(prorated - (300 + 345)) < 1e-6, "\(prorated)")
+        let partial = ((o["plans"] as? [String: Any])?["annual"] as? [String: Any])?["partial_period"] as? [String: Any]
+        #expect((partial?["period_days"] as? NSNumber)?.doubleValue == 365)
+        #expect(abs(((partial?["horizon_share"] as? NSNumber)?.doubleValue ?? 0) - 30.0 / 365) < 1e-6)
+        let md = r.markdown
+        #expect(md.contains("| plan | expected cost | p95 cost | pro-rated cost |"), "\(md)")
+        #expect(md.contains("**annual**: its 365-day period is cut at the horizon (8.22% of it falls inside); expected 3,650 charged in full, 645 pro-rated"), "\(md)")
+        #expect(md.contains("pro-rated, **annual** would be cheapest in 100% of replications"))
+    }
+
+    @Test func aProratedViewWithoutOverageIsCostTimesHorizonOverPeriod() {
+        let curve = UsageCurve(timesHours: [0, 90 * 24], usageCredits: [0, 1000], served: [0, 1000])
+        let commit = Plan(id: "c", kind: .commit(Plan.Commit(amount: 20_000, periodMs: 365 * 86_400_000, discount: 0.2, rollover: 0,
+                                                             overagePricePerCredit: 1)))
+        let c = PlanPricing.price(commit, curve)
+        #expect(c.cost == 20_000 && abs(c.proratedCost - 20_000 * 90 / 365) < 1e-6)
+        let licence = Plan(id: "l", kind: .licence(Plan.Licence(seats: 10, pricePerSeat: 100, periodMs: 60 * 86_400_000,
+                                                                includedCredits: 1_000, overagePricePerCredit: 1)))
+        // Two 60-day periods over 90 days: the second is half inside, with half of its 1,000 credits.
+        let twoPeriods = UsageCurve(timesHours: [0, 90 * 24], usageCredits: [0, 900], served: [0, 900])
+        let l = PlanPricing.price(licence, twoPeriods)
+        #expect(l.cost == 2_000)
+        #expect(abs(l.proratedCost - 1_500) < 1e-6, "\(l.proratedCost)")   // 300 used in the half period, within its 500
+    }
+
+    @Test func theReportOpensWithTheRecommendation() throws {
+        let s = try Scenario.load(path: fixturePath("procure-deterministic.yaml"))
+        let r = try ProcureResult.run(s, replications: 3, threads: 1)
+        // commit costs 600 against payg's 720 in every replication; they cross at 600 credits.
+        let sentence = "**commit** is cheapest in 100% of replications; expected cost 600, a saving of 120 against payg; break-even with payg at 600 credits."
+        #expect(r.markdown.hasPrefix("# Buying for `procure-deterministic`\n\n" + sentence + "\n"), "\(r.markdown.prefix(400))")
+        let o = try Self.object(r)
+        let rec = o["recommendation"] as? [String: Any]
+        #expect(rec?["plan"] as? String == "commit" && rec?["against"] as? String == "payg")
+        #expect((rec?["expected_saving"] as? NSNumber)?.doubleValue == 120)
+        #expect(abs(((rec?["break_even_usage_credits"] as? NSNumber)?.doubleValue ?? 0) - 600) < 1e-3)
+    }
+
+    @Test func aVariantCannotBringItsOwnPlans() {
+        let e = errors("""
+            name: t
+            horizon: 1d
+            prices: { m: { fixed: 1 } }
+            pools: [ { id: eng, grants: [ { amount: 10 } ] } ]
+            identities: [ { id: a, pool: eng } ]
+            variants:
+              cheaper:
+                plans: [ { id: payg, pay_as_you_go: { price_per_credit: 0.5 } } ]
+            plans:
+              - id: payg
+                pay_as_you_go: { price_per_credit: 1.00 }
+            """)
+        #expect(e.count == 1 && e[0].hasPrefix("bad.yaml:8:5:") && e[0].contains("variant 'cheaper': plans are shared by every variant"), "\(e)")
+    }
+
+    @Test func theWorkLimitCountsProcuresTwoRunsOfEachVariant() throws {
+        let s = try Self.scenario(pool: 300)
+        let once = s.estimatedEvents(replications: 3)
+        #expect(s.workProblem(replications: 3, maxEvents: 1.5 * once) == nil)
+        let problem = try #require(s.workProblem(replications: 3, maxEvents: 1.5 * once, runs: 2))
+        #expect(problem.description.contains("× 3 replication(s) × 2 runs of each)"), "\(problem)")
+    }
+
+    @Test func procureJSONIsTheSameWhateverTheThreadCount() throws {
+        let s = try Self.scenario(pool: 300, variants: """
+            variants:
+              busier:
+                agent.workload: { arrivals: { poisson: { rate: 3/h } }, model: job }
+            """)
+        let one = try ProcureResult.run(s, replications: 4, threads: 1), two = try ProcureResult.run(s, replications: 4, threads: 2)
+        #expect(one.json.rendered() == two.json.rendered())
+        #expect(one.markdown == two.markdown)
+    }
+
+    @Test func aMisplacedTiersIsAnErrorNamingTheField() {
+        let e = errors("""
+            name: t
+            horizon: 1d
+            prices: { m: { fixed: 1 } }
+            pools: [ { id: eng, grants: [ { amount: 10 } ] } ]
+            identities: [ { id: a, pool: eng } ]
+            plans:
+              - id: tiered
+                prepaid:
+                  pack: { credits: 1000 }
+                  tiers: [ { from_credits: 0, price_per_credit: 0.9 } ]
+            """)
+        #expect(e.count == 1, "\(e)")
+        #expect(e.first?.hasPrefix("bad.yaml:10:") == true && e.first?.contains("'tiers' belongs inside 'pack'") == true, "\(e)")
+        // Inside the pack, where the docs now show it, the same tiers load.
+        let ok = errors("""
+            name: t
+            horizon: 1d
+            prices: { m: { fixed: 1 } }
+            pools: [ { id: eng, grants: [ { amount: 10 } ] } ]
+            identities: [ { id: a, pool: eng } ]
+            plans:
+              - id: tiered
+                prepaid:
+                  pack: { credits: 1000, tiers: [ { from_credits: 0, price_per_credit: 0.9 } ] }
+            """)
+        #expect(ok.isEmpty, "\(ok)")
+    }
+}
+
 @Suite("procure contract example")
 struct ProcureContractTests {
     @Test func theContractPlansLoad() throws {

@@ -49,16 +49,51 @@ public struct UsageCurve: Sendable {
 
 /// What one plan costs under one usage curve.
 public struct PlanCost: Sendable, Equatable {
+    /// What is paid: a period that the horizon cuts short is paid whole (DESIGN.md, "Buying plans").
     public var cost: Double
     /// Credits paid for and never used (expired, lost at a period's end, or left at the horizon).
     public var unusedCredits: Double
     public var servedRequests: Double
     /// Share of the demand served (below 1 only for a prepaid plan that stops when exhausted).
     public var continuity: Double
+    /// The cost with the horizon's share of a period the horizon cuts short: that period pays
+    /// share × its fixed charge and gets share × its included or committed credits, overage as
+    /// usual. Equal to `cost` for plans without periods or when the horizon is whole periods.
+    public var proratedCost: Double
+
+    public init(cost: Double, unusedCredits: Double, servedRequests: Double, continuity: Double, proratedCost: Double? = nil) {
+        self.cost = cost
+        self.unusedCredits = unusedCredits
+        self.servedRequests = servedRequests
+        self.continuity = continuity
+        self.proratedCost = proratedCost ?? cost
+    }
 }
 
 /// Prices plans on usage curves (DESIGN.md, "Buying plans").
 public enum PlanPricing {
+    /// The periods a plan with a period pays over `horizonHours`, and the share of the last one
+    /// that falls inside the horizon (1 when the horizon is a whole number of periods).
+    static func periods(periodMs: Int64, horizonHours: Double) -> (count: Int, lastShare: Double) {
+        let period = Double(periodMs) / 3_600_000
+        let count = max(1, Int((horizonHours / period - 1e-9).rounded(.up)))
+        let share = min(1, max(0, horizonHours / period - Double(count - 1)))
+        return (count, share > 1 - 1e-9 ? 1 : share)
+    }
+
+    /// The length of a plan's period in hours and the horizon's share of the last period paid,
+    /// when the horizon cuts that period short (a 365-day commitment over a 90-day horizon: 90/365).
+    public static func partialPeriod(_ plan: Plan, horizonHours: Double) -> (periodHours: Double, share: Double)? {
+        let periodMs: Int64
+        switch plan.kind {
+        case .licence(let l): periodMs = l.periodMs
+        case .commit(let c): periodMs = c.periodMs
+        case .payAsYouGo, .prepaid: return nil
+        }
+        let p = periods(periodMs: periodMs, horizonHours: horizonHours)
+        return p.lastShare < 1 ? (Double(periodMs) / 3_600_000, p.lastShare) : nil
+    }
+
     public static func price(_ plan: Plan, _ curve: UsageCurve) -> PlanCost {
         let served = curve.served.last ?? 0
         switch plan.kind {
@@ -66,27 +101,33 @@ public enum PlanPricing {
             return PlanCost(cost: p * curve.total, unusedCredits: 0, servedRequests: served, continuity: 1)
         case .licence(let l):
             let period = Double(l.periodMs) / 3_600_000
-            let periods = max(1, Int((curve.horizonHours / period - 1e-9).rounded(.up)))
-            var cost = 0.0, unused = 0.0
+            let (periods, lastShare) = Self.periods(periodMs: l.periodMs, horizonHours: curve.horizonHours)
+            var cost = 0.0, unused = 0.0, prorated = 0.0
             for k in 0..<periods {
                 let used = curve.usage(at: min(Double(k + 1) * period, curve.horizonHours)) - curve.usage(at: Double(k) * period)
-                cost += Double(l.seats) * l.pricePerSeat + max(0, used - l.includedCredits) * l.overagePricePerCredit
+                let seats = Double(l.seats) * l.pricePerSeat
+                cost += seats + max(0, used - l.includedCredits) * l.overagePricePerCredit
                 unused += max(0, l.includedCredits - used)
+                let share = k + 1 == periods ? lastShare : 1
+                prorated += share * seats + max(0, used - share * l.includedCredits) * l.overagePricePerCredit
             }
-            return PlanCost(cost: cost, unusedCredits: unused, servedRequests: served, continuity: 1)
+            return PlanCost(cost: cost, unusedCredits: unused, servedRequests: served, continuity: 1, proratedCost: prorated)
         case .commit(let c):
             let period = Double(c.periodMs) / 3_600_000
-            let periods = max(1, Int((curve.horizonHours / period - 1e-9).rounded(.up)))
-            var cost = 0.0, unused = 0.0, carry = 0.0
+            let (periods, lastShare) = Self.periods(periodMs: c.periodMs, horizonHours: curve.horizonHours)
+            var cost = 0.0, unused = 0.0, carry = 0.0, prorated = 0.0
             for k in 0..<periods {
                 let used = curve.usage(at: min(Double(k + 1) * period, curve.horizonHours)) - curve.usage(at: Double(k) * period)
-                let credits = c.amount / (1 - c.discount) + carry
+                let bought = c.amount / (1 - c.discount)
+                let credits = bought + carry
                 cost += c.amount + max(0, used - credits) * c.overagePricePerCredit
+                let share = k + 1 == periods ? lastShare : 1
+                prorated += share * c.amount + max(0, used - (share * bought + carry)) * c.overagePricePerCredit
                 let left = max(0, credits - used)
                 carry = k + 1 < periods ? c.rollover * left : 0
                 unused += left - carry
             }
-            return PlanCost(cost: cost, unusedCredits: unused, servedRequests: served, continuity: 1)
+            return PlanCost(cost: cost, unusedCredits: unused, servedRequests: served, continuity: 1, proratedCost: prorated)
         case .prepaid(let p):
             return prepaid(p, curve)
         }
@@ -193,93 +234,5 @@ public enum PlanPricing {
             }
         }
         return out
-    }
-}
-
-/// `burnrate procure`: every plan priced on the same simulated demand, replication by replication.
-public struct ProcureResult: Sendable {
-    public var scenario: String
-    public var replications: Int
-    public var horizonHours: Double
-    public var plans: [Plan]
-    /// Per replication, the demand curve.
-    public var demand: [UsageCurve]
-    /// costs[plan][replication].
-    public var costs: [[PlanCost]]
-    public var breakEvens: [(a: String, b: String, usage: [Double])]
-
-    public init(scenario: String, replications: Int, horizonHours: Double, plans: [Plan], demand: [UsageCurve]) {
-        self.scenario = scenario
-        self.replications = replications
-        self.horizonHours = horizonHours
-        self.plans = plans
-        self.demand = demand
-        costs = plans.map { plan in demand.map { PlanPricing.price(plan, $0) } }
-        let top = max(demand.map(\.total).max() ?? 1, 1)
-        var pairs: [(String, String, [Double])] = []
-        for i in plans.indices {
-            for j in plans.indices where j > i {
-                pairs.append((plans[i].id, plans[j].id, PlanPricing.breakEvens(plans[i], plans[j], horizonHours: horizonHours, upTo: 2 * top)))
-            }
-        }
-        breakEvens = pairs
-    }
-
-    /// Runs the scenario (as written, unconstrained demand is what the plans price) and prices it.
-    public static func run(_ scenario: Scenario, replications: Int, threads: Int?,
-                           progress: (@Sendable (Int) -> Void)? = nil) throws -> ProcureResult {
-        guard !scenario.plans.isEmpty else { throw DecisionError("\(scenario.file): the scenario has no 'plans:' to compare") }
-        var model = scenario.base
-        // Hourly samples at least, so that pack purchases and periods fall close to their time.
-        model.sampleEveryMs = min(model.sampleEveryMs, 3_600_000)
-        let results = try MonteCarlo.run(try CompiledModel(model), replications: 0..<replications, threads: threads, progress: progress)
-        return ProcureResult(scenario: scenario.name, replications: replications, horizonHours: Double(model.horizonMs) / 3_600_000,
-                             plans: scenario.plans, demand: results.map(UsageCurve.init))
-    }
-
-    /// The share of replications in which each plan is cheapest (ties shared equally), among the
-    /// plans that served the whole demand of that replication (a plan that stops when exhausted
-    /// buys less service, so it is not cheaper for the same usage).
-    public var probabilityCheapest: [Double] {
-        var wins = Array(repeating: 0.0, count: plans.count)
-        for r in demand.indices {
-            // A plan that stopped serving did not buy the same usage: it competes only when no plan served it all.
-            let full = plans.indices.filter { costs[$0][r].continuity >= 1 - 1e-12 }
-            let eligible = full.isEmpty ? Array(plans.indices) : full
-            let c = costs.map { $0[r].cost }
-            let best = eligible.map { c[$0] }.min() ?? 0
-            let winners = eligible.filter { abs(c[$0] - best) <= 1e-9 * max(1, abs(best)) }
-            for w in winners { wins[w] += 1 / Double(winners.count) }
-        }
-        return wins.map { $0 / Double(max(1, demand.count)) }
-    }
-
-    func summaries(_ p: Int) -> [String: MetricSummary] {
-        var out: [String: MetricSummary] = [:]
-        let c = costs[p]
-        out["cost"] = MetricSummary(c.map(\.cost))
-        out["cost_per_served_request"] = MetricSummary(c.map { $0.servedRequests > 0 ? $0.cost / $0.servedRequests : 0 })
-        out["unused_credits"] = MetricSummary(c.map(\.unusedCredits))
-        out["continuity"] = MetricSummary(c.map(\.continuity))
-        return out
-    }
-
-    public var json: JSON {
-        var plansJSON: [String: JSON] = [:]
-        let cheapest = probabilityCheapest
-        for (i, plan) in plans.enumerated() {
-            guard case .object(var o) = Summary.metricsJSON(summaries(i)) else { continue }
-            o["probability_cheapest"] = .number(cheapest[i])
-            plansJSON[plan.id] = .object(o)
-        }
-        var be: [JSON] = []
-        for pair in breakEvens {
-            for u in pair.usage { be.append(.object(["plans": .array([.string(pair.a), .string(pair.b)]), "usage_credits": .number(u)])) }
-        }
-        return .object([
-            "schema": .string("burnrate.procure/1"), "scenario": .string(scenario), "replications": .number(Double(replications)),
-            "horizon_hours": .number(horizonHours), "usage_credits": Summary.metricJSON("usage_credits", MetricSummary(demand.map(\.total))!),
-            "plans": .object(plansJSON), "break_even": .array(be),
-        ])
     }
 }

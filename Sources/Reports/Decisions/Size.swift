@@ -17,6 +17,18 @@ public struct SizePoint: Sendable, Equatable {
     public var bound: Double
     public var replications: Int
     public var holds: Bool
+    /// Rejected requests a replication, by the refusal that ended them (``RejectionReason/code``),
+    /// in the pool, and per identity entitled to it.
+    public var rejectionsPerReplication: [String: Double] = [:]
+    public var identityRejectionsPerReplication: [String: [String: Double]] = [:]
+}
+
+/// Why no funding reached the target: what the simulation refused at the highest funding tried.
+public struct Unreached: Sendable, Equatable {
+    /// The highest funding tried, and the target's statistic and bound there.
+    public var point: SizePoint
+    /// The refusal code behind most rejections there (nil: nothing was rejected).
+    public var binding: String?
 }
 
 /// The answer for one pool: the smallest funding found to meet the target, and every point tried.
@@ -26,6 +38,19 @@ public struct PoolSize: Sendable, Equatable {
     public var fundingCredits: Double?
     public var point: SizePoint?
     public var curve: [SizePoint]
+    /// Set when the target is not reached (``fundingCredits`` is nil).
+    public var unreached: Unreached? {
+        guard fundingCredits == nil, let top = curve.max(by: { $0.fundingCredits < $1.fundingCredits }) else { return nil }
+        let binding = top.rejectionsPerReplication.filter { $0.value > 0 }
+            .max { ($0.value, $1.key) < ($1.value, $0.key) }?.key
+        return Unreached(point: top, binding: binding)
+    }
+    /// The width of the final bracket (the answer less the largest funding known to fail below
+    /// it): how finely the search pinned the answer. Nil when not reached or not bracketed.
+    public var bracketCredits: Double? {
+        guard let f = fundingCredits, let below = curve.filter({ !$0.holds && $0.fundingCredits < f }).map(\.fundingCredits).max() else { return nil }
+        return f - below
+    }
 }
 
 /// `burnrate size`: the smallest funding per pool such that a target (`continuity >= 0.999`,
@@ -38,7 +63,8 @@ public struct PoolSize: Sendable, Equatable {
 /// estimate disagree about the target (the interval straddles it) the candidate is run again with
 /// more replications, up to `maxReplications`. Pools are searched together, one simulation per
 /// round, each pool's target read on that pool's own metrics: this assumes, as departments do,
-/// that no identity draws on two of the pools being sized.
+/// that no identity draws on two of the pools being sized (departments that `borrow` from one
+/// parent are coupled through it, which the parent's written funding bounds).
 public struct Sizer: Sendable {
     public var path: String
     public var baseEdits: ScenarioEdits
@@ -67,12 +93,8 @@ public struct Sizer: Sendable {
         self.progress = progress
     }
 
-    /// Metrics a target may name (one value per replication and pool).
-    public static let sizableMetrics: Set<String> = [
-        "continuity", "full_service", "exhaustion_probability", "time_to_exhaustion_hours", "downtime_hours",
-        "requests_served", "requests_degraded", "requests_rejected", "spend_credits", "overage_credits",
-        "unused_credits", "budget_utilisation", "overshoot_credits",
-    ]
+    /// Metrics a target may name: the registry's pool metrics with a value per replication.
+    public static let sizableMetrics: Set<String> = Set(Metric.all.filter { $0.scopes.contains(.pool) && $0.kind != .acrossReplications && $0 != .requestsTotal }.map(\.name))
 
     /// The scenario with the given fundings (and the base edits).
     func scenario(_ funding: [String: Double]) throws -> Scenario {
@@ -116,7 +138,16 @@ public struct Sizer: Sendable {
             let written = Double(base.initialFundingMicrocredits[index[p]!]) / 1_000_000
             searches[p] = Search(next: written > 0 ? written : 100, resolution: resolution)
         }
-        let ceiling = 1e12
+        // The ledger refuses a grant that would take the total ever funded past 2^63 micro-credits
+        // (9.2×10^12 credits; a refused refill leaves the pool dry). A candidate is funded once,
+        // and again at each refill over the horizon, in every pool searched at once: the search
+        // stops below that, with a factor 2 to spare for top-ups and the pools not searched.
+        // Beyond it, a target held out of reach by a cap would read as a lack of credit.
+        let fundings = pools.map { p -> Double in
+            let spec = base.base.pools[index[p]!].spec
+            return spec.refill == nil ? 1 : 1 + Double(base.base.horizonMs / max(spec.periodMs, 1))
+        }
+        let ceiling = min(1e12, Double(Int64.max) / 1_000_000 / Double(pools.count) / (fundings.max() ?? 1) / 2)
         var round = 0
         while searches.values.contains(where: { !$0.done }) {
             round += 1
@@ -125,11 +156,11 @@ public struct Sizer: Sendable {
             for (p, s) in searches { funding[p] = s.done ? (s.hi ?? s.next) : s.next }
             var reps = replications
             var verdicts: [String: SizePoint] = [:]
-            var values: [String: [Double]] = [:]
+            var values: [String: Evaluation] = [:]
             var start = 0
             while true {
                 let more = try evaluate(funding, replicationRange: start..<reps, index: index, horizonHours: horizonHours)
-                for (p, v) in more { values[p, default: []] += v }
+                for (p, v) in more { values[p, default: Evaluation()].add(v) }
                 var straddles = false
                 for p in pools where !searches[p]!.done {
                     let point = judge(values[p]!, funding: funding[p]!)
@@ -151,7 +182,7 @@ public struct Sizer: Sendable {
                     if x < 1e-6 || (s.resolution.map { x <= $0 } ?? false) { s.done = true; s.hi = x }
                     else { s.next = x / 2 }
                 case (_?, nil):
-                    if x >= ceiling { s.done = true; s.gaveUp = true } else { s.next = x * 2 }
+                    if x >= ceiling { s.done = true; s.gaveUp = true } else { s.next = min(x * 2, ceiling) }
                 case (let lo?, let hi?):
                     if s.resolution == nil { s.resolution = max(1e-6, (hi - lo) * 0.002) }
                     if hi - lo <= s.resolution! { s.done = true } else { s.next = roundMicro((lo + hi) / 2) }
@@ -172,29 +203,65 @@ public struct Sizer: Sendable {
         }
     }
 
+    /// One pool at one funding: the target metric per replication, and the rejections by reason
+    /// summed over those replications (in the pool, and per identity entitled to it).
+    struct Evaluation {
+        var values: [Double] = []
+        var rejections: [String: Int64] = [:]
+        var identityRejections: [String: [String: Int64]] = [:]
+
+        mutating func add(_ other: Evaluation) {
+            values += other.values
+            rejections.merge(other.rejections, uniquingKeysWith: +)
+            identityRejections.merge(other.identityRejections) { $0.merging($1, uniquingKeysWith: +) }
+        }
+    }
+
     /// Per pool, the target metric for each replication in `range` at the given fundings.
     func evaluate(_ funding: [String: Double], replicationRange: Range<Int>, index: [String: Int],
-                  horizonHours: Double) throws -> [String: [Double]] {
+                  horizonHours: Double) throws -> [String: Evaluation] {
         let s = try scenario(funding)
         let compiled = try CompiledModel(s.base)
-        let results = try MonteCarlo.run(compiled, replicationNumbers: Array(replicationRange), threads: threads)
-        var out: [String: [Double]] = [:]
+        let runs = try MonteCarlo.runTallyingRejections(compiled, replicationNumbers: Array(replicationRange), threads: threads)
+        var out: [String: Evaluation] = [:]
         for (p, i) in index {
-            out[p] = results.map { r in
-                let m = r.poolMetrics(i)
-                if let v = m[target.metric] { return v }
-                return target.metric == "time_to_exhaustion_hours" ? horizonHours : 0
+            var e = Evaluation()
+            e.values = runs.map { run in
+                let m = run.result.poolMetrics(i)
+                // Every pool metric has a value in every replication (time to exhaustion is
+                // censored at the horizon by the registry's rule); 0 only for a metric not measured.
+                return m[target.metric] ?? 0
             }
+            let entitled = s.base.identities.indices.filter { d in s.base.identities[d].entitlements.contains { $0.pool == i } }
+            for run in runs {
+                e.rejections.merge(run.rejections.pool(i), uniquingKeysWith: +)
+                for d in entitled where !run.rejections.identity(d).isEmpty {
+                    e.identityRejections[s.identityNames[d], default: [:]].merge(run.rejections.identity(d), uniquingKeysWith: +)
+                }
+            }
+            out[p] = e
         }
         return out
     }
 
-    func judge(_ values: [Double], funding: Double) -> SizePoint {
+    func judge(_ evaluation: Evaluation, funding: Double) -> SizePoint {
+        let values = evaluation.values
         let lower = target.op == .ge || target.op == .gt
-        let e = ConfidenceBound.estimate(values, statistic: target.statistic, proportion: target.metric == "exhaustion_probability",
+        let e = ConfidenceBound.estimate(values, statistic: target.statistic, proportion: Metric.named(target.metric)?.kind == .proportion,
                                          confidence: confidence, lower: lower)
+        let n = Double(max(values.count, 1))
         return SizePoint(fundingCredits: funding, estimate: e.value, bound: e.bound, replications: values.count,
-                         holds: target.holds(e.bound))
+                         holds: target.holds(e.bound),
+                         rejectionsPerReplication: evaluation.rejections.mapValues { Double($0) / n },
+                         identityRejectionsPerReplication: evaluation.identityRejections.mapValues { $0.mapValues { Double($0) / n } })
+    }
+
+    /// The pools a layout sizes: those some identity draws on directly (its departments), in
+    /// model order. A pool nobody draws on (an `org` parent) has no workload of its own: its
+    /// metrics hold at any funding, so sizing it would only halve its funding towards zero.
+    public static func departments(of scenario: Scenario) -> [String] {
+        let drawn = Set(scenario.base.identities.flatMap { $0.entitlements.map(\.pool) })
+        return scenario.poolNames.indices.filter(drawn.contains).map { scenario.poolNames[$0] }
     }
 }
 

@@ -12,14 +12,18 @@ public struct SizeAnswer: Sendable {
     public var replications: Int
     /// Per layout (one unless both were asked), the sizes of its pools.
     public var layouts: [(layout: Layout, sizes: [PoolSize])]
+    /// How the layouts were built (what the shared pool stands for, what was summed, which pools
+    /// were not sized), in the order they apply.
+    public var notes: [String]
 
     public init(scenario: String, target: Expectation, confidence: Double, replications: Int,
-                layouts: [(layout: Layout, sizes: [PoolSize])]) {
+                layouts: [(layout: Layout, sizes: [PoolSize])], notes: [String] = []) {
         self.scenario = scenario
         self.target = target
         self.confidence = confidence
         self.replications = replications
         self.layouts = layouts
+        self.notes = notes
     }
 
     /// Total funding of a layout (nil when a pool could not reach the target).
@@ -32,12 +36,22 @@ public struct SizeAnswer: Sendable {
     /// Whether every pool reached the target.
     public var reached: Bool { layouts.allSatisfy { Self.total($0.sizes) != nil } }
 
-    static func poolJSON(_ s: PoolSize) -> JSON {
+    func poolJSON(_ s: PoolSize, layout: Layout?) -> JSON {
         var o: [String: JSON] = ["funding_credits": s.fundingCredits.map(JSON.number) ?? .null]
         if let p = s.point {
             o["estimate"] = .number(p.estimate)
             o["bound"] = .number(p.bound)
             o["replications"] = .number(Double(p.replications))
+        }
+        if let u = s.unreached {
+            var n: [String: JSON] = [
+                "funding_credits_max": .number(u.point.fundingCredits), "estimate": .number(u.point.estimate),
+                "bound": .number(u.point.bound), "binding": u.binding.map(JSON.string) ?? .null,
+                "rejections_per_replication": .object(u.point.rejectionsPerReplication.mapValues { .number(roundMicro($0)) }),
+            ]
+            n["identities"] = .object(u.point.identityRejectionsPerReplication.mapValues { .object($0.mapValues { .number(roundMicro($0)) }) })
+            n["because"] = .string(Self.unreachedText(s.pool, u, target: target, confidence: confidence, layout: layout, names: { $0 }))
+            o["not_reached"] = .object(n)
         }
         o["curve"] = .array(s.curve.map { p in
             .object(["funding_credits": .number(p.fundingCredits), "estimate": .number(p.estimate), "bound": .number(p.bound),
@@ -46,14 +60,15 @@ public struct SizeAnswer: Sendable {
         return .object(o)
     }
 
-    static func layoutJSON(_ sizes: [PoolSize], single: Bool) -> [String: JSON] {
-        if single, let s = sizes.first, sizes.count == 1, case .object(var o) = poolJSON(s) {
+    func layoutJSON(_ sizes: [PoolSize], layout: Layout, single: Bool) -> [String: JSON] {
+        let named = layouts.count > 1 ? layout : nil
+        if single, let s = sizes.first, sizes.count == 1, case .object(var o) = poolJSON(s, layout: named) {
             o["pool"] = .string(s.pool)
             return o
         }
         var pools: [String: JSON] = [:]
-        for s in sizes { pools[s.pool] = poolJSON(s) }
-        return ["funding_credits": total(sizes).map(JSON.number) ?? .null, "pools": .object(pools)]
+        for s in sizes { pools[s.pool] = poolJSON(s, layout: named) }
+        return ["funding_credits": Self.total(sizes).map(JSON.number) ?? .null, "pools": .object(pools)]
     }
 
     public var json: JSON {
@@ -62,19 +77,55 @@ public struct SizeAnswer: Sendable {
             "confidence": .number(confidence), "replications": .number(Double(replications)),
         ]
         if layouts.count == 1 {
-            for (k, v) in Self.layoutJSON(layouts[0].sizes, single: layouts[0].layout == .asWritten) { o[k] = v }
+            for (k, v) in layoutJSON(layouts[0].sizes, layout: layouts[0].layout, single: layouts[0].layout == .asWritten) { o[k] = v }
             if layouts[0].layout != .asWritten { o["layout"] = .string(layouts[0].layout.rawValue) }
         } else {
             var l: [String: JSON] = [:]
-            for (layout, sizes) in layouts { l[layout.rawValue] = .object(Self.layoutJSON(sizes, single: false)) }
+            for (layout, sizes) in layouts { l[layout.rawValue] = .object(layoutJSON(sizes, layout: layout, single: false)) }
             o["layouts"] = .object(l)
-            if let shared = layouts.first(where: { $0.layout == .shared }).flatMap({ Self.total($0.sizes) }),
-               let split = layouts.first(where: { $0.layout == .split }).flatMap({ Self.total($0.sizes) }) {
-                o["difference_credits"] = .number(roundMicro(split - shared))
-                o["ratio"] = shared > 0 ? .number(split / shared) : .null
+            if let c = comparison {
+                o["difference_credits"] = .number(roundMicro(c.split - c.shared))
+                o["ratio"] = c.shared > 0 ? .number(c.split / c.shared) : .null
+                o["resolution_credits"] = .number(roundMicro(c.resolution))
+                o["comparison"] = .string(c.text.replacingOccurrences(of: "**", with: ""))
             }
         }
+        if !notes.isEmpty { o["notes"] = .array(notes.map(JSON.string)) }
         return .object(o)
+    }
+
+    /// Shared against split: the totals, how finely the search pinned them, and what to say.
+    struct LayoutComparison {
+        var shared: Double
+        var split: Double
+        /// The sum of the final brackets' widths over every pool of both layouts: a difference
+        /// within it is not measured.
+        var resolution: Double
+        var text: String
+    }
+
+    var comparison: LayoutComparison? {
+        guard let sharedSizes = layouts.first(where: { $0.layout == .shared })?.sizes,
+              let splitSizes = layouts.first(where: { $0.layout == .split })?.sizes,
+              let shared = Self.total(sharedSizes), let split = Self.total(splitSizes) else { return nil }
+        let resolution = (sharedSizes + splitSizes).reduce(0) { $0 + ($1.bracketCredits ?? 0) }
+        let ratio = shared > 0 ? " (**\(Self.number(split / shared))×**)" : ""
+        let difference = split - shared
+        var text: String
+        if abs(difference) <= resolution {
+            text = "Split pools and one shared pool need the same funding here: the difference (\(Self.credits(difference)) credits\(ratio)) "
+            text += "is within the search's resolution (\(Self.credits(resolution)) credits over both layouts). Pooling gains nothing measurable "
+            text += "when the departments' peaks coincide or their noise is small against the resolution; a finer --resolution narrows it."
+        } else if difference > 0 {
+            text = "Split pools need **\(Self.credits(difference)) credits more** than one shared pool\(ratio): each department must carry its own peaks, "
+            text += "a shared pool carries the peaks that do not coincide."
+        } else {
+            text = "Split pools need **\(Self.credits(-difference)) credits less** than one shared pool\(ratio), beyond the search's resolution "
+            text += "(\(Self.credits(resolution)) credits). The shared pool keeps each department's rules with their per-pool limits summed (notes above), "
+            text += "so pooling alone does not explain it: the shared target is judged on one pool's \(target.metric), the split one on each department's, "
+            text += "with their own confidence bounds; rerun with more --replications to see whether it stays."
+        }
+        return LayoutComparison(shared: shared, split: split, resolution: resolution, text: text)
     }
 
     /// The terminal and pull-request form.
@@ -82,6 +133,8 @@ public struct SizeAnswer: Sendable {
         var s = "# Sizing `\(Escape.codeSpan(scenario))`\n\n"
         s += "Target: **\(target.text)** with \(JSON.format(confidence * 100))% confidence "
         s += "(\(replications) replications per candidate, common random numbers; more where the interval straddles the target).\n\n"
+        for n in notes { s += "- \(Escape.markdown(n))\n" }
+        if !notes.isEmpty { s += "\n" }
         for (layout, sizes) in layouts {
             if layouts.count > 1 || layout != .asWritten {
                 s += "## \(layout == .shared ? "One shared pool" : layout == .split ? "One pool per department (split)" : "As written")\n\n"
@@ -96,16 +149,22 @@ public struct SizeAnswer: Sendable {
             if sizes.count > 1 { s += "| **total** | **\(Self.total(sizes).map(Self.credits) ?? "not reached")** | | | | |\n" }
             s += "\n"
         }
-        if layouts.count > 1, let shared = layouts.first(where: { $0.layout == .shared }).flatMap({ Self.total($0.sizes) }),
-           let split = layouts.first(where: { $0.layout == .split }).flatMap({ Self.total($0.sizes) }) {
-            s += "Split pools need **\(Self.credits(split - shared)) credits more** than one shared pool"
-            s += shared > 0 ? " (**\(Self.number(split / shared))×**): each department must carry its own peaks, a shared pool carries the peaks that do not coincide.\n\n" : ".\n\n"
+        if layouts.count > 1, let c = comparison { s += c.text + "\n\n" }
+        let unreached = unreachedLines(names: Escape.markdown)
+        if !unreached.isEmpty {
+            s += "## Not reached\n\n"
+            for line in unreached { s += "- \(line)\n" }
+            s += "\n"
         }
         return s
     }
 
-    /// Credits to the cent, without ".00" for whole amounts.
+    /// Credits to the cent, without ".00" for whole amounts; from a million on, as 1.72×10^12.
     static func credits(_ x: Double) -> String {
+        if abs(x) >= 1e6 {
+            let e = Int(log10(abs(x)).rounded(.down))
+            return "\(JSON.format((x / pow(10, Double(e)) * 100).rounded() / 100))×10^\(e)"
+        }
         let r = (x * 100).rounded() / 100
         return r == r.rounded() ? String(Int64(r)) : String(format: "%.2f", r)
     }

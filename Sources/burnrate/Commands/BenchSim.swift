@@ -1,7 +1,5 @@
 import ArgumentParser
-import Ledger
-import Simulation
-import Stochastic
+import Benchmarks
 
 /// `burnrate bench sim`: kernel events per second on one core for three reference models.
 struct BenchSim: ParsableCommand {
@@ -14,96 +12,24 @@ struct BenchSim: ParsableCommand {
             b-holds: 100 identities over 10 pools, holds with lognormal latency, retries with \
             backoff, a degrade policy, 30 days.
             c-replay: the Azure conversation sample looped to one million requests; c-parse: the \
-            same trace's rows parsed per second (a replay holds the parsed trace in memory).
+            same trace's rows parsed per second (a replay holds the parsed trace in memory). \
+            d-realistic: 10 department pools (expiring paid and promotional grants, alerts, degrade \
+            then hard stop), 50 identities with daily caps and rate caps, renewal arrivals of cv 2 \
+            through business hours with growth, two models, lognormal tokens and latency, holds \
+            reserving 1,000 output tokens, retries with backoff; --hours as case a. Cases a and d \
+            are also given in requests per second.
             """
     )
 
     @OptionGroup var options: BenchOptions
 
-    @Option(name: .long, help: "Hours simulated by case a (default 480).")
+    @Option(name: .long, help: "Hours simulated by cases a and d (default 480).")
     var hours: Int64 = 480
 
     @Option(name: .long, help: "Azure conversation trace for case c.")
     var trace: String = "../shared/data/traces/azure_conv_sample.csv"
 
-    static let prices = PriceTable([
-        ModelPrice(model: "gpt-4o", tier: 0, inputMicrocreditsPerMillionTokens: 2_500_000, outputMicrocreditsPerMillionTokens: 10_000_000),
-        ModelPrice(model: "gpt-4o-mini", tier: 1, inputMicrocreditsPerMillionTokens: 150_000, outputMicrocreditsPerMillionTokens: 600_000),
-    ])
-
-    static func caseA(hours: Int64) throws -> SimulationModel {
-        let input = Sampler.lognormal(try LogNormal(median: 1_000, sigma: 1.0))
-        let output = Sampler.lognormal(try LogNormal(median: 250, sigma: 0.9))
-        return SimulationModel(
-            name: "bench-a", seed: 1, horizonMs: hours * Millis.hour,
-            pools: (0..<10).map { PoolSetup(PoolSpec(name: "pool-\($0)", policies: [.hardStop]), grants: [GrantSpec(amountMicrocredits: 1 << 50)]) },
-            identities: (0..<10).map { IdentitySetup(IdentitySpec(name: "agent-\($0)"), entitlements: [(pool: $0, entitlement: Entitlement())]) },
-            prices: prices,
-            workloads: (0..<10).map {
-                Workload(name: "agent-\($0)", identity: $0, pool: $0, arrivals: .poisson(ratePerHour: 3_600, profile: .flat, growthPerDay: 0),
-                         models: [0, 1], modelWeights: [0.3, 0.7], inputTokens: input, outputTokens: output)
-            },
-            sampleEveryMs: Millis.hour)
-    }
-
-    static func caseB() throws -> SimulationModel {
-        let input = Sampler.lognormal(try LogNormal(median: 1_000, sigma: 1.0))
-        let output = Sampler.lognormal(try LogNormal(median: 250, sigma: 0.9))
-        let latency = Sampler.lognormal(try LogNormal(median: 3_000, sigma: 0.7))
-        return SimulationModel(
-            name: "bench-b", seed: 2, horizonMs: 30 * Millis.day,
-            pools: (0..<10).map {
-                PoolSetup(PoolSpec(name: "dept-\($0)", policies: [.degrade(toTier: 1, belowMicrocredits: 20_000_000), .hardStop]),
-                          grants: [GrantSpec(amountMicrocredits: 150_000_000_000)])
-            },
-            identities: (0..<100).map { IdentitySetup(IdentitySpec(name: "agent-\($0)"), entitlements: [(pool: $0 % 10, entitlement: Entitlement())]) },
-            prices: prices, modelForTier: [1: 1],
-            workloads: (0..<100).map {
-                Workload(name: "agent-\($0)", identity: $0, pool: $0 % 10,
-                         arrivals: .poisson(ratePerHour: 240, profile: .businessHours, growthPerDay: 0.01),
-                         models: [0, 1], modelWeights: [0.5, 0.5], inputTokens: input, outputTokens: output,
-                         latencyMs: latency, reserve: .maxOutputTokens(2_000),
-                         retry: RetryPolicy(maxRetries: 3, backoffMs: 60_000))
-            },
-            sampleEveryMs: Millis.hour)
-    }
-
-    static func caseC(trace path: String) throws -> SimulationModel {
-        let trace = try Trace.load(path: path, format: .azureLLM)
-        // Enough loops of the trace for one million requests.
-        let horizon = Int64((1_000_000.0 / Double(trace.count)).rounded(.up)) * trace.spanMs
-        return SimulationModel(
-            name: "bench-c", seed: 3, horizonMs: horizon,
-            pools: [PoolSetup(PoolSpec(name: "conv", policies: [.hardStop]), grants: [GrantSpec(amountMicrocredits: 1 << 50)])],
-            identities: [IdentitySetup(IdentitySpec(name: "chat"), entitlements: [(pool: 0, entitlement: Entitlement())])],
-            prices: prices,
-            workloads: [Workload(name: "chat", identity: 0, pool: 0, arrivals: .replay(ReplaySource(trace: trace, loop: true)), models: [1])],
-            sampleEveryMs: Millis.hour)
-    }
-
     func run() throws {
-        var results: [BenchResult?] = []
-        for (name, build) in [("a-poisson", { try Self.caseA(hours: hours) }), ("b-holds", { try Self.caseB() }),
-                              ("c-replay", { try Self.caseC(trace: trace) })] as [(String, () throws -> SimulationModel)] {
-            guard options.selects(name) else { continue }
-            let compiled = try CompiledModel(try build())
-            var events: Int64 = 0
-            var result = measure("sim", name, operations: 1, options: options) {
-                events = (try? Engine.run(compiled, replication: 0))?.events ?? 0
-            }
-            result?.operations = Int(events)
-            results.append(result)
-        }
-        if options.selects("c-parse") {
-            // Trace parsing alone: rows per second through the streaming reader.
-            var rows = 0
-            var result = measure("sim", "c-parse", operations: 1, options: options) {
-                rows = 0
-                for _ in 0..<20 { rows += (try? Trace.load(path: trace, format: .azureLLM))?.count ?? 0 }
-            }
-            result?.operations = rows
-            results.append(result)
-        }
-        report(results, json: options.json)
+        report(try SimulationBenchmarks.run(hours: hours, trace: trace, settings: options.settings), json: options.json)
     }
 }

@@ -53,9 +53,19 @@ struct Check: ParsableCommand {
         }
         let table = Checker.table(results)
         print(table, terminator: "")
-        if let junit { try Checker.junit(results).write(toFile: junit, atomically: true, encoding: .utf8) }
-        if let summaryPath = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summaryPath.isEmpty,
-           let handle = FileHandle(forWritingAtPath: summaryPath) {
+        if let junit {
+            do { try Checker.junit(results).write(toFile: junit, atomically: true, encoding: .utf8) } catch {
+                writeStandardError("error: \(junit): cannot write the JUnit file (\(error.localizedDescription))\n")
+                throw ExitCode(2)
+            }
+        }
+        if let summaryPath = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !summaryPath.isEmpty {
+            // GitHub creates the file; a runner that names one not yet there gets it created.
+            if !FileManager.default.fileExists(atPath: summaryPath) { _ = FileManager.default.createFile(atPath: summaryPath, contents: nil) }
+            guard let handle = FileHandle(forWritingAtPath: summaryPath) else {
+                writeStandardError("error: \(summaryPath) ($GITHUB_STEP_SUMMARY): cannot append the table\n")
+                throw ExitCode(2)
+            }
             handle.seekToEndOfFile()
             handle.write(Data(("## burnrate check\n\n" + table + "\n").utf8))
             try? handle.close()

@@ -21,22 +21,19 @@ struct Fit: ParsableCommand {
     @Argument(help: "The trace file (CSV).")
     var trace: String
 
-    @Option(name: .long, help: "Trace layout: \(TraceFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var format: String
+    @Option(name: .long, help: "Trace layout.")
+    var format: TraceFormat
 
     @Option(name: .long, help: "The pool the fitted identities draw from (when the trace names identities).")
     var pool: String = "team"
 
     func validate() throws {
         if let problem = LedgerName.problem(pool) { throw ValidationError("--pool: \(problem)") }
-        guard TraceFormat(rawValue: format) != nil else {
-            throw ValidationError("unknown format '\(format)'; expected one of \(TraceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
     }
 
     func run() throws {
         do {
-            print(try TraceFit.fit(path: trace, format: TraceFormat(rawValue: format)!).yaml(pool: pool), terminator: "")
+            print(try TraceFit.fit(path: trace, format: format).yaml(pool: pool), terminator: "")
         } catch {
             printError("\(error)")
             throw ExitCode(2)
@@ -48,3 +45,5 @@ struct Fit: ParsableCommand {
 func printError(_ message: String) {
     writeStandardError("error: \(message)\n")
 }
+
+extension TraceFormat: ExpressibleByArgument {}

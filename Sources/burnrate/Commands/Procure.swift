@@ -7,12 +7,17 @@ struct Procure: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare ways to buy a scenario's usage (its plans:) on the same simulated demand.",
         discussion: """
-            Runs the scenario and prices every plan of its plans: section on each replication's \
-            usage over time (common random numbers): expected and p95 cost, cost per served \
-            request, unused credits (breakage), continuity, the probability each plan is cheapest, \
-            and the usage levels at which the cheaper of two plans flips (break-even). Writes \
-            report.md, procure.json and a chart to --out (default reports/<scenario>-procure); \
-            --json prints procure.json. Exit status: 0, or 2 on bad input.
+            Prices every plan of the scenario's plans: section on each replication's usage over \
+            time (common random numbers), for the scenario as written and each of its variants: \
+            the recommendation first, then expected and p95 cost, cost per served request, unused \
+            credits (breakage), continuity, the probability each plan is cheapest, and the usage \
+            levels at which the cheaper of two plans flips (break-even). Demand is what the \
+            workload would use: each variant runs twice on the same replications, as written (to \
+            report requests its pools refused for lack of credit) and with every pool's credit \
+            limit lifted (the demand priced). A period longer than the horizon is charged whole, \
+            with a pro-rated cost beside it. Writes report.md, procure.json and a chart to --out \
+            (default reports/<scenario>-procure); --json prints procure.json. Exit status: 0, or \
+            2 on bad input.
             """
     )
 
@@ -35,12 +40,13 @@ struct Procure: ParsableCommand {
         let directory = out ?? "reports/\(loaded.name)-procure"
         try refuseForeignOutput(directory)
         let count = replications ?? loaded.replications
-        try workLimit.check(loaded, replications: count)
+        // Each variant runs twice: as written and with the pools' credit limits lifted.
+        try workLimit.check(loaded, replications: count, runs: 2)
         let progress = ProgressBar(label: loaded.name)
         let result: ProcureResult
         do {
             result = try ProcureResult.run(loaded, replications: count, threads: threads,
-                                           progress: progress.enabled ? { @Sendable n in progress.update(n, count) } : nil)
+                                           progress: progress.enabled ? { @Sendable done, total in progress.update(done, total) } : nil)
         } catch let error as DecisionError {
             progress.finish()
             writeStandardError("error: \(error)\n"); throw ExitCode(2)

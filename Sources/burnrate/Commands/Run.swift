@@ -18,8 +18,12 @@ struct Run: ParsableCommand {
             Writes summary.json, report.md, charts/*.svg and data/*.csv to --out (default \
             reports/<scenario name>/). The result is byte-identical whatever --threads. With \
             --shard I/N only the replications r with r mod N = I run, and a partial result is \
-            written for `burnrate merge`. Exit status: 0 on success, 2 on a bad scenario (every \
-            problem is printed as FILE:LINE:COLUMN: message; nothing is written).
+            written for `burnrate merge`. With --precision METRIC=HALF_WIDTH (repeatable, or \
+            `precision:` in the scenario) replications run in fixed batches of 20 and stop, from the \
+            second batch on, once every named metric's 95% half-width is at most its target (in every variant), with \
+            --replications (default: the scenario's) as the cap; summary.json records the \
+            replications run and stopped_by (precision or cap). Exit status: 0 on success, 2 on a \
+            bad scenario (every problem is printed as FILE:LINE:COLUMN: message; nothing is written).
             """
     )
 
@@ -41,10 +45,15 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Run one deterministic slice I/N of the replications (0 ≤ I < N).")
     var shard: String?
 
+    @Option(name: .long, help: "Stop once METRIC's 95% half-width is at most HALF_WIDTH (METRIC=HALF_WIDTH; repeatable).")
+    var precision: [String] = []
+
     @OptionGroup var workLimit: WorkLimitOption
 
     func validate() throws {
         if let r = replications, r < 1 { throw ValidationError("--replications must be at least 1") }
+        if !precision.isEmpty && shard != nil { throw ValidationError("--precision decides how many replications run: it cannot be combined with --shard") }
+        do { _ = try SequentialRun.parse(precision) } catch { throw ValidationError(error.description) }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let s = shard, Self.parseShard(s) == nil { throw ValidationError("--shard is I/N with 0 ≤ I < N, got '\(s)'") }
     }
@@ -75,8 +84,14 @@ struct Run: ParsableCommand {
         if progress.enabled {
             report = { @Sendable (done: Int, total: Int) in progress.update(done, total) }
         }
-        let data = try RunData.run(loaded, replications: count, threads: threads, shard: shard.flatMap(Self.parseShard),
-                                   progress: report)
+        let targets = precision.isEmpty ? loaded.precision : try SequentialRun.parse(precision)
+        if !targets.isEmpty && shard != nil {
+            writeStandardError("error: the scenario's precision: decides how many replications run: it cannot be combined with --shard\n")
+            throw ExitCode(2)
+        }
+        let data = targets.isEmpty
+            ? try RunData.run(loaded, replications: count, threads: threads, shard: shard.flatMap(Self.parseShard), progress: report)
+            : try SequentialRun.run(loaded, precision: targets, cap: count, threads: threads, progress: report)
         progress.finish()
         if shard != nil {
             try writingReport { try ReportWriter.writePartial(data, to: directory) }
@@ -84,6 +99,10 @@ struct Run: ParsableCommand {
         } else {
             try writingReport { try ReportWriter.write(data, to: directory) }
             print("wrote \(directory)/report.md (summary.json, charts/, data/)")
+            if let stopped = data.stoppedBy {
+                writeStandardError(stopped == "precision" ? "stopped by precision after \(data.replications) replications\n"
+                                   : "the precision was not reached within \(data.replications) replications (the cap)\n")
+            }
         }
     }
 }

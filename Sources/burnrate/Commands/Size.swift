@@ -11,10 +11,13 @@ struct Size: ParsableCommand {
             or 'continuity.p05 >= 0.99', read on the pool's own metrics. Candidates share common \
             random numbers; the search brackets the answer by doubling or halving from the pool's \
             written funding, then bisects to --resolution, running more replications where the \
-            confidence interval straddles the target. With --all every pool is sized; with \
-            --layout shared|split|both the pools are sized as one shared pool, one per department, \
-            or both with the difference. Writes report.md, size.json and charts to --out (default \
-            reports/<scenario>-size); --json prints the answer for scripts (funding_credits, per \
+            confidence interval straddles the target. With --all every department (a pool an \
+            identity draws on; a parent with no workload of its own is sized only when named with \
+            --pool) is sized; with --layout shared|split|both the departments are sized as one \
+            shared pool (their policies kept, per-pool limits summed), one pool each, or both with \
+            the difference. A target no funding reaches is reported with its binding constraint \
+            (the refusal behind most rejections: identity caps, rate caps, tiers, …). Writes \
+            report.md, size.json and charts to --out (default reports/<scenario>-size); --json prints the answer for scripts (funding_credits, per \
             pool under pools). Exit status: 0 found, 1 the target is not reached at any funding, \
             2 bad input.
             """
@@ -22,10 +25,10 @@ struct Size: ParsableCommand {
 
     @Argument(help: "The scenario file (YAML).") var scenario: String
     @Option(name: .long, help: "The pool to size.") var pool: String?
-    @Flag(name: .long, help: "Size every pool.") var all = false
+    @Flag(name: .long, help: "Size every department (every pool an identity draws on).") var all = false
     @Option(name: .long, help: "The target, e.g. 'continuity >= 0.999'.") var target: String
     @Option(name: .long, help: "Confidence that the target holds (default 0.95).") var confidence = 0.95
-    @Option(name: .long, help: "shared, split or both.") var layout: String?
+    @Option(name: .long, help: "shared, split or both (the departments: the pools an identity draws on).") var layout: SizeLayoutChoice?
     @Option(name: .long, help: "Size this variant instead of the scenario as written.") var variant: String?
     @Option(name: .long, help: "Replications per candidate (default: the scenario's).") var replications: Int?
     @Option(name: .long, help: "At most this many replications where the interval straddles the target (default 4×).")
@@ -37,16 +40,27 @@ struct Size: ParsableCommand {
     @OptionGroup var workLimit: WorkLimitOption
     @Flag(name: .long, help: "Print the answer as JSON on stdout.") var json = false
 
+    /// The request as the Reports module takes it.
+    func request(target goal: Expectation) -> SizeRequest {
+        var r = SizeRequest(path: scenario, target: goal)
+        r.variant = variant
+        r.pool = pool
+        r.all = all
+        r.layout = layout
+        r.confidence = confidence
+        r.replications = replications
+        r.maxReplications = maxReplications
+        r.threads = threads
+        r.resolution = resolution
+        r.confinedReads = ResourceLimits.confinedReads
+        return r
+    }
+
     func validate() throws {
-        guard Expectation(text: target) != nil else {
+        guard let goal = Expectation(text: target) else {
             throw ValidationError("--target reads 'metric[.statistic] op value', e.g. 'continuity >= 0.999'; got '\(target)'")
         }
-        if let layout, !["shared", "split", "both"].contains(layout) { throw ValidationError("--layout is shared, split or both") }
-        if layout == nil && pool == nil && !all { throw ValidationError("say which pool: --pool ID, --all or --layout") }
-        if pool != nil && (all || layout != nil) { throw ValidationError("--pool cannot be combined with --all or --layout") }
-        if let r = replications, r < 2 { throw ValidationError("--replications must be at least 2") }
-        if let r = resolution, r <= 0 { throw ValidationError("--resolution must be positive") }
-        if !(confidence > 0.5 && confidence < 1) { throw ValidationError("--confidence must be between 0.5 and 1") }
+        if let problem = request(target: goal).problem { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -60,27 +74,10 @@ struct Size: ParsableCommand {
         let directory = out ?? "reports/\(base.name)-size"
         try refuseForeignOutput(directory)
         let progress = ProgressBar(label: "size")
-        let sizer = { (edits: ScenarioEdits) in
-            var s = Sizer(path: scenario, baseEdits: edits, target: goal, confidence: confidence,
-                  replications: replications ?? base.replications, maxReplications: maxReplications, threads: threads,
-                  resolution: resolution,
-                  progress: progress.enabled ? { @Sendable line in writeStandardError("\r\u{1B}[K" + String(line.prefix(120))) } : nil)
-            s.confinedReads = ResourceLimits.confinedReads
-            return s
-        }
-        var layouts: [(layout: SizeAnswer.Layout, sizes: [PoolSize])] = []
-        do {
-            if layout == "shared" || layout == "both" {
-                let shared = "shared"
-                layouts.append((.shared, try sizer(ScenarioEdits(variant: variant, sharedPool: shared)).size(pools: [shared])))
-            }
-            if layout == "split" || layout == "both" {
-                layouts.append((.split, try sizer(ScenarioEdits(variant: variant)).size(pools: base.poolNames)))
-            }
-            if layout == nil {
-                layouts.append((.asWritten, try sizer(ScenarioEdits(variant: variant)).size(pools: all ? base.poolNames : [pool!])))
-            }
-        } catch let error as DecisionError {
+        var request = request(target: goal)
+        if progress.enabled { request.progress = { @Sendable line in writeStandardError("\r\u{1B}[K" + String(line.prefix(120))) } }
+        let answer: SizeAnswer
+        do { answer = try request.answer() } catch let error as DecisionError {
             progress.finish()
             writeStandardError("error: \(error)\n"); throw ExitCode(2)
         } catch let error as ScenarioErrors {
@@ -88,13 +85,13 @@ struct Size: ParsableCommand {
             writeStandardError(error.description + "\n"); throw ExitCode(2)
         }
         progress.finish()
-        let answer = SizeAnswer(scenario: base.name, target: goal, confidence: confidence,
-                                replications: replications ?? base.replications, layouts: layouts)
         try writingReport { try answer.write(to: directory) }
         print(answer.console(directory: directory, json: json), terminator: "")
         if !answer.reached {
-            writeStandardError("the target \(goal.text) is not reached at any funding tried (up to 10^12 credits)\n")
+            for line in answer.unreachedLines { writeStandardError("not reached: \(line)\n") }
             throw ExitCode(1)
         }
     }
 }
+
+extension SizeLayoutChoice: ExpressibleByArgument {}

@@ -1,0 +1,310 @@
+import Ledger
+import Stochastic
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A request between arrival and completion.
+struct Pending {
+    var workload: Int32
+    var identity: Int32
+    var pool: Int32
+    var model: Int32
+    var tier: Int32
+    var inputTokens: Int64
+    var outputTokens: Int64
+    var costMicrocredits: Int64
+    var reservedMicrocredits: Int64
+    var attempts: Int32
+    var throttleWaits: Int32
+    var degradeSteps: Int32
+    var degraded: Bool
+    var hold: HoldID?
+    var latencyMs: Int64
+}
+
+/// The request lifecycle: arrival, authorize or debit, completion and capture, and the agent's
+/// reaction to a refusal (degrade, wait out a throttle, retry with backoff, give up).
+extension ReplicationRun {
+    mutating func arrive(_ w: Int) {
+        // Field by field: copying the whole HotWorkload per arrival shows in profiles.
+        let tokensFromTrace = hot[w].tokensFromTrace, instantDebit = hot[w].instantDebit
+        var identity = hot[w].identity
+        var pool = hot[w].pool
+        var modelIndex: Int32 = hot[w].singleModel
+        var input: Int64 = 0, output: Int64 = 0
+        if tokensFromTrace {
+            let row = arrivalState[w].row
+            arrivalState[w].row += 1
+            let source = replays[w]!
+            input = Int64(source.trace.inputTokens[row])
+            output = Int64(source.trace.outputTokens[row])
+            let who = Int(source.trace.identities[row])
+            if who >= 0, source.identityMap[who] >= 0 {
+                identity = Int32(source.identityMap[who])
+                if let first = model.identities[Int(identity)].entitlements.first { pool = Int32(first.pool) }
+            }
+            let m = Int(source.trace.models[row])
+            if m >= 0, source.modelMap[m] >= 0 { modelIndex = Int32(source.modelMap[m]) }
+        }
+        // This arrival is still the head of the queue: replace it by the next one, or remove it.
+        if !stopped[w], let next = nextArrival(w, after: now) {
+            queue.replaceMin(next, .arrival, Int32(w))
+        } else {
+            queue.removeMin()
+        }
+        if stopped[w] { return }
+
+        if modelIndex < 0, let mix = mixes[w] {
+            let pick = mix._withUnsafeGuaranteedRef { table in fastStreams[StreamSlot.mix.index(w)]._withUnsafeGuaranteedRef { table.sample($0) } }
+            modelIndex = mixModels[w][pick]
+        }
+        if !tokensFromTrace {
+            fastStreams[StreamSlot.tokens.index(w)]._withUnsafeGuaranteedRef { tokens in
+                input = inputSamplers[w].count(tokens)
+                output = outputSamplers[w].count(tokens)
+            }
+        }
+        let latency = hot[w].hasLatency ? latencySamplers[w].count(streams[StreamSlot.latency.index(w)]) : 0
+        let cost: Int64
+        let tier: Int32
+        if let fixed = hot[w].fixedCost {
+            cost = fixed
+            tier = modelIndex >= 0 ? Int32(prices[Int(modelIndex)].tier) : 0
+        } else {
+            cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
+            tier = Int32(prices[Int(modelIndex)].tier)
+        }
+        if instantDebit {
+            // The common case, without a slot: authorize and capture at one instant are one debit,
+            // and the request's books are kept in one update.
+            let out: Charge
+            if journal == nil {
+                out = ledger.charge(atMs: now, identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)
+                if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
+            } else {
+                let o = apply(Request(atMs: now, .debit(identity: identityIDs[Int(identity)], pool: poolIDs[Int(pool)], tier: Int(tier), amountMicrocredits: cost)))
+                out = o.acceptance.map { .accepted(overageMicrocredits: $0.overageMicrocredits) } ?? .refused(o.refusal!)
+            }
+            if case .accepted(let overage) = out {
+                poolUp(Int(pool))
+                let spend = cost
+                count(identity: Int(identity), pool: Int(pool)) {
+                    $0.requestsTotal += 1
+                    $0.spendMicrocredits += spend
+                    $0.overageMicrocredits += overage
+                    $0.requestsServed += 1
+                }
+                return
+            }
+            count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
+            let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
+                                        inputTokens: input, outputTokens: output, costMicrocredits: cost,
+                                        reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
+                                        degraded: false, hold: nil, latencyMs: 0))
+            if case .refused(let r) = out { react(slot, to: r) }
+            return
+        }
+        count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
+        if hot[w].stopsAtFirstRefusal {
+            result.identities[Int(identity)].runawayStarted = true
+            let exposure = hot[w].stopMs - hot[w].startMs
+            result.identities[Int(identity)].runawayExposureMs = max(result.identities[Int(identity)].runawayExposureMs, exposure)
+        }
+        let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
+                                    inputTokens: input, outputTokens: output, costMicrocredits: cost,
+                                    reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
+                                    degraded: false, hold: nil, latencyMs: latency))
+        attempt(slot)
+    }
+
+    mutating func allocate(_ p: Pending) -> Int {
+        if let free = freeSlots.popLast() {
+            slots[Int(free)] = p
+            return Int(free)
+        }
+        slots.append(p)
+        return slots.count - 1
+    }
+
+    /// Tries to start a request: debit (zero latency, reserve actual), authorize a hold, or check
+    /// the balance (reserve none).
+    mutating func attempt(_ s: Int) {
+        let r = slots[s]
+        let h = hot[Int(r.workload)]
+        let identity = identityIDs[Int(r.identity)]
+        let pool = poolIDs[Int(r.pool)]
+        switch h.reserve {
+        case .none:
+            // Ask the ledger whether it would accept the debit now (a pure query with the debit's
+            // own rules: identity, entitlement caps, pool policies); record after completion, as
+            // many proxies do. Requests in flight together all pass, and may overshoot.
+            let admission = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                             amountMicrocredits: r.costMicrocredits)
+            if let refusal = admission.refusal {
+                react(s, to: refusal)
+                return
+            }
+            poolUp(Int(r.pool))
+            queue.push(now + r.latencyMs, .completion, Int32(s))
+        case .actual where r.latencyMs == 0:
+            // Authorize and capture at the same instant are one debit.
+            let out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            switch out {
+            case .accepted(let a):
+                charged(s, a)
+                serve(s)
+            case .refused(let refusal):
+                react(s, to: refusal)
+            }
+        case .actual, .maxOutputTokens:
+            var amount = r.costMicrocredits
+            if case .maxOutputTokens(let n) = h.reserve, h.fixedCost == nil, r.model >= 0 {
+                amount = PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
+            }
+            let out = apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(r.tier),
+                                                                 amountMicrocredits: amount, expiresAtMs: now + model.holdTimeoutMs)))
+            switch out {
+            case .accepted(let a):
+                slots[s].hold = a.hold
+                slots[s].reservedMicrocredits = amount
+                poolUp(Int(r.pool))
+                queue.push(now + r.latencyMs, .completion, Int32(s))
+            case .refused(let refusal):
+                react(s, to: refusal)
+            }
+        }
+    }
+
+    /// Completion: capture the actual cost (reserve none: record it).
+    mutating func complete(_ s: Int) {
+        let r = slots[s]
+        let identity = identityIDs[Int(r.identity)]
+        let pool = poolIDs[Int(r.pool)]
+        if let hold = r.hold {
+            var out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: r.costMicrocredits)))
+            if case .refused(let refusal) = out {
+                // The work is done: charge what the hold covers (or, if it expired, the part a
+                // debit would be accepted for); the rest was served beyond what the rules allowed.
+                let covered: Int64
+                if refusal == .holdExpired || refusal == .holdSettled {
+                    covered = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
+                    out = covered > 0
+                        ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
+                        : .refused(refusal)
+                } else {
+                    covered = min(r.costMicrocredits, r.reservedMicrocredits)
+                    out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: covered)))
+                }
+                let charged = out.acceptance?.chargedMicrocredits ?? 0
+                count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
+            }
+            if let a = out.acceptance { charged(s, a) }
+        } else {
+            var out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            if out.refusal != nil {
+                // Charge the part the ledger would still accept, by the debit's rules (the
+                // identity's spend cap included); the rest was served beyond them.
+                let partial = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
+                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
+                out = partial > 0
+                    ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
+                    : out
+                let charged = out.acceptance?.chargedMicrocredits ?? 0
+                count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
+            }
+            if let a = out.acceptance { charged(s, a) }
+        }
+        serve(s)
+    }
+
+    /// Books what an accepted command charged.
+    mutating func charged(_ s: Int, _ a: Acceptance) {
+        let r = slots[s]
+        poolUp(Int(r.pool))
+        let spend = a.chargedMicrocredits, overage = a.overageMicrocredits
+        count(identity: Int(r.identity), pool: Int(r.pool)) {
+            $0.spendMicrocredits += spend
+            $0.overageMicrocredits += overage
+        }
+        if hot[Int(r.workload)].stopsAtFirstRefusal {
+            result.identities[Int(r.identity)].runawaySpendMicrocredits += spend
+        }
+    }
+
+    /// The request in slot `s` was served (at its model or degraded): counted, and its slot freed.
+    mutating func serve(_ s: Int) {
+        let degraded = slots[s].degraded
+        count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
+            if degraded { $0.requestsDegraded += 1 } else { $0.requestsServed += 1 }
+        }
+        release(s)
+    }
+
+    /// The agent gives up on the request in slot `s`: counted as rejected; `reason` is the refusal
+    /// that ended it, `forCredit` whether it counts as a refusal for lack of credit.
+    mutating func giveUp(_ s: Int, _ reason: RejectionReason, forCredit: Bool) {
+        count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
+            $0.requestsRejected += 1
+            if forCredit { $0.rejectedForCredit += 1 }
+        }
+        rejections.add(reason, pool: Int(slots[s].pool), identity: Int(slots[s].identity))
+        release(s)
+    }
+
+    mutating func release(_ s: Int) {
+        slots[s].hold = nil
+        freeSlots.append(Int32(s))
+    }
+
+    /// Acts on a refusal as the agent would.
+    mutating func react(_ s: Int, to refusal: Refusal) {
+        let r = slots[s]
+        let h = hot[Int(r.workload)]
+        let retry = h.retry
+        if case .insufficientFunds = refusal { poolDown(Int(r.pool)) }
+        if h.stopsAtFirstRefusal {
+            // A runaway loop stops at its first refusal: a stop condition, a cap or exhaustion.
+            let w = Int(r.workload)
+            if !stopped[w] {
+                stopped[w] = true
+                result.identities[Int(r.identity)].runawayStoppedAfterMs = now - h.startMs
+            }
+            giveUp(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+            return
+        }
+        switch refusal {
+        case .degrade(let toTier):
+            let m = toTier >= 0 && toTier < compiled.tierModel.count ? compiled.tierModel[toTier] : -1
+            guard m >= 0, r.degradeSteps < 4 else { giveUp(s, .noDegradeTier, forCredit: true); return }
+            let price = prices[m]
+            slots[s].model = Int32(m)
+            slots[s].tier = Int32(price.tier)
+            slots[s].degraded = true
+            slots[s].degradeSteps += 1
+            if h.fixedCost == nil {
+                slots[s].costMicrocredits = PriceTable.cost(price, inputTokens: r.inputTokens, outputTokens: r.outputTokens) ?? .max
+            }
+            attempt(s)
+        case .throttled(let after):
+            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { giveUp(s, .throttled, forCredit: false); return }
+            slots[s].throttleWaits += 1
+            queue.push(now + max(after, 1), .attempt, Int32(s))
+        case .insufficientFunds, .spendCapExceeded, .rateCapExceeded:
+            guard Int(r.attempts) < retry.maxRetries else {
+                giveUp(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
+                return
+            }
+            var wait = Double(retry.backoffMs) * pow(retry.multiplier, Double(r.attempts))
+            if case .rateCapExceeded(let after) = refusal { wait = max(wait, Double(after)) }
+            slots[s].attempts += 1
+            queue.push(now + max(1, Int64(min(wait, 1e15))), .attempt, Int32(s))
+        default:
+            giveUp(s, RejectionReason(refusal), forCredit: false)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Ledger
+import Stochastic
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Arrival sampling: when each workload's next request arrives (synthetic processes through
+/// their profiles and growth, or a trace replayed or resampled).
+extension ReplicationRun {
+
+    mutating func firstArrival(_ w: Int) -> Int64? {
+        let workload = model.workloads[w]
+        switch workload.arrivals {
+        case .replay(let source):
+            // Before block 0: with a bootstrap, the first call draws block 0.
+            arrivalState[w].outputBlock = -1
+            arrivalState[w].row = 0
+            return nextReplay(w, source)
+        case .periodic:
+            return workload.startMs < model.horizonMs ? workload.startMs : nil
+        case .markovModulated(_, let sojourn):
+            arrivalState[w].stateIndex = 0
+            arrivalState[w].stateEndsMs = workload.startMs + Int64(streams[StreamSlot.arrivals.index(w)].exponential(mean: sojourn[0]))
+            return nextArrival(w, after: workload.startMs)
+        default:
+            return nextArrival(w, after: workload.startMs)
+        }
+    }
+
+    /// The next arrival strictly after the previous one at `t` (or at `t` for the first).
+    mutating func nextArrival(_ w: Int, after t: Int64) -> Int64? {
+        if hot[w].arrival == .poisson {
+            // Thinning (Lewis & Shedler 1979): candidates at the peak rate, each kept with
+            // probability rate(t) / peak. Exact for any bounded rate function.
+            let peak = hot[w].peakPerMs
+            guard peak > 0 else { return nil }
+            let horizon = Double(hot[w].stopMs)
+            if hot[w].constantRate {
+                let time = Double(t) + fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef { $0.exponential(mean: 1 / peak) }
+                return time < horizon ? Int64(time) : nil
+            }
+            let rate = hot[w].ratePerMs, growth = hot[w].growthPerDay
+            return fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef { stream -> Int64? in
+                var time = Double(t)
+                while true {
+                    time += stream.exponential(mean: 1 / peak)
+                    if time >= horizon { return nil }
+                    let ms = Int64(time)
+                    let r = rate * profiles[w].factor(atMs: ms) * growthFactor(growth, atMs: ms)
+                    if r >= peak || stream.uniform() * peak < r { return ms }
+                }
+            }
+        }
+        let h = hot[w]
+        let horizon = h.stopMs
+        let stream = streams[StreamSlot.arrivals.index(w)]
+        switch h.arrival {
+        case .poisson:
+            return nil
+        case .renewal:
+            var t = t
+            var r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.growthPerDay, atMs: t)
+            // An idle hour of the profile: the process resumes at the next hour with a positive rate
+            // (a week of idle hours means it never does).
+            var idleHours = 0
+            while !(r > 0) {
+                idleHours += 1
+                guard idleHours <= 168, h.ratePerMs > 0 else { return nil }
+                t = (t / 3_600_000 + 1) * 3_600_000
+                guard t < horizon else { return nil }
+                r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.growthPerDay, atMs: t)
+            }
+            let mean = 1 / r
+            let gap: Double
+            if h.gapIsGamma {
+                let k = 1 / (h.gapParameter * h.gapParameter)
+                gap = stream.gamma(shape: k, scale: mean / k)
+            } else {
+                gap = stream.weibull(shape: h.gapParameter, scale: mean / tgamma(1 + 1 / h.gapParameter))
+            }
+            let next = t + max(Int64(gap.rounded()), 0)
+            return next < horizon ? next : nil
+        case .markov:
+            guard case .markovModulated(let rates, let sojourn) = model.workloads[w].arrivals else { return nil }
+            var time = Double(t)
+            while true {
+                let state = arrivalState[w].stateIndex
+                let r = rates[state] / 3_600_000
+                let candidate = r > 0 ? time + stream.exponential(mean: 1 / r) : .infinity
+                if candidate < Double(arrivalState[w].stateEndsMs) {
+                    let ms = Int64(candidate)
+                    return ms < horizon ? ms : nil
+                }
+                // Memoryless: restart from the switch.
+                time = Double(arrivalState[w].stateEndsMs)
+                if time >= Double(horizon) { return nil }
+                let nextState = (state + 1) % rates.count
+                arrivalState[w].stateIndex = nextState
+                arrivalState[w].stateEndsMs += max(1, Int64(stream.exponential(mean: sojourn[nextState])))
+            }
+        case .periodic:
+            let next = t + h.intervalMs
+            return next < horizon ? next : nil
+        case .replay:
+            return nextReplay(w, replays[w]!)
+        }
+    }
+
+    /// The next row of a replayed trace, in simulation time; advances the cursor.
+    mutating func nextReplay(_ w: Int, _ source: borrowing ReplaySource) -> Int64? {
+        let horizon = hot[w].stopMs
+        let trace = source.trace
+        if let blockMs = source.blockMs, trace.count > 0 {
+            // Circular block bootstrap (see `ReplaySource.blockMs`): output block k replays the
+            // trace from a uniformly drawn start, wrapping at its span; `loop` counts the wraps.
+            let span = trace.spanMs
+            while true {
+                if arrivalState[w].outputBlock >= 0 {
+                    if arrivalState[w].row >= trace.count { arrivalState[w].row = 0; arrivalState[w].loop += 1 }
+                    let unfolded = arrivalState[w].loop * span + trace.timesMs[arrivalState[w].row]
+                    let offset = unfolded - arrivalState[w].blockStartMs
+                    if offset < blockMs {
+                        let t = source.startMs + Int64(Double(arrivalState[w].outputBlock * blockMs + offset) * source.timeScale)
+                        return t < horizon ? t : nil
+                    }
+                }
+                arrivalState[w].outputBlock += 1
+                let k = arrivalState[w].outputBlock
+                if source.startMs + Int64(Double(k * blockMs) * source.timeScale) >= horizon { return nil }
+                let start = source.blockStartMs(streams[StreamSlot.bootstrap.index(w)])
+                arrivalState[w].blockStartMs = start
+                arrivalState[w].row = source.firstRow(atOrAfterMs: start)
+                arrivalState[w].loop = 0
+            }
+        }
+        if arrivalState[w].row >= trace.count {
+            guard source.loop else { return nil }
+            arrivalState[w].loop += 1
+            arrivalState[w].row = 0
+        }
+        let row = arrivalState[w].row
+        let t = source.startMs + Int64(Double(arrivalState[w].loop * trace.spanMs + trace.timesMs[row]) * source.timeScale)
+        return t < horizon ? t : nil
+    }
+}
