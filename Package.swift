@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "Reports",
-            dependencies: ["Ledger", "Simulation", "Scenario", "Stochastic"]
+            dependencies: ["Ledger", "LedgerStore", "Simulation", "Scenario", "Stochastic"]
         ),
         // The ledger as an HTTP service (DESIGN.md, "The ledger service"): routes, API keys,
         // idempotency and problem+json errors over the store. `burnrate serve` is a thin command over it.
@@ -112,7 +112,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReportTests",
-            dependencies: ["Reports", "Scenario", "Simulation", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["Reports", "Scenario", "Simulation", "LedgerStore", .product(name: "PropertyBased", package: "swift-property-based")],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -90,14 +90,31 @@ extension ReplicationRun {
         guard t.requestsTotal == t.requestsServed + t.requestsDegraded + t.requestsRejected + t.requestsInFlight else {
             throw violation("requests total \(t.requestsTotal) ≠ served \(t.requestsServed) + degraded \(t.requestsDegraded) + rejected \(t.requestsRejected) + in flight \(t.requestsInFlight)")
         }
-        let spent = ledger.balance(of: .usage) + ledger.balance(of: .overage)
+        let close = OpeningBooks(ledger, pools: compiled.poolIDs)
+        let spent = close.spent - opening.spent
         guard t.spendMicrocredits == spent else { throw violation("spend counted \(t.spendMicrocredits) ≠ ledger usage + overage \(spent)") }
-        var balances: Int64 = 0
-        for id in compiled.poolIDs { balances += ledger.balance(of: .pool(id)) }
-        guard result.fundedMicrocredits == spent + result.expiredMicrocredits + balances else {
-            throw violation("funded \(result.fundedMicrocredits) ≠ spent \(spent) + expired \(result.expiredMicrocredits) + balances \(balances)")
+        let funded = close.funded - opening.funded, expired = close.expired - opening.expired
+        let balances = close.balances - opening.balances
+        guard funded == spent + expired + balances else {
+            throw violation("funded \(funded) ≠ spent \(spent) + expired \(expired) + balances \(balances)")
         }
         return result
+    }
+}
+
+/// The ledger's cumulative books at one moment: spent (usage + overage), funded, expired, and
+/// the pools' balances. A run checks its conservation laws on the change between its start and
+/// its end, so that a run forward from a live ledger is held to the same laws as a fresh one.
+struct OpeningBooks {
+    var spent: Int64 = 0, funded: Int64 = 0, expired: Int64 = 0, balances: Int64 = 0
+
+    init() {}
+
+    init(_ ledger: Ledger, pools: [PoolID]) {
+        spent = ledger.balance(of: .usage) + ledger.balance(of: .overage)
+        funded = -ledger.balance(of: .funding)
+        expired = ledger.balance(of: .expiry)
+        for id in pools { balances += ledger.balance(of: .pool(id)) }
     }
 }
 

@@ -19,8 +19,30 @@ public final class CompiledModel: Sendable {
     /// replications that record their journal.
     let setupJournal: [JournalRecord]
 
-    public init(_ model: SimulationModel) throws(SetupError) {
-        self.model = model
+    /// Compiles `model`, building its starting ledger from its pools, grants, identities and
+    /// entitlements.
+    public convenience init(_ model: SimulationModel) throws(SetupError) {
+        let (ledger, journal, pools, identities) = try Self.setUp(model)
+        try self.init(model, ledger: ledger, setupJournal: journal, pools: pools, identities: identities)
+    }
+
+    /// Compiles `model` to run forward from `ledger` as it is (a live ledger's state, for a
+    /// forecast): its balances, grants and their expiry, holds, policies and entitlements.
+    /// `model.pools` and `model.identities` then only name the ledger's `pools` and
+    /// `identities`, in the same order (their grants and entitlements are not applied again).
+    public convenience init(_ model: SimulationModel, startingFrom ledger: Ledger, pools: [PoolID], identities: [IdentityID]) throws(SetupError) {
+        guard pools.count == model.pools.count, identities.count == model.identities.count else {
+            throw SetupError(message: "the model names \(model.pools.count) pools and \(model.identities.count) identities, the ledger's lists have \(pools.count) and \(identities.count)")
+        }
+        for p in pools where ledger.balance(of: p) == nil { throw SetupError(message: "no pool #\(p.index) in the ledger") }
+        guard ledger.nowMs <= model.startMs else {
+            throw SetupError(message: "the ledger's clock (\(ledger.nowMs) ms) is after the run's start (\(model.startMs) ms)")
+        }
+        try self.init(model, ledger: ledger, setupJournal: [], pools: pools, identities: identities)
+    }
+
+    /// The starting ledger of a scenario's model, and the journal of its set-up.
+    static func setUp(_ model: SimulationModel) throws(SetupError) -> (Ledger, [JournalRecord], [PoolID], [IdentityID]) {
         var ledger = Ledger(config: model.ledgerConfig)
         var setupSink = RecordingSink()
         var pools: [PoolID] = []
@@ -50,8 +72,13 @@ public final class CompiledModel: Sendable {
                 if let r = out.refusal { throw SetupError(message: "entitlement of '\(d.spec.name)' refused: \(r)") }
             }
         }
+        return (ledger, setupSink.records, pools, identities)
+    }
+
+    private init(_ model: SimulationModel, ledger: Ledger, setupJournal: [JournalRecord], pools: [PoolID], identities: [IdentityID]) throws(SetupError) {
+        self.model = model
         self.ledger = ledger
-        self.setupJournal = setupSink.records
+        self.setupJournal = setupJournal
         self.poolIDs = pools
         self.identityIDs = identities
         self.prices = model.prices.models

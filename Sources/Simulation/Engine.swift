@@ -58,6 +58,9 @@ struct ReplicationRun {
     /// Rejected requests by the refusal that ended them (see ``Engine/runTallyingRejections``).
     var rejections: RejectionTally
     var now: Int64 = 0
+    /// What the starting ledger already holds (zero for a scenario's fresh ledger): the
+    /// conservation laws are checked on what the run added.
+    var opening = OpeningBooks()
 
     init(_ compiled: CompiledModel, replication: Int) {
         self.compiled = compiled
@@ -94,6 +97,8 @@ struct ReplicationRun {
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
         self.journal = compiled.model.recordsJournal ? RecordingSink() : nil
         self.rejections = RejectionTally(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
+        self.now = compiled.model.startMs
+        self.opening = OpeningBooks(compiled.ledger, pools: compiled.poolIDs)
     }
 
     /// Every ledger command of a replication goes through here, or through the three below, which
@@ -150,7 +155,7 @@ struct ReplicationRun {
         for w in model.workloads.indices {
             if let t = firstArrival(w) { queue.push(t, .arrival, Int32(w)) }
         }
-        if model.sampleEveryMs > 0 { queue.push(0, .sample, 0, cls: 0) }
+        if model.sampleEveryMs > 0 { queue.push(model.startMs, .sample, 0, cls: 0) }
         var events: Int64 = 0
         while let e = queue.min {
             if e.timeMs >= horizon { break }

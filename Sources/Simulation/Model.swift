@@ -23,6 +23,9 @@ public struct SimulationModel: Sendable {
     /// Keep each replication's ledger journal in its result (for audits and for replaying a run
     /// into a durable store); off by default, as it costs memory and time.
     public var recordsJournal = false
+    /// When the run starts: 0 for a scenario; a live ledger's clock for a forecast that runs
+    /// forward from it (then `horizonMs` is absolute too, and workloads start here).
+    public var startMs: Int64 = 0
 
     public init(name: String, seed: UInt64, horizonMs: Int64, generator: Generator = .taus2, pools: [PoolSetup],
                 identities: [IdentitySetup], prices: PriceTable, modelForTier: [Int: Int] = [:], workloads: [Workload],
