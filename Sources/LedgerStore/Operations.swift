@@ -73,6 +73,17 @@ public struct LedgerOperation: Sendable {
             throw OperationError(message: "not valid JSON: \(error)", field: error.field)
         }
         guard case .object(let object) = value else { throw OperationError(message: "expected a JSON object, got \(value.kind)") }
+        return try parse(object: object, mode: mode)
+    }
+
+    /// An operation from the fields of a JSON object already parsed (the service's request body
+    /// with the fields its route adds), by the rules of ``parse(_:mode:)``; a field given twice is
+    /// an error, as it is in a line.
+    public static func parse(object: [JSONField], mode: Mode = .apply) throws(OperationError) -> LedgerOperation {
+        var seen = Set<String>()
+        for field in object where !seen.insert(field.key).inserted {
+            throw OperationError(message: "duplicate field '\(OperationFields.printable(field.key))'", field: field.key)
+        }
         guard let opField = object.first(where: { $0.key == "op" }) else { throw OperationError(message: "'op' is required", field: "op") }
         guard case .string(let op) = opField.value, ops.contains(op) else {
             throw OperationError(message: "'op': unknown op \(StrictJSON.serialise(opField.value).prefix(40)); expected one of \(ops.joined(separator: ", "))",

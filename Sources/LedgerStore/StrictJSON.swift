@@ -244,14 +244,19 @@ public enum StrictJSON {
 
         mutating func string() throws(JSONSyntaxError) -> String {
             i += 1
-            var out: [UInt8] = []
-            var scalars = String.UnicodeScalarView()
-            func flush() throws(JSONSyntaxError) {
-                guard !out.isEmpty else { return }
-                guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
-                scalars.append(contentsOf: s.unicodeScalars)
-                out.removeAll(keepingCapacity: true)
+            // The common string has no escape: it is its bytes, validated once.
+            var j = i
+            while j < bytes.count, bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "\\"), bytes[j] >= 0x20 { j += 1 }
+            if j < bytes.count, bytes[j] == UInt8(ascii: "\"") {
+                guard let s = String(validating: bytes[i..<j], as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                i = j + 1
+                return s
             }
+            // Escapes: the bytes are collected, each escaped scalar as its UTF-8 encoding, and
+            // validated once at the end. An escaped scalar's encoding never begins with a
+            // continuation byte, so raw bytes that are invalid stay invalid beside one.
+            var out: [UInt8] = Array(bytes[i..<j])
+            i = j
             while true {
                 guard i < bytes.count else { throw fail("unterminated string") }
                 let b = bytes[i]
@@ -272,7 +277,6 @@ public enum StrictJSON {
                 case UInt8(ascii: "r"): out.append(0x0d)
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
-                    try flush()
                     var v = try hex4()
                     if (0xd800...0xdbff).contains(v) {
                         guard i + 2 <= bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
@@ -286,13 +290,13 @@ public enum StrictJSON {
                         throw fail("lone surrogate in a \\u escape")
                     }
                     guard let scalar = Unicode.Scalar(v) else { throw fail("invalid \\u escape") }
-                    scalars.append(scalar)
+                    out.append(contentsOf: UTF8.encode(scalar)!)
                 default:
                     throw fail("invalid escape")
                 }
             }
-            try flush()
-            return String(scalars)
+            guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+            return s
         }
     }
 }

@@ -331,7 +331,7 @@ public struct LedgerService: Sendable {
         }
         object += fields
         let operation: LedgerOperation
-        do throws(LedgerOperation.OperationError) { operation = try LedgerOperation.parse(StrictJSON.serialise(.object(object))) } catch {
+        do throws(LedgerOperation.OperationError) { operation = try LedgerOperation.parse(object: object) } catch {
             throw Problem.malformed(error.message, field: error.field)
         }
 
