@@ -111,7 +111,9 @@ public final class CompiledModel: Sendable {
                 }
             case .markovModulated: h.arrival = .markov
             case .periodic(let interval): h.arrival = .periodic; h.intervalMs = max(1, interval)
-            case .replay: h.arrival = .replay; h.tokensFromTrace = true
+            case .replay(let source):
+                h.arrival = .replay; h.tokensFromTrace = true
+                h.tracePricedByClass = source.trace.hasCacheSplit || source.trace.buckets != nil || !source.trace.loggedCostsMicrocredits.isEmpty
             }
             if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal }
             hot.append(h)
@@ -157,6 +159,9 @@ struct HotWorkload {
     var constantRate: Bool = false
     /// No latency, reserve actual, not a runaway: the request is one debit at arrival.
     var instantDebit: Bool = false
+    /// A replayed usage export that records a cache split or its own cost: requests are priced
+    /// by ``ReplicationRun/replayCost(_:row:price:outputTokens:logged:)``.
+    var tracePricedByClass: Bool = false
 }
 
 /// The random streams of one workload, in the order they are laid out: a workload's streams are

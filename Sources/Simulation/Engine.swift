@@ -78,7 +78,17 @@ struct ReplicationRun {
         self.inputSamplers = compiled.model.workloads.map(\.inputTokens)
         self.outputSamplers = compiled.model.workloads.map(\.outputTokens)
         self.latencySamplers = compiled.model.workloads.map { $0.latencyMs ?? .constant(0) }
-        self.replays = compiled.model.workloads.map { if case .replay(let r) = $0.arrivals { r } else { nil } }
+        self.replays = compiled.model.workloads.map { w in
+            guard case .replay(var r) = w.arrivals else { return nil }
+            if let buckets = r.trace.buckets {
+                // An aggregated export's requests are drawn anew in each replication, from a
+                // stream of their own (common random numbers for the rest of the model).
+                let stream = RandomStream(seed: compiled.model.seed, replication: replication,
+                                          name: "workload/\(w.name)/disaggregate", generator: compiled.model.generator)
+                r.trace = buckets.expanded(stream: stream, template: r.trace)
+            }
+            return r
+        }
         self.arrivalState = Array(repeating: ArrivalState(), count: compiled.model.workloads.count)
         self.stopped = Array(repeating: false, count: compiled.model.workloads.count)
         self.result = ReplicationResult(replication: replication, horizonMs: compiled.model.horizonMs,

@@ -24,6 +24,8 @@ struct Pending {
     var degraded: Bool
     var hold: HoldID?
     var latencyMs: Int64
+    /// The replayed trace row of the request (−1: synthetic), to reprice a recorded cache split.
+    var traceRow: Int32 = -1
 }
 
 /// The request lifecycle: arrival, authorize or debit, completion and capture, and the agent's
@@ -36,8 +38,10 @@ extension ReplicationRun {
         var pool = hot[w].pool
         var modelIndex: Int32 = hot[w].singleModel
         var input: Int64 = 0, output: Int64 = 0
+        var traceRow: Int32 = -1
         if tokensFromTrace {
             let row = arrivalState[w].row
+            traceRow = Int32(row)
             arrivalState[w].row += 1
             let source = replays[w]!
             input = Int64(source.trace.inputTokens[row])
@@ -74,6 +78,9 @@ extension ReplicationRun {
         if let fixed = hot[w].fixedCost {
             cost = fixed
             tier = modelIndex >= 0 ? Int32(prices[Int(modelIndex)].tier) : 0
+        } else if traceRow >= 0, hot[w].tracePricedByClass {
+            cost = replayCost(replays[w]!, row: Int(traceRow), price: prices[Int(modelIndex)], outputTokens: output, logged: true) ?? .max
+            tier = Int32(prices[Int(modelIndex)].tier)
         } else {
             cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
             tier = Int32(prices[Int(modelIndex)].tier)
@@ -104,7 +111,7 @@ extension ReplicationRun {
             let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
                                         inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                         reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
-                                        degraded: false, hold: nil, latencyMs: 0))
+                                        degraded: false, hold: nil, latencyMs: 0, traceRow: traceRow))
             if case .refused(let r) = out { react(slot, to: r) }
             return
         }
@@ -117,7 +124,7 @@ extension ReplicationRun {
         let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
                                     inputTokens: input, outputTokens: output, costMicrocredits: cost,
                                     reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
-                                    degraded: false, hold: nil, latencyMs: latency))
+                                    degraded: false, hold: nil, latencyMs: latency, traceRow: traceRow))
         attempt(slot)
     }
 
@@ -163,7 +170,9 @@ extension ReplicationRun {
         case .actual, .maxOutputTokens:
             var amount = r.costMicrocredits
             if case .maxOutputTokens(let n) = h.reserve, h.fixedCost == nil, r.model >= 0 {
-                amount = PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
+                amount = (r.traceRow >= 0 && h.tracePricedByClass
+                    ? replayCost(replays[Int(r.workload)]!, row: Int(r.traceRow), price: prices[Int(r.model)], outputTokens: n, logged: false)
+                    : PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n)) ?? amount
             }
             let out = apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(r.tier),
                                                                  amountMicrocredits: amount, expiresAtMs: now + model.holdTimeoutMs)))
@@ -287,7 +296,9 @@ extension ReplicationRun {
             slots[s].degraded = true
             slots[s].degradeSteps += 1
             if h.fixedCost == nil {
-                slots[s].costMicrocredits = PriceTable.cost(price, inputTokens: r.inputTokens, outputTokens: r.outputTokens) ?? .max
+                slots[s].costMicrocredits = (r.traceRow >= 0 && h.tracePricedByClass
+                    ? replayCost(replays[Int(r.workload)]!, row: Int(r.traceRow), price: price, outputTokens: r.outputTokens, logged: true)
+                    : PriceTable.cost(price, inputTokens: r.inputTokens, outputTokens: r.outputTokens)) ?? .max
             }
             attempt(s)
         case .throttled(let after):

@@ -17,6 +17,14 @@ public enum TraceFormat: String, Sendable, CaseIterable {
     /// `timestamp,identity,model,input_tokens,output_tokens`; the timestamp is ISO 8601 or
     /// decimal seconds; empty identity or model take the scenario's mapping.
     case generic
+    /// LiteLLM proxy `LiteLLM_SpendLogs`, CSV with a header or JSON lines (``UsageExportReader``).
+    case litellmSpendLogs = "litellm-spend-logs"
+    /// Amazon Bedrock model invocation logs, JSON lines.
+    case bedrockInvocations = "bedrock-invocations"
+    /// Pages of the OpenAI Usage API `/v1/organization/usage/completions`.
+    case openaiUsage = "openai-usage"
+    /// Pages of the Anthropic Admin API usage report `/v1/organizations/usage_report/messages`.
+    case anthropicUsage = "anthropic-usage"
 }
 
 /// A trace that cannot be read, located at a line and (when known) a column.
@@ -112,6 +120,9 @@ public final class TraceReader {
         case .generic:
             timeColumn = try need("timestamp"); inputColumn = try need("input_tokens"); outputColumn = try need("output_tokens")
             identityColumn = try need("identity"); modelColumn = try need("model")
+        case .litellmSpendLogs, .bedrockInvocations, .openaiUsage, .anthropicUsage:
+            fclose(f)
+            throw TraceError(path: path, line: 0, column: nil, message: "\(format.rawValue) is a usage export, read by UsageExportReader")
         }
     }
 
@@ -163,6 +174,7 @@ public final class TraceReader {
         case .burstGPT: return TimeParsing.decimalSecondsMs(b)
         case .mooncake: return Self.parseCount(b)
         case .generic: return TimeParsing.dateTimeMs(b) ?? TimeParsing.decimalSecondsMs(b)
+        case .litellmSpendLogs, .bedrockInvocations, .openaiUsage, .anthropicUsage: return nil
         }
     }
 
