@@ -255,7 +255,15 @@ extension ModelBuilder {
     }
 
     func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload) -> ReplaySource? {
+        // The format decides which keys the replay takes: a usage export has keys of its own.
+        if let name = node.mapping?["format"]?.string, let format = TraceFormat(rawValue: name), format.isUsageExport {
+            return exportReplay(node, format: format, prices: prices, identityIndex: identityIndex, workload: &workload)
+        }
         let f = fields(node, "replay", allowed: ["trace", "format", "model", "models", "identities", "resample", "loop", "time_scale", "start"])
+        if let t = f["trace"], t.sequence != nil {
+            d.error(t, "a list of files is for usage exports (pages of one export); a trace is one CSV file")
+            return nil
+        }
         guard let path = string(f["trace"], "trace") else { d.error(node, "replay needs a 'trace' (a CSV file)"); return nil }
         let formatName = string(f["format"], "format") ?? "generic"
         guard let format = TraceFormat(rawValue: formatName) else {
@@ -295,6 +303,11 @@ extension ModelBuilder {
                 if let id = identityIndex[who] { identityMap[i] = id } else { unknownIdentity(v, who, Array(identityIndex.keys)) }
             }
         }
+        return replayTiming(f, node, trace: trace, identityMap: identityMap, modelMap: modelMap)
+    }
+
+    /// The keys a trace and an export share: `resample`, `loop`, `time_scale`, `start`.
+    func replayTiming(_ f: [String: Node], _ node: Node, trace: Trace, identityMap: [Int], modelMap: [Int]) -> ReplaySource? {
         var block: Int64? = nil
         if let r = f["resample"] {
             if r.string == "none" { block = nil } else {
@@ -308,7 +321,7 @@ extension ModelBuilder {
         let loop = bool(f["loop"], "loop") ?? false
         // A trace whose requests all fall at one instant has no length to repeat: looped or
         // resampled, it would replay every request once a millisecond for the whole horizon.
-        if (loop || block != nil), trace.count > 0, trace.timesMs[trace.count - 1] == trace.timesMs[0] {
+        if (loop || block != nil), trace.buckets == nil, trace.count > 0, trace.timesMs[trace.count - 1] == trace.timesMs[0] {
             d.error(f["trace"] ?? node, "the trace's \(trace.count) request(s) all fall at one instant: it spans no time to "
                     + (loop ? "loop" : "resample in blocks") + "; replay it once with 'resample: none'")
             return nil
