@@ -30,6 +30,9 @@ public struct Trace: Sendable {
     /// Each request's cost as the export logged it, in micro-credits (`cost: logged`); empty
     /// when tokens are priced.
     public var loggedCostsMicrocredits: [Int64] = []
+    /// Whether each request was batched (OpenAI's `batch: true`: the price row's `batch`
+    /// multiplier applies); empty when none was.
+    public var batched: [Bool] = []
     /// The files read, in order; ``modelFirstFiles`` indexes them.
     public var files: [String] = []
     /// The file (index into ``files``) where each of ``modelNames`` first appears.

@@ -9,12 +9,13 @@ extension ReplicationRun {
     func replayCost(_ source: borrowing ReplaySource, row: Int, price: ModelPrice, outputTokens: Int64, logged: Bool) -> Int64? {
         let trace = source.trace
         if logged, !trace.loggedCostsMicrocredits.isEmpty { return trace.loggedCostsMicrocredits[row] }
+        let batch = !trace.batched.isEmpty && trace.batched[row]
         guard trace.hasCacheSplit else {
-            return PriceTable.cost(price, inputTokens: Int64(trace.inputTokens[row]), outputTokens: outputTokens)
+            return PriceTable.cost(price, tokens: TokenCounts(input: Int64(trace.inputTokens[row]), output: outputTokens), batch: batch)
         }
         return ExportPricing.cost(price, inputTokens: Int64(trace.inputTokens[row]), cachedInputTokens: Int64(trace.cachedInputTokens[row]),
                                   cacheWriteTokens: Int64(trace.cacheWriteTokens[row]), cacheWrite1hTokens: Int64(trace.cacheWrite1hTokens[row]),
-                                  outputTokens: outputTokens)
+                                  outputTokens: outputTokens, batch: batch)
     }
 }
 
@@ -22,12 +23,13 @@ extension ReplicationRun {
 public enum ExportPricing {
     /// The cost at `price` of `inputTokens` input tokens of all classes, of which
     /// `cachedInputTokens` cache reads, `cacheWriteTokens` 5-minute and `cacheWrite1hTokens`
-    /// 1-hour cache writes, and `outputTokens` output tokens.
-    ///
-    /// Until the price table has rates per token class, every input class is billed at the
-    /// `input` rate ("a class with no rate is billed at input").
+    /// 1-hour cache writes, and `outputTokens` output tokens, each class at its rate
+    /// (``PriceTable/cost(_:tokens:batch:)``: one rounding up per request); `batch` for the
+    /// requests an export marks as batched (OpenAI's `batch: true`). nil on overflow.
     public static func cost(_ price: ModelPrice, inputTokens: Int64, cachedInputTokens: Int64, cacheWriteTokens: Int64,
-                            cacheWrite1hTokens: Int64, outputTokens: Int64) -> Int64? {
-        PriceTable.cost(price, inputTokens: inputTokens, outputTokens: outputTokens)
+                            cacheWrite1hTokens: Int64, outputTokens: Int64, batch: Bool = false) -> Int64? {
+        let uncached = inputTokens - cachedInputTokens - cacheWriteTokens - cacheWrite1hTokens
+        return PriceTable.cost(price, tokens: TokenCounts(input: uncached, cachedInput: cachedInputTokens, cacheWrite: cacheWriteTokens,
+                                                          cacheWrite1h: cacheWrite1hTokens, output: outputTokens), batch: batch)
     }
 }

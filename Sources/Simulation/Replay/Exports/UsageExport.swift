@@ -12,6 +12,7 @@ public struct UsageBuckets: Sendable {
     public var cacheWriteTokens: [Int64] = []
     public var cacheWrite1hTokens: [Int64] = []
     public var outputTokens: [Int64] = []
+    public var batch: [Bool] = []
     public var totalRequests: Int64 = 0
 
     public var count: Int { startMs.count }
@@ -42,6 +43,8 @@ public struct UsageBuckets: Sendable {
         out.inputTokens.reserveCapacity(n); out.outputTokens.reserveCapacity(n)
         out.cachedInputTokens.reserveCapacity(n); out.cacheWriteTokens.reserveCapacity(n); out.cacheWrite1hTokens.reserveCapacity(n)
         out.identities.reserveCapacity(n); out.models.reserveCapacity(n)
+        let anyBatch = batch.contains(true)
+        if anyBatch { out.batched.reserveCapacity(n) }
         var draws: [(timeMs: Int64, result: Int32, k: Int64)] = []
         var r = 0
         while r < count {
@@ -72,6 +75,7 @@ public struct UsageBuckets: Sendable {
                 out.outputTokens.append(Int32(Self.share(outputTokens[i], m, k)))
                 out.identities.append(template.identities[i])
                 out.models.append(template.models[i])
+                if anyBatch { out.batched.append(batch[i]) }
             }
             r = end
         }
@@ -162,6 +166,7 @@ public enum UsageExport {
                     buckets.uncachedInputTokens.append(b.uncachedInputTokens); buckets.cachedInputTokens.append(b.cachedInputTokens)
                     buckets.cacheWriteTokens.append(b.cacheWriteTokens); buckets.cacheWrite1hTokens.append(b.cacheWrite1hTokens)
                     buckets.outputTokens.append(b.outputTokens)
+                    buckets.batch.append(b.batch)
                     buckets.totalRequests += n
                     trace.timesMs.append(b.startMs)
                     trace.inputTokens.append(0); trace.outputTokens.append(0)
@@ -233,7 +238,7 @@ public enum UsageExport {
         if bucketed {
             permute(&buckets.startMs); permute(&buckets.endMs); permute(&buckets.requests)
             permute(&buckets.uncachedInputTokens); permute(&buckets.cachedInputTokens); permute(&buckets.cacheWriteTokens)
-            permute(&buckets.cacheWrite1hTokens); permute(&buckets.outputTokens)
+            permute(&buckets.cacheWrite1hTokens); permute(&buckets.outputTokens); permute(&buckets.batch)
         }
     }
 }

@@ -134,10 +134,16 @@ extension UsageExportReader {
         let requests = try count(r["num_model_requests"], "num_model_requests", line: line)
         let who = try options.identityField.flatMap { (f) throws(TraceError) in try text(r[f], f, line: line, optional: true) }
         let name = try text(r["model"], "model", line: line, optional: true)
+        let batch: Bool
+        switch r["batch"] {
+        case nil, .null?, .bool(false)?: batch = false
+        case .bool(true)?: batch = true
+        case let other?: throw error(line, "field 'batch' must be true, false or null, got \(other.kind)")
+        }
         return ExportBucketResult(startMs: startMs, endMs: endMs, requests: requests, uncachedInputTokens: input - cached,
                                   cachedInputTokens: cached, cacheWriteTokens: 0, cacheWrite1hTokens: 0, outputTokens: output,
                                   identity: who.flatMap { $0.isEmpty ? nil : $0 },
-                                  model: try model(name, "model", line: line), line: line)
+                                  model: try model(name, "model", line: line), batch: batch, line: line)
     }
 
     private func anthropicResult(_ r: JSONItem, _ startMs: Int64, _ endMs: Int64, line: Int) throws(TraceError) -> ExportBucketResult {

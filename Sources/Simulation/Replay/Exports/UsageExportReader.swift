@@ -44,6 +44,8 @@ public struct ExportBucketResult: Sendable, Equatable {
     public var outputTokens: Int64
     public var identity: String?
     public var model: String
+    /// Batch API use (OpenAI's `batch`), priced at the row's batch multiplier.
+    public var batch: Bool = false
     public var line: Int
 
     public var totalTokens: Int64 { uncachedInputTokens + cachedInputTokens + cacheWriteTokens + cacheWrite1hTokens + outputTokens }
