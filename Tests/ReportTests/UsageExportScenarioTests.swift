@@ -116,4 +116,18 @@ struct UsageExportScenarioTests {
                        files: ["ok.json": #"{"object": "page", "data": []}"#, "bad.json": "{\"object\": \"page\",\n\"data\": [{\"start_time\": \"x\"}]}"])
         #expect(e.contains { $0.contains("bad.json:2: field 'start_time' must be whole Unix seconds") }, "\(e)")
     }
+
+    @Test func burnrateFitReadsAnExportsPagesAndItsIdentityField() throws {
+        let (_, dir) = scenario("{}")
+        let out = try burnrate(["fit", "spend.csv", "--format", "litellm-spend-logs", "--identity-field", "team_id", "--pool", "eng"], in: dir)
+        #expect(out.status == 0, "\(out.stderr)")
+        #expect(out.stdout.contains("# 3 requests over "))
+        #expect(out.stdout.contains("1 rows whose status is not success skipped"))
+        #expect(out.stdout.contains("  - id: team-search   #"))
+        let bad = try burnrate(["fit", "spend.csv", "--format", "anthropic-usage"], in: dir)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("give --requests-per-bucket N"))
+        let field = try burnrate(["fit", "spend.csv", "--format", "bedrock-invocations", "--identity-field", "team_id"], in: dir)
+        #expect(field.stderr.contains("has no field 'team_id'; expected one of identity.arn"))
+    }
 }
