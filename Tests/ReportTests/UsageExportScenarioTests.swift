@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Reports
 @testable import Scenario
 @testable import Simulation
 
@@ -129,5 +130,15 @@ struct UsageExportScenarioTests {
         #expect(bad.stderr.contains("give --requests-per-bucket N"))
         let field = try burnrate(["fit", "spend.csv", "--format", "bedrock-invocations", "--identity-field", "team_id"], in: dir)
         #expect(field.stderr.contains("has no field 'team_id'; expected one of identity.arn"))
+    }
+
+    @Test func summaryJSONSaysHowManyRowsEachExportReplaySkipped() throws {
+        let s = try parse("{ trace: spend.csv, format: litellm-spend-logs, models: { gpt-4o-2024-08-06: gpt-4o }, cost: logged, resample: none }").get()
+        let summary = Summary(try RunData.run(s, replications: 2, threads: 1))
+        let json = try JSONSerialization.jsonObject(with: Data(summary.text.utf8)) as! [String: Any]
+        #expect(json["replay_rows_skipped"] as? [String: Int] == ["fallback": 1])
+        // Spend is the logged cost of the three successful rows, in every replication.
+        let spend = (json["metrics"] as! [String: Any])["spend_credits"] as! [String: Any]
+        #expect(abs((spend["mean"] as! Double) - 0.006613) < 1e-9)
     }
 }
