@@ -10,7 +10,8 @@ extension ByteSource: ByteInput {}
 /// A CSV field (or any bytes) read as JSON text, for the JSON that a CSV export quotes.
 final class MemoryBytes: ByteInput {
     private let bytes: [UInt8]
-    private var i = 0
+    // Read once a byte, by one parser: no dynamic exclusivity check (see ``ByteSource``).
+    @exclusivity(unchecked) private var i = 0
     let line: Int
     init(_ bytes: [UInt8], line: Int) { self.bytes = bytes; self.line = line }
     func peek() -> UInt8? { i < bytes.count ? bytes[i] : nil }

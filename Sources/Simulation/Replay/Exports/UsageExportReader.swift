@@ -97,8 +97,12 @@ public final class UsageExportReader {
     let source: ByteSource
     var pull: JSONPull<ByteSource>
     let rate: DecimalText?
-    /// LiteLLM as CSV: the header's columns (nil for JSON lines).
-    var csvColumns: [String: Int]? = nil
+    /// LiteLLM as CSV: where the header put the columns read (nil for JSON lines).
+    var csvColumns: LiteLLMColumns? = nil
+    /// The current CSV record's bytes (quotes removed) and its fields' bounds: field `i` is
+    /// `record[fieldBounds[i]..<fieldBounds[i + 1]]`. Reused from record to record.
+    @exclusivity(unchecked) var record: [UInt8] = []
+    @exclusivity(unchecked) var fieldBounds: [Int] = []
     var pages: PageState = .betweenDocuments
     var pendingResults: [ExportBucketResult] = []
     var pendingIndex = 0
@@ -223,13 +227,16 @@ public final class UsageExportReader {
                            into out: inout [String: JSONItem]) throws(JSONSyntax) {
         try pull.beginObject()
         while let key = try pull.nextKey() {
-            let here = paths.filter { $0.first == key }
-            let dotted = prefix + key
-            if here.contains(where: { $0.count == 1 }) {
+            // No allocation for the keys that are skipped (most of them, in a spend log's metadata).
+            var whole = false, nested = false
+            for p in paths where p[0] == key { if p.count == 1 { whole = true } else { nested = true } }
+            if whole {
+                let dotted = prefix + key
                 guard out[dotted] == nil else { throw JSONSyntax(message: "duplicate key '\(excerpt(dotted))'", line: pull.line) }
                 out[dotted] = try pull.value()
-            } else if !here.isEmpty, pull.peekByte() == 123 {
-                try collect(&pull, paths: here.map { Array($0.dropFirst()) }, prefix: dotted + ".", into: &out)
+            } else if nested, pull.peekByte() == 123 {
+                try collect(&pull, paths: paths.filter { $0[0] == key && $0.count > 1 }.map { Array($0.dropFirst()) },
+                            prefix: prefix + key + ".", into: &out)
             } else {
                 try pull.skip()
             }
@@ -256,6 +263,12 @@ public final class UsageExportReader {
         if source.failed { throw source.readError() }
         return (out, line)
     }
+}
+
+/// The columns of a LiteLLM CSV header that a reader reads.
+struct LiteLLMColumns {
+    var startTime: Int, model: Int, prompt: Int, completion: Int
+    var spend: Int?, status: Int?, metadata: Int?, identity: Int?
 }
 
 /// Where a reader of JSON pages is.
