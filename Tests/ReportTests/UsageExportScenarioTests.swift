@@ -141,4 +141,17 @@ struct UsageExportScenarioTests {
         let spend = (json["metrics"] as! [String: Any])["spend_credits"] as! [String: Any]
         #expect(abs((spend["mean"] as! Double) - 0.006613) < 1e-9)
     }
+
+    @Test func aDisaggregatedReplayGivesTheSameSummaryOnAnyThreadCount() throws {
+        let page = #"{"object": "page", "data": [{"object": "bucket", "start_time": 1772442000, "end_time": 1772445600, "results": [{"input_tokens": 90000, "input_cached_tokens": 40000, "output_tokens": 7000, "num_model_requests": 300, "model": "gpt-4o", "project_id": "p1"}, {"input_tokens": 500, "output_tokens": 100, "num_model_requests": 40, "model": "gpt-4o", "project_id": "p2"}]}]}"#
+        let s = try parse("{ trace: p.json, format: openai-usage, identity_field: project_id, identities: { p1: ads }, resample: { block: 10m } }",
+                          files: ["p.json": page]).get()
+        let one = Summary(try RunData.run(s, replications: 6, threads: 1)).text
+        let two = Summary(try RunData.run(s, replications: 6, threads: 2)).text
+        #expect(one == two)
+        let json = try JSONSerialization.jsonObject(with: Data(one.utf8)) as! [String: Any]
+        let total = (json["metrics"] as! [String: Any])["requests_total"] as! [String: Any]
+        // A 10-minute block bootstrap of a one-hour export: the requests vary by replication.
+        #expect((total["sd"] as! Double) > 0)
+    }
 }
