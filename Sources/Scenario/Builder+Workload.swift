@@ -13,7 +13,7 @@ extension ModelBuilder {
     func workload(_ node: Node, name: String, identity: Int, pool: Int, prices: PriceTable,
                   identityIndex: [String: Int]) -> Workload? {
         let f = fields(node, "workload", allowed: ["arrivals", "model", "input_tokens", "output_tokens", "cost", "latency",
-                                                   "reserve", "on_reject", "replay"])
+                                                   "reserve", "on_reject", "replay", "cache", "batch"])
         var w = Workload(name: name, identity: identity, pool: pool, arrivals: .periodic(intervalMs: Millis.hour), models: [])
         // Model mix.
         if let m = f["model"] {
@@ -62,8 +62,18 @@ extension ModelBuilder {
                                       maxThrottleWaits: integer(rf["max_throttle_waits"], "max_throttle_waits", min: 0) ?? 10)
             }
         }
+        if let c = f["cache"] { w.cache = cache(c) }
+        w.batch = bool(f["batch"], "batch") ?? false
+        if w.fixedCostMicrocredits != nil, let k = f["cache"] ?? (w.batch ? f["batch"] : nil) {
+            d.error(k, "cache and batch price tokens: a workload with a fixed cost has no tokens to price")
+        }
+        var prefixCache = false
+        if case .prefix? = w.cache { prefixCache = true }
+        if prefixCache, f["replay"] == nil {
+            d.error(f["cache"], "a prefix cache (prefix_ttl) reads a replayed trace's hash_ids; a synthetic workload takes cache: { read, write }")
+        }
         if let r = f["replay"] {
-            guard let source = replay(r, prices: prices, identityIndex: identityIndex, workload: &w) else { return nil }
+            guard let source = replay(r, prices: prices, identityIndex: identityIndex, workload: &w, blocks: prefixCache) else { return nil }
             w.arrivals = .replay(source)
             if f["arrivals"] != nil { d.error(f["arrivals"], "a workload has either arrivals or a replay, not both") }
         } else if let a = f["arrivals"] {
@@ -254,7 +264,8 @@ extension ModelBuilder {
         return scale
     }
 
-    func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload) -> ReplaySource? {
+    /// With `blocks` (a prefix cache), the trace's `hash_ids` are read too.
+    func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload, blocks: Bool = false) -> ReplaySource? {
         let f = fields(node, "replay", allowed: ["trace", "format", "model", "models", "identities", "resample", "loop", "time_scale", "start"])
         guard let path = string(f["trace"], "trace") else { d.error(node, "replay needs a 'trace' (a CSV file)"); return nil }
         let formatName = string(f["format"], "format") ?? "generic"
@@ -268,7 +279,7 @@ extension ModelBuilder {
         guard let readable = readablePath(path, f["trace"], what: "trace") else { return nil }
         let trace: Trace
         do {
-            trace = try Trace.load(path: readable, format: format)
+            trace = try Trace.load(path: readable, format: format, blocks: blocks)
         } catch {
             // The error names the file as the scenario wrote it, and quotes at most an excerpt.
             var shown = error
