@@ -113,4 +113,18 @@ struct WorkloadCacheTests {
         #expect(report.contains("## Token classes"), "\(report)")
         #expect(report.contains("| as written | 46.5% |"), "\(report)")
     }
+
+    @Test func aCachedRunsSummaryIsTheSameOnAnyThreadCount() throws {
+        let s = try Scenario.parse(yaml: Self.scenario(workload: """
+                  arrivals: { poisson: { rate: 200/h } }
+                  model: claude
+                  input_tokens: { lognormal: { median: 20000, sigma: 1 } }
+                  output_tokens: 300
+                  cache: { read: { uniform: { min: 0.5, max: 0.95 } }, write: 0.05 }
+            """), file: "c.yaml")
+        let one = Summary(try RunData.run(s, replications: 6, threads: 1)).text
+        let three = Summary(try RunData.run(s, replications: 6, threads: 3)).text
+        #expect(one == three)
+        #expect(one.contains("\"cached_input_share\""))
+    }
 }
