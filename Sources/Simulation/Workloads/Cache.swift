@@ -49,15 +49,9 @@ public struct TokenClassBooks: Sendable, Hashable, Codable {
 
     public init(models: Int) { tokens = Array(repeating: 0, count: models * 4 * 5) }
 
+    /// Where a bucket's five counts start.
     @inline(__always)
-    mutating func add(_ t: TokenCounts, model: Int, long: Bool, batch: Bool) {
-        let base = ((model * 2 + (long ? 1 : 0)) * 2 + (batch ? 1 : 0)) * 5
-        tokens[base] &+= t.input
-        tokens[base + 1] &+= t.cachedInput
-        tokens[base + 2] &+= t.cacheWrite
-        tokens[base + 3] &+= t.cacheWrite1h
-        tokens[base + 4] &+= t.output
-    }
+    static func base(model: Int, long: Bool, batch: Bool) -> Int { ((model * 2 + (long ? 1 : 0)) * 2 + (batch ? 1 : 0)) * 5 }
 
     /// What the books come to, at `prices` (the same price table, in order).
     public func summary(_ prices: [ModelPrice]) -> TokenClassSummary {
@@ -65,7 +59,7 @@ public struct TokenClassBooks: Sendable, Hashable, Codable {
         for m in prices.indices {
             for long in [false, true] {
                 for batch in [false, true] {
-                    let base = ((m * 2 + (long ? 1 : 0)) * 2 + (batch ? 1 : 0)) * 5
+                    let base = Self.base(model: m, long: long, batch: batch)
                     // Credits per token: the rate per million tokens in micro-credits is, divided by
                     // 10^12, credits per token (the batch multiplier is in parts per million too).
                     let scale = batch ? Double(prices[m].batchMultiplierPartsPerMillion ?? 1_000_000) / 1e6 : 1
@@ -116,7 +110,10 @@ final class TokenClassRun {
     /// The replayed traces of workloads with a prefix cache (their block hashes), held here so
     /// that a request reads its blocks without copying the workload's replay source.
     let traces: [Trace?]
-    var books: TokenClassBooks
+    /// The books' counts (``TokenClassBooks/tokens``) in a buffer the run owns, as `CountTable`
+    /// does: a request's update then skips the exclusivity and uniqueness checks of an array
+    /// held in a class.
+    let books: UnsafeMutableBufferPointer<Int64>
 
     init(_ model: SimulationModel, replication: Int) {
         cache = model.workloads.map(\.cache)
@@ -132,7 +129,29 @@ final class TokenClassRun {
             guard case .prefix? = w.cache, case .replay(let source) = w.arrivals else { return nil }
             return source.trace
         }
-        books = TokenClassBooks(models: model.prices.models.count)
+        books = .allocate(capacity: model.prices.models.count * 4 * 5)
+        books.initialize(repeating: 0)
+    }
+
+    deinit { books.deallocate() }
+
+    /// Adds a served request's tokens to its bucket.
+    @inline(__always)
+    func add(_ t: TokenCounts, model: Int, long: Bool, batch: Bool) {
+        let base = TokenClassBooks.base(model: model, long: long, batch: batch)
+        precondition(base >= 0 && base + 5 <= books.count, "no books for model \(model)")
+        books[base] &+= t.input
+        books[base + 1] &+= t.cachedInput
+        books[base + 2] &+= t.cacheWrite
+        books[base + 3] &+= t.cacheWrite1h
+        books[base + 4] &+= t.output
+    }
+
+    /// The books as a value, at the horizon.
+    var value: TokenClassBooks {
+        var b = TokenClassBooks(models: books.count / 20)
+        b.tokens = Array(books)
+        return b
     }
 
     /// Whether any workload of `model` needs token classes.
@@ -184,6 +203,6 @@ extension ReplicationRun {
     func bookClasses(_ w: Int, model m: Int, _ t: TokenCounts) {
         // A fixed-cost request has no tokens priced.
         guard m >= 0, hot[w].fixedCost == nil else { return }
-        tokenClasses!.books.add(t, model: m, long: prices[m].isLongContext(t), batch: tokenClasses!.batch[w])
+        tokenClasses!.add(t, model: m, long: prices[m].isLongContext(t), batch: tokenClasses!.batch[w])
     }
 }
