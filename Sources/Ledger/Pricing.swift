@@ -51,6 +51,7 @@ public struct ModelPrice: Hashable, Sendable, Codable {
     /// A tier's omitted rate is the base row's; a cache class that has a rate in neither is billed
     /// at the input rate in effect (the tier's when it has one), so that "no rate means input"
     /// reads the same at both levels.
+    @inlinable
     public func rate(_ c: TokenClass, longContext long: Bool = false) -> Int64 {
         let tier = long ? longContext : nil
         let input = tier?.inputMicrocreditsPerMillionTokens ?? inputMicrocreditsPerMillionTokens
@@ -65,6 +66,7 @@ public struct ModelPrice: Hashable, Sendable, Codable {
 
     /// Whether `tokens` pay the long-context tier: the model has one and the request's input of
     /// all classes together exceeds its threshold.
+    @inlinable
     public func isLongContext(_ tokens: TokenCounts) -> Bool {
         guard let tier = longContext, let total = tokens.totalInput else { return false }
         return total > tier.aboveInputTokens
@@ -163,6 +165,7 @@ public struct PriceTable: Sendable {
     /// without a batch multiplier pays list price); nil on overflow or a negative count.
     ///
     /// - Complexity: O(1): five classes.
+    @inlinable
     public static func cost(_ price: ModelPrice, tokens: TokenCounts, batch: Bool = false) -> Int64? {
         guard tokens.isValid, tokens.totalInput != nil else { return nil }
         let long = price.isLongContext(tokens)

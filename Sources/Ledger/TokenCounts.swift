@@ -33,6 +33,7 @@ public struct TokenCounts: Hashable, Sendable, Codable {
     /// Output tokens (reasoning included).
     public var output: Int64
 
+    @inlinable
     public init(input: Int64 = 0, cachedInput: Int64 = 0, cacheWrite: Int64 = 0, cacheWrite1h: Int64 = 0, output: Int64 = 0) {
         self.input = input
         self.cachedInput = cachedInput
@@ -43,7 +44,7 @@ public struct TokenCounts: Hashable, Sendable, Codable {
 
     /// The tokens of one class.
     public subscript(_ c: TokenClass) -> Int64 {
-        get {
+        @inlinable get {
             switch c {
             case .input: input
             case .cachedInput: cachedInput
@@ -52,7 +53,7 @@ public struct TokenCounts: Hashable, Sendable, Codable {
             case .output: output
             }
         }
-        set {
+        @inlinable set {
             switch c {
             case .input: input = newValue
             case .cachedInput: cachedInput = newValue
@@ -65,12 +66,14 @@ public struct TokenCounts: Hashable, Sendable, Codable {
 
     /// The input tokens of all classes together (what a `long_context` threshold compares), or nil
     /// on overflow.
+    @inlinable
     public var totalInput: Int64? {
         guard let a = Money.add(input, cachedInput), let b = Money.add(a, cacheWrite) else { return nil }
         return Money.add(b, cacheWrite1h)
     }
 
     /// Whether every class is non-negative (a negative count prices to nil).
+    @inlinable
     public var isValid: Bool {
         input >= 0 && cachedInput >= 0 && cacheWrite >= 0 && cacheWrite1h >= 0 && output >= 0
     }

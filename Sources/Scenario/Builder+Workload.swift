@@ -13,7 +13,7 @@ extension ModelBuilder {
     func workload(_ node: Node, name: String, identity: Int, pool: Int, prices: PriceTable,
                   identityIndex: [String: Int]) -> Workload? {
         let f = fields(node, "workload", allowed: ["arrivals", "model", "input_tokens", "output_tokens", "cost", "latency",
-                                                   "reserve", "on_reject", "replay"])
+                                                   "reserve", "on_reject", "replay", "cache", "batch"])
         var w = Workload(name: name, identity: identity, pool: pool, arrivals: .periodic(intervalMs: Millis.hour), models: [])
         // Model mix.
         if let m = f["model"] {
@@ -62,8 +62,22 @@ extension ModelBuilder {
                                       maxThrottleWaits: integer(rf["max_throttle_waits"], "max_throttle_waits", min: 0) ?? 10)
             }
         }
+        if let c = f["cache"] { w.cache = cache(c) }
+        w.batch = bool(f["batch"], "batch") ?? false
+        if w.fixedCostMicrocredits != nil, let k = f["cache"] ?? (w.batch ? f["batch"] : nil) {
+            d.error(k, "cache and batch price tokens: a workload with a fixed cost has no tokens to price")
+        }
+        var prefixCache = false
+        if case .prefix? = w.cache { prefixCache = true }
+        if prefixCache, f["replay"] == nil {
+            d.error(f["cache"], "a prefix cache (prefix_ttl) reads a replayed trace's hash_ids; a synthetic workload takes cache: { read, write }")
+        }
+        if let c = f["cache"], let name = f["replay"]?.mapping?["format"]?.string, TraceFormat(rawValue: name)?.isUsageExport == true {
+            d.error(c, "a \(name) export records its cache split, which is priced by token class: 'cache:' does not apply to it")
+            return nil
+        }
         if let r = f["replay"] {
-            guard let source = replay(r, prices: prices, identityIndex: identityIndex, workload: &w) else { return nil }
+            guard let source = replay(r, prices: prices, identityIndex: identityIndex, workload: &w, blocks: prefixCache) else { return nil }
             w.arrivals = .replay(source)
             if f["arrivals"] != nil { d.error(f["arrivals"], "a workload has either arrivals or a replay, not both") }
         } else if let a = f["arrivals"] {
@@ -254,7 +268,8 @@ extension ModelBuilder {
         return scale
     }
 
-    func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload) -> ReplaySource? {
+    /// With `blocks` (a prefix cache), the trace's `hash_ids` are read too.
+    func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload, blocks: Bool = false) -> ReplaySource? {
         // The format decides which keys the replay takes: a usage export has keys of its own.
         if let name = node.mapping?["format"]?.string, let format = TraceFormat(rawValue: name), format.isUsageExport {
             return exportReplay(node, format: format, prices: prices, identityIndex: identityIndex, workload: &workload)
@@ -276,7 +291,7 @@ extension ModelBuilder {
         guard let readable = readablePath(path, f["trace"], what: "trace") else { return nil }
         let trace: Trace
         do {
-            trace = try Trace.load(path: readable, format: format)
+            trace = try Trace.load(path: readable, format: format, blocks: blocks)
         } catch {
             // The error names the file as the scenario wrote it, and quotes at most an excerpt.
             var shown = error

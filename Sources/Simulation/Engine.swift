@@ -57,6 +57,9 @@ struct ReplicationRun {
     var journal: RecordingSink?
     /// Rejected requests by the refusal that ended them (see ``Engine/runTallyingRejections``).
     var rejections: RejectionTally
+    /// Caches and batch pricing (Cache.swift); nil when no workload has them, so that a request
+    /// of such a model takes one branch more than before.
+    let tokenClasses: TokenClassRun?
     var now: Int64 = 0
 
     init(_ compiled: CompiledModel, replication: Int) {
@@ -104,6 +107,7 @@ struct ReplicationRun {
         self.downSince = Array(repeating: nil, count: compiled.model.pools.count)
         self.journal = compiled.model.recordsJournal ? RecordingSink() : nil
         self.rejections = RejectionTally(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
+        self.tokenClasses = TokenClassRun.needed(compiled.model) ? TokenClassRun(compiled.model, replication: replication) : nil
     }
 
     /// Every ledger command of a replication goes through here (or through the equivalent

@@ -90,6 +90,10 @@ public struct Workload: Sendable {
     /// No arrival before this time (a fault's start) or from this time on.
     public var startMs: Int64
     public var stopMs: Int64?
+    /// How the input tokens split over the cache classes; nil: all uncached.
+    public var cache: CacheModel? = nil
+    /// Priced with the model's batch multiplier.
+    public var batch = false
 
     public init(name: String, identity: Int, pool: Int, arrivals: ArrivalProcess, models: [Int], modelWeights: [Double]? = nil,
                 inputTokens: Sampler = .constant(0), outputTokens: Sampler = .constant(0), fixedCostMicrocredits: Int64? = nil,

@@ -75,6 +75,17 @@ struct UsageExportScenarioTests {
         #expect(e.contains { $0.contains("records its cache split, which is priced by token class: 'cache:' does not apply") }, "\(e)")
     }
 
+    @Test func aWorkloadCacheOnAnExportReplayIsAnError() {
+        let (yaml, dir) = scenario("{ trace: spend.csv, format: litellm-spend-logs, models: { gpt-4o-2024-08-06: gpt-4o } }")
+        let text = yaml.replacingOccurrences(of: "    workload:\n", with: "    workload:\n      cache: { read: 0.5, write: 0 }\n")
+        do {
+            _ = try Scenario.parse(yaml: text, file: "s.yaml", directory: dir)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.errors.contains { $0.message.contains("export records its cache split, which is priced by token class") }, "\(error)")
+        }
+    }
+
     @Test func loggedCostReadsSpendAtCreditsPerUSD() throws {
         let s = try parse("{ trace: spend.csv, format: litellm-spend-logs, models: { gpt-4o-2024-08-06: gpt-4o }, cost: logged, credits_per_usd: 100 }").get()
         #expect(try source(s).trace.loggedCostsMicrocredits == [161_500, 374_835, 125_000])
@@ -140,6 +151,9 @@ struct UsageExportScenarioTests {
         // Spend is the logged cost of the three successful rows, in every replication.
         let spend = (json["metrics"] as! [String: Any])["spend_credits"] as! [String: Any]
         #expect(abs((spend["mean"] as! Double) - 0.006613) < 1e-9)
+        // The recorded split reaches the token-class metrics: 600 of 2450 input tokens were cache reads.
+        let share = (json["metrics"] as! [String: Any])["cached_input_share"] as! [String: Any]
+        #expect(abs((share["mean"] as! Double) - 600.0 / 2450) < 1e-9)
     }
 
     @Test func aDisaggregatedReplayGivesTheSameSummaryOnAnyThreadCount() throws {

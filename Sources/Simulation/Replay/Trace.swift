@@ -18,6 +18,10 @@ public struct Trace: Sendable {
     public var modelFirstLines: [Int] = []
     /// The first file line of a request that names no model, nil when every one names one.
     public var firstLineWithoutModel: Int? = nil
+    /// Block hashes (Mooncake `hash_ids`) of every request, concatenated in request order, and
+    /// where each request's start (`count + 1` offsets); both empty when not read.
+    public var blockHashes: [Int64] = []
+    public var blockOffsets: [Int] = []
 
     // Usage exports (``UsageExport``) fill these; a research trace leaves them empty.
 
@@ -47,6 +51,15 @@ public struct Trace: Sendable {
 
     public init() {}
 
+    /// Whether the trace's block hashes were read.
+    public var hasBlocks: Bool { !blockOffsets.isEmpty }
+
+    /// The block hashes of request `row` (empty when the trace has none).
+    public func blocks(ofRow row: Int) -> ArraySlice<Int64> {
+        guard hasBlocks else { return [] }
+        return blockHashes[blockOffsets[row]..<blockOffsets[row + 1]]
+    }
+
     public var count: Int { timesMs.count }
 
     /// Whether the requests carry a recorded cache split.
@@ -64,12 +77,14 @@ public struct Trace: Sendable {
     public var ratePerHour: Double { Double(buckets?.totalRequests ?? Int64(count)) / Double(spanMs) * 3_600_000 }
 
     /// Reads a whole trace file.
-    public static func load(path: String, format: TraceFormat, skipFailed: Bool = true) throws(TraceError) -> Trace {
-        let reader = try TraceReader(path: path, format: format)
+    /// With `blocks`, also reads each request's block hashes (Mooncake `hash_ids`).
+    public static func load(path: String, format: TraceFormat, skipFailed: Bool = true, blocks: Bool = false) throws(TraceError) -> Trace {
+        let reader = try TraceReader(path: path, format: format, blocks: blocks)
         var trace = Trace()
         var identityIndex: [String: Int32] = [:]
         var modelIndex: [String: Int32] = [:]
         var rows: [(Int64, Int32, Int32, Int32, Int32)] = []
+        var hashes: [Int64] = [], starts: [Int] = []
         while let row = try reader.next() {
             if skipFailed && row.failed { continue }
             var who: Int32 = -1
@@ -92,7 +107,12 @@ public struct Trace: Sendable {
                 trace.firstLineWithoutModel = reader.lineNumber
             }
             rows.append((row.timeMs, Int32(clamping: row.inputTokens), Int32(clamping: row.outputTokens), who, model))
+            if blocks {
+                starts.append(hashes.count)
+                hashes += reader.lastBlocks
+            }
         }
+        starts.append(hashes.count)
         guard !rows.isEmpty else { throw TraceError(path: path, line: reader.lineNumber, column: nil, message: "the trace has no requests") }
         // Stable sort by time: a trace's own order breaks ties.
         let order = rows.indices.sorted { (rows[$0].0, $0) < (rows[$1].0, $1) }
@@ -105,6 +125,14 @@ public struct Trace: Sendable {
             trace.outputTokens.append(r.2)
             trace.identities.append(r.3)
             trace.models.append(r.4)
+        }
+        if blocks {
+            trace.blockOffsets.reserveCapacity(rows.count + 1)
+            trace.blockOffsets.append(0)
+            for i in order {
+                trace.blockHashes += hashes[starts[i]..<starts[i + 1]]
+                trace.blockOffsets.append(trace.blockHashes.count)
+            }
         }
         return trace
     }

@@ -62,8 +62,14 @@ public final class TraceReader {
     private var columns: [String: Int] = [:]
     private let timeColumn: Int, inputColumn: Int, outputColumn: Int
     private let identityColumn: Int?, modelColumn: Int?
+    /// The `hash_ids` column, when the reader was asked for block hashes.
+    private let blocksColumn: Int?
+    /// The block hashes of the row ``next()`` last returned (when asked for them).
+    public private(set) var lastBlocks: [Int64] = []
 
-    public init(path: String, format: TraceFormat) throws(TraceError) {
+    /// With `blocks`, the file needs a `hash_ids` column (space-separated whole numbers, as in
+    /// Mooncake) and each row's are in ``lastBlocks``.
+    public init(path: String, format: TraceFormat, blocks: Bool = false) throws(TraceError) {
         self.path = path
         self.format = format
         // Checked before opening too: opening a FIFO blocks until a writer comes.
@@ -107,6 +113,9 @@ public final class TraceReader {
             }
             return i
         }
+        // Before the last stored property is set: a throw after that would run deinit, which
+        // closes the file that `need` already closed.
+        blocksColumn = blocks ? try need("hash_ids") : nil
         switch format {
         case .azureLLM:
             timeColumn = try need("TIMESTAMP"); inputColumn = try need("ContextTokens"); outputColumn = try need("GeneratedTokens")
@@ -159,6 +168,7 @@ public final class TraceReader {
             }
             let identity = try identityColumn.map { (c) throws(TraceError) in try field(c, "identity").text }
             let model = try modelColumn.map { (c) throws(TraceError) in try field(c, "model").text }
+            if let c = blocksColumn { try readBlocks(try field(c, "hash_ids")) }
             return TraceRow(timeMs: timeMs, inputTokens: input, outputTokens: output, identity: identity, model: model,
                             failed: format == .burstGPT && output == 0)
         }
@@ -166,6 +176,30 @@ public final class TraceReader {
             throw TraceError(path: path, line: lineNumber, column: nil, message: "read error: \(String(cString: strerror(errno)))")
         }
         return nil
+    }
+
+    /// `hash_ids`: whole numbers separated by spaces (Mooncake writes them so inside one CSV
+    /// field, optionally in brackets); an empty field is a request with no blocks.
+    private func readBlocks(_ f: Field) throws(TraceError) {
+        lastBlocks.removeAll(keepingCapacity: true)
+        var start: Int? = nil
+        let bytes = f.bytes
+        // One step past the end, read as a separator, closes the last number.
+        for i in bytes.startIndex...bytes.endIndex {
+            let c: UInt8 = i < bytes.endIndex ? bytes[i] : 32
+            let separator = c == 32 || c == 91 || c == 93 || c == 44 || c == 9  // space [ ] , tab
+            if !separator {
+                if start == nil { start = i }
+                continue
+            }
+            guard let s = start else { continue }
+            start = nil
+            guard let v = Self.parseCount(bytes[s..<i]) else {
+                throw TraceError(path: path, line: lineNumber, column: f.column + (s - bytes.startIndex),
+                                 message: "hash_ids must be whole numbers ≥ 0 separated by spaces, got '\(excerpt(String(decoding: bytes[s..<i], as: UTF8.self)))'")
+            }
+            lastBlocks.append(v)
+        }
     }
 
     func parseTime(_ b: ArraySlice<UInt8>) -> Int64? {

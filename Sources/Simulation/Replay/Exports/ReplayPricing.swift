@@ -1,35 +1,27 @@
 import Ledger
 
-/// How a replayed usage export's request is charged.
+/// How a replayed usage export's request is charged: its recorded token split priced by class,
+/// or the cost the export logged.
 extension ReplicationRun {
-    /// The cost of row `row` of a replayed export at `price` with `outputTokens` output tokens:
-    /// its logged cost when the export logged one and `logged` allows it (a hold for
-    /// `max_output_tokens` prices tokens), else its tokens priced by class
-    /// (``ExportPricing/cost(_:inputTokens:cachedInputTokens:cacheWriteTokens:cacheWrite1hTokens:outputTokens:)``).
-    func replayCost(_ source: borrowing ReplaySource, row: Int, price: ModelPrice, outputTokens: Int64, logged: Bool) -> Int64? {
-        let trace = source.trace
-        if logged, !trace.loggedCostsMicrocredits.isEmpty { return trace.loggedCostsMicrocredits[row] }
-        let batch = !trace.batched.isEmpty && trace.batched[row]
-        guard trace.hasCacheSplit else {
-            return PriceTable.cost(price, tokens: TokenCounts(input: Int64(trace.inputTokens[row]), output: outputTokens), batch: batch)
-        }
-        return ExportPricing.cost(price, inputTokens: Int64(trace.inputTokens[row]), cachedInputTokens: Int64(trace.cachedInputTokens[row]),
-                                  cacheWriteTokens: Int64(trace.cacheWriteTokens[row]), cacheWrite1hTokens: Int64(trace.cacheWrite1hTokens[row]),
-                                  outputTokens: outputTokens, batch: batch)
+    /// Row `row`'s tokens by class as the export recorded them, with `output` output tokens
+    /// (uncached input = input − cache reads − writes); all input uncached when it recorded none.
+    func recordedSplit(_ source: borrowing ReplaySource, row: Int, output: Int64) -> TokenCounts {
+        let t = source.trace
+        let input = Int64(t.inputTokens[row])
+        guard t.hasCacheSplit else { return TokenCounts(input: input, output: output) }
+        let read = Int64(t.cachedInputTokens[row]), write = Int64(t.cacheWriteTokens[row]), write1h = Int64(t.cacheWrite1hTokens[row])
+        return TokenCounts(input: input - read - write - write1h, cachedInput: read, cacheWrite: write, cacheWrite1h: write1h, output: output)
     }
-}
 
-/// Prices a request whose tokens an export recorded by class.
-public enum ExportPricing {
-    /// The cost at `price` of `inputTokens` input tokens of all classes, of which
-    /// `cachedInputTokens` cache reads, `cacheWriteTokens` 5-minute and `cacheWrite1hTokens`
-    /// 1-hour cache writes, and `outputTokens` output tokens, each class at its rate
-    /// (``PriceTable/cost(_:tokens:batch:)``: one rounding up per request); `batch` for the
-    /// requests an export marks as batched (OpenAI's `batch: true`). nil on overflow.
-    public static func cost(_ price: ModelPrice, inputTokens: Int64, cachedInputTokens: Int64, cacheWriteTokens: Int64,
-                            cacheWrite1hTokens: Int64, outputTokens: Int64, batch: Bool = false) -> Int64? {
-        let uncached = inputTokens - cachedInputTokens - cacheWriteTokens - cacheWrite1hTokens
-        return PriceTable.cost(price, tokens: TokenCounts(input: uncached, cachedInput: cachedInputTokens, cacheWrite: cacheWriteTokens,
-                                                          cacheWrite1h: cacheWrite1hTokens, output: outputTokens), batch: batch)
+    /// The cost of row `row` of workload `w`'s replayed export at `price` with `tokens`: its
+    /// logged cost when the export logged one and `logged` allows it (a hold for
+    /// `max_output_tokens` prices tokens), else the tokens priced by class
+    /// (``PriceTable/cost(_:tokens:batch:)``: one rounding up per request), batched when the
+    /// workload is or the export marks the row so (OpenAI's `batch: true`). nil on overflow.
+    func replayCost(_ w: Int, row: Int, price: ModelPrice, _ tokens: TokenCounts, logged: Bool) -> Int64? {
+        let trace = replays[w]!.trace
+        if logged, !trace.loggedCostsMicrocredits.isEmpty { return trace.loggedCostsMicrocredits[row] }
+        let batch = model.workloads[w].batch || (!trace.batched.isEmpty && trace.batched[row])
+        return PriceTable.cost(price, tokens: tokens, batch: batch)
     }
 }
