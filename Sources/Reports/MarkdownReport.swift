@@ -62,6 +62,23 @@ enum MarkdownReport {
         return s + "."
     }
 
+    /// Cached share, savings and spend by token class, per variant; empty when no workload has
+    /// a cache or batch pricing (the run has no such metrics).
+    static func tokenClasses(_ summary: Summary) -> String {
+        guard summary.run.contains(where: { $0[Metric.cachedInputShare.name] != nil }) else { return "" }
+        var md = "\n## Token classes\n\n"
+        md += "| variant | cached share of input | saved by caching | " + Metric.spendByTokenClass.map { Escape.markdown($0.name) }.joined(separator: " | ") + " |\n"
+        md += "|---|---|---|" + String(repeating: "---|", count: Metric.spendByTokenClass.count) + "\n"
+        for (v, variant) in summary.data.variants.enumerated() {
+            let m = summary.run[v]
+            md += "| \(Escape.markdown(variant.name ?? "as written")) | \(pct(m[Metric.cachedInputShare.name]?.mean)) | \(num(m[Metric.cacheSavingsCredits.name]?.mean)) | "
+            md += Metric.spendByTokenClass.map { num(m[$0.name]?.mean) }.joined(separator: " | ") + " |\n"
+        }
+        md += "\nMean credits per replication of served requests' tokens at list price by class (before each request's rounding up); "
+        md += "saved: against the same input tokens all billed as uncached input.\n"
+        return md
+    }
+
     static func render(_ summary: Summary, charts: [String]) -> String {
         let d = summary.data
         var md = "# \(Escape.markdown(d.scenario)) — Burnrate report\n\n"
@@ -85,6 +102,8 @@ enum MarkdownReport {
             md += "| \(num(m[Metric.spendCredits.name]?.mean)) | \(num(m[Metric.spendCredits.name]?.p95)) | \(num(m[Metric.spendCV.name]?.mean)) "
             md += "| \(num(m[Metric.overageCredits.name]?.mean)) | \(num(m[Metric.unusedCredits.name]?.mean)) | \(num(m[Metric.downtimeHours.name]?.mean)) |\n"
         }
+
+        md += tokenClasses(summary)
 
         md += "\n## Pools (as written)\n\n"
         md += "| pool | funding | spend mean | spend p95 | P(runs dry) | median time to dry | continuity |\n|---|---|---|---|---|---|---|\n"

@@ -69,6 +69,9 @@ public struct RunData: Codable, Sendable, Equatable {
     /// every replication asked for was run.
     public var stoppedBy: String?
     public var precision: [String: Double]?
+    /// Per workload that replays a usage export: the rows it skipped because the export marks
+    /// them as not successful (LiteLLM `status`); nil when no workload replays an export.
+    public var replayRowsSkipped: [String: Int]?
 
     /// Runs `scenario` (all variants, common random numbers) for the replications of the given
     /// shard (`index` of `count`: replications r with r mod count == index).
@@ -100,7 +103,18 @@ public struct RunData: Codable, Sendable, Equatable {
                        shard: shard, poolNames: scenario.poolNames,
                        identityNames: scenario.identityNames,
                        poolFundingCredits: scenario.initialFundingMicrocredits.map { Double($0) / 1_000_000 },
-                       sampleTimesHours: sampleTimes, variants: variants, expectations: scenario.expectations.map(\.text))
+                       sampleTimesHours: sampleTimes, variants: variants, expectations: scenario.expectations.map(\.text),
+                       replayRowsSkipped: Self.replayRowsSkipped(scenario))
+    }
+
+    /// ``replayRowsSkipped`` of a scenario's base model.
+    static func replayRowsSkipped(_ scenario: Scenario) -> [String: Int]? {
+        var out: [String: Int] = [:]
+        for w in scenario.base.workloads {
+            guard case .replay(let r) = w.arrivals, !r.trace.files.isEmpty else { continue }
+            out[w.name] = r.trace.skippedNotSuccess
+        }
+        return out.isEmpty ? nil : out
     }
 
     /// Combines shards of one run into the data of the whole run. Fails when the parts do not

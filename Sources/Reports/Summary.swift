@@ -111,6 +111,8 @@ public struct Summary: Sendable {
         // Sequential stopping: how many replications ran (`replications`) and why they stopped.
         if let stoppedBy = data.stoppedBy { top["stopped_by"] = .string(stoppedBy) }
         if let precision = data.precision { top["precision"] = .object(precision.mapValues(JSON.number)) }
+        // Usage exports: rows skipped as not successful, per replaying workload.
+        if let skipped = data.replayRowsSkipped { top["replay_rows_skipped"] = .object(skipped.mapValues { .number(Double($0)) }) }
         return .object(top)
     }
 

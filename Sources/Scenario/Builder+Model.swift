@@ -190,54 +190,6 @@ extension ModelBuilder {
                      work: estimate(model, workloadNodes: workloadNodes, poolNodes: drafts.map(\.node), sampleNode: top["sample_every"]))
     }
 
-    // MARK: Prices
-
-    /// `prices:` maps a model to `{ input: credits per Mtok, output: credits per Mtok, fixed: credits }`,
-    /// or names a CSV (`{ file: model_prices.csv }`) with `model,input_usd_per_mtok,output_usd_per_mtok`.
-    func priceTable(_ node: Node?, creditUSD: Double) -> PriceTable {
-        var table = PriceTable()
-        // No table is needed when every workload has a fixed cost; a workload that needs one says so.
-        guard let node else { return table }
-        guard let m = node.mapping else { d.error(node, "prices must map model names to { input, output }"); return table }
-        for (k, v) in m {
-            guard let model = k.string else { continue }
-            if model == "file", let path = v.string {
-                if let readable = readablePath(path, v, what: "price table") { loadPriceCSV(readable, shown: path, node: v, creditUSD: creditUSD, into: &table) }
-                continue
-            }
-            let f = fields(v, "price of \(model)", allowed: ["input", "output", "fixed"])
-            let input = credits(f["input"], "\(model).input") ?? 0
-            let output = credits(f["output"], "\(model).output") ?? 0
-            let fixed = credits(f["fixed"], "\(model).fixed") ?? 0
-            if f.isEmpty { d.error(v, "price of \(model) needs input and output (credits per million tokens) or fixed") }
-            table.add(ModelPrice(model: model, tier: table.models.count, inputMicrocreditsPerMillionTokens: input,
-                                 outputMicrocreditsPerMillionTokens: output, fixedMicrocredits: fixed))
-        }
-        return table
-    }
-
-    /// A price CSV is in US dollars: its figures are divided by the value of a credit (`credit:`,
-    /// default 1 USD) and rounded up to the micro-credit, never under-charging.
-    func loadPriceCSV(_ file: String, shown path: String, node: Node, creditUSD: Double, into table: inout PriceTable) {
-        guard let text = readFile(file) else { d.error(node, "cannot read the price table \(quoted(path))"); return }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)
-        guard !lines.isEmpty else { d.error(node, "the price table \(quoted(path)) is empty"); return }
-        let header = lines.removeFirst().split(separator: ",").map { $0.trimmingCharacters() }
-        guard let mi = header.firstIndex(of: "model"), let ii = header.firstIndex(of: "input_usd_per_mtok"),
-              let oi = header.firstIndex(of: "output_usd_per_mtok")
-        else { d.error(node, "the price table \(quoted(path)) needs columns model, input_usd_per_mtok, output_usd_per_mtok"); return }
-        for (n, line) in lines.enumerated() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters() }
-            guard f.count > max(mi, ii, oi), let input = Double(f[ii]), let output = Double(f[oi]) else {
-                d.error(node, "\(quoted(path)) line \(n + 2): cannot read this price row")
-                continue
-            }
-            table.add(ModelPrice(model: f[mi], tier: table.models.count,
-                                 inputMicrocreditsPerMillionTokens: Int64((input / creditUSD * 1_000_000).rounded(.up)),
-                                 outputMicrocreditsPerMillionTokens: Int64((output / creditUSD * 1_000_000).rounded(.up))))
-        }
-    }
-
     // MARK: Grants and policies
 
     func grant(_ node: Node) -> GrantSpec? {

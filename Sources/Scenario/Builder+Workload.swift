@@ -13,7 +13,7 @@ extension ModelBuilder {
     func workload(_ node: Node, name: String, identity: Int, pool: Int, prices: PriceTable,
                   identityIndex: [String: Int]) -> Workload? {
         let f = fields(node, "workload", allowed: ["arrivals", "model", "input_tokens", "output_tokens", "cost", "latency",
-                                                   "reserve", "on_reject", "replay", "uncertainty"])
+                                                   "reserve", "on_reject", "replay", "uncertainty", "cache", "batch"])
         var w = Workload(name: name, identity: identity, pool: pool, arrivals: .periodic(intervalMs: Millis.hour), models: [])
         // Model mix.
         if let m = f["model"] {
@@ -62,8 +62,22 @@ extension ModelBuilder {
                                       maxThrottleWaits: integer(rf["max_throttle_waits"], "max_throttle_waits", min: 0) ?? 10)
             }
         }
+        if let c = f["cache"] { w.cache = cache(c) }
+        w.batch = bool(f["batch"], "batch") ?? false
+        if w.fixedCostMicrocredits != nil, let k = f["cache"] ?? (w.batch ? f["batch"] : nil) {
+            d.error(k, "cache and batch price tokens: a workload with a fixed cost has no tokens to price")
+        }
+        var prefixCache = false
+        if case .prefix? = w.cache { prefixCache = true }
+        if prefixCache, f["replay"] == nil {
+            d.error(f["cache"], "a prefix cache (prefix_ttl) reads a replayed trace's hash_ids; a synthetic workload takes cache: { read, write }")
+        }
+        if let c = f["cache"], let name = f["replay"]?.mapping?["format"]?.string, TraceFormat(rawValue: name)?.isUsageExport == true {
+            d.error(c, "a \(name) export records its cache split, which is priced by token class: 'cache:' does not apply to it")
+            return nil
+        }
         if let r = f["replay"] {
-            guard let source = replay(r, prices: prices, identityIndex: identityIndex, workload: &w) else { return nil }
+            guard let source = replay(r, prices: prices, identityIndex: identityIndex, workload: &w, blocks: prefixCache) else { return nil }
             w.arrivals = .replay(source)
             if f["arrivals"] != nil { d.error(f["arrivals"], "a workload has either arrivals or a replay, not both") }
         } else if let a = f["arrivals"] {
@@ -286,8 +300,17 @@ extension ModelBuilder {
         return scale
     }
 
-    func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload) -> ReplaySource? {
+    /// With `blocks` (a prefix cache), the trace's `hash_ids` are read too.
+    func replay(_ node: Node, prices: PriceTable, identityIndex: [String: Int], workload: inout Workload, blocks: Bool = false) -> ReplaySource? {
+        // The format decides which keys the replay takes: a usage export has keys of its own.
+        if let name = node.mapping?["format"]?.string, let format = TraceFormat(rawValue: name), format.isUsageExport {
+            return exportReplay(node, format: format, prices: prices, identityIndex: identityIndex, workload: &workload)
+        }
         let f = fields(node, "replay", allowed: ["trace", "format", "model", "models", "identities", "resample", "loop", "time_scale", "start"])
+        if let t = f["trace"], t.sequence != nil {
+            d.error(t, "a list of files is for usage exports (pages of one export); a trace is one CSV file")
+            return nil
+        }
         guard let path = string(f["trace"], "trace") else { d.error(node, "replay needs a 'trace' (a CSV file)"); return nil }
         let formatName = string(f["format"], "format") ?? "generic"
         guard let format = TraceFormat(rawValue: formatName) else {
@@ -300,7 +323,7 @@ extension ModelBuilder {
         guard let readable = readablePath(path, f["trace"], what: "trace") else { return nil }
         let trace: Trace
         do {
-            trace = try Trace.load(path: readable, format: format)
+            trace = try Trace.load(path: readable, format: format, blocks: blocks)
         } catch {
             // The error names the file as the scenario wrote it, and quotes at most an excerpt.
             var shown = error
@@ -327,6 +350,11 @@ extension ModelBuilder {
                 if let id = identityIndex[who] { identityMap[i] = id } else { unknownIdentity(v, who, Array(identityIndex.keys)) }
             }
         }
+        return replayTiming(f, node, trace: trace, identityMap: identityMap, modelMap: modelMap)
+    }
+
+    /// The keys a trace and an export share: `resample`, `loop`, `time_scale`, `start`.
+    func replayTiming(_ f: [String: Node], _ node: Node, trace: Trace, identityMap: [Int], modelMap: [Int]) -> ReplaySource? {
         var block: Int64? = nil
         if let r = f["resample"] {
             if r.string == "none" { block = nil } else {
@@ -340,7 +368,7 @@ extension ModelBuilder {
         let loop = bool(f["loop"], "loop") ?? false
         // A trace whose requests all fall at one instant has no length to repeat: looped or
         // resampled, it would replay every request once a millisecond for the whole horizon.
-        if (loop || block != nil), trace.count > 0, trace.timesMs[trace.count - 1] == trace.timesMs[0] {
+        if (loop || block != nil), trace.buckets == nil, trace.count > 0, trace.timesMs[trace.count - 1] == trace.timesMs[0] {
             d.error(f["trace"] ?? node, "the trace's \(trace.count) request(s) all fall at one instant: it spans no time to "
                     + (loop ? "loop" : "resample in blocks") + "; replay it once with 'resample: none'")
             return nil

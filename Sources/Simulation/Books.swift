@@ -84,6 +84,7 @@ extension ReplicationRun {
         result.expiredMicrocredits = ledger.balance(of: .expiry)
         result.ledgerDigest = ledger.stateDigest
         if let journal { result.journal = compiled.setupJournal + journal.records }
+        if let tokenClasses { result.tokenClasses = tokenClasses.value.summary(prices) }
 
         func violation(_ message: String) -> ConservationError { ConservationError(replication: replication, message: message) }
         let t = result.totals

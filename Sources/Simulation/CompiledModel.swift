@@ -138,7 +138,9 @@ public final class CompiledModel: Sendable {
                 }
             case .markovModulated: h.arrival = .markov
             case .periodic(let interval): h.arrival = .periodic; h.intervalMs = max(1, interval)
-            case .replay: h.arrival = .replay; h.tokensFromTrace = true
+            case .replay(let source):
+                h.arrival = .replay; h.tokensFromTrace = true
+                h.tracePricedByClass = source.trace.hasCacheSplit || source.trace.buckets != nil || !source.trace.loggedCostsMicrocredits.isEmpty
             }
             if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal }
             hot.append(h)
@@ -188,6 +190,9 @@ struct HotWorkload {
     /// This replication's draw of `uncertainty.rate` (1 without one); the processes whose rate is
     /// held elsewhere (Markov-modulated) multiply by it.
     var rateFactor: Double = 1
+    /// A replayed usage export that records a cache split or its own cost: requests are priced
+    /// by ``ReplicationRun/replayCost(_:row:price:outputTokens:logged:)``.
+    var tracePricedByClass: Bool = false
 }
 
 /// The random streams of one workload, in the order they are laid out: a workload's streams are

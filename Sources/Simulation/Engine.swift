@@ -57,6 +57,9 @@ struct ReplicationRun {
     var journal: RecordingSink?
     /// Rejected requests by the refusal that ended them (see ``Engine/runTallyingRejections``).
     var rejections: RejectionTally
+    /// Caches and batch pricing (Cache.swift); nil when no workload has them, so that a request
+    /// of such a model takes one branch more than before.
+    let tokenClasses: TokenClassRun?
     var now: Int64 = 0
     /// What the starting ledger already holds (zero for a scenario's fresh ledger): the
     /// conservation laws are checked on what the run added.
@@ -81,7 +84,17 @@ struct ReplicationRun {
         self.inputSamplers = compiled.model.workloads.map(\.inputTokens)
         self.outputSamplers = compiled.model.workloads.map(\.outputTokens)
         self.latencySamplers = compiled.model.workloads.map { $0.latencyMs ?? .constant(0) }
-        self.replays = compiled.model.workloads.map { if case .replay(let r) = $0.arrivals { r } else { nil } }
+        self.replays = compiled.model.workloads.map { w in
+            guard case .replay(var r) = w.arrivals else { return nil }
+            if let buckets = r.trace.buckets {
+                // An aggregated export's requests are drawn anew in each replication, from a
+                // stream of their own (common random numbers for the rest of the model).
+                let stream = RandomStream(seed: compiled.model.seed, replication: replication,
+                                          name: "workload/\(w.name)/disaggregate", generator: compiled.model.generator)
+                r.trace = buckets.expanded(stream: stream, template: r.trace)
+            }
+            return r
+        }
         self.arrivalState = Array(repeating: ArrivalState(), count: compiled.model.workloads.count)
         self.stopped = Array(repeating: false, count: compiled.model.workloads.count)
         self.result = ReplicationResult(replication: replication, horizonMs: compiled.model.horizonMs,
@@ -99,6 +112,7 @@ struct ReplicationRun {
         self.rejections = RejectionTally(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
         self.now = compiled.model.startMs
         self.opening = OpeningBooks(compiled.ledger, pools: compiled.poolIDs)
+        self.tokenClasses = TokenClassRun.needed(compiled.model) ? TokenClassRun(compiled.model, replication: replication) : nil
     }
 
     /// Every ledger command of a replication goes through here, or through the three below, which

@@ -20,9 +20,12 @@ extension TraceFit {
     public func yaml(pool: String = "team") -> String {
         let hours = Double(spanMs) / 3_600_000
         var lines = [
-            "# burnrate fit \(Self.comment(path)) --format \(format.rawValue)",
+            "# burnrate fit \(Self.comment(path)) --format \(format.rawValue)"
+                + (identityField.map { " --identity-field \(Self.comment($0))" } ?? "")
+                + (requestsPerBucket.map { " --requests-per-bucket \($0)" } ?? ""),
             "# \(requests) requests over \(Self.number(hours, 2)) h (\(Self.number(ratePerHour, 1))/h)"
-                + (failedSkipped > 0 ? "; \(failedSkipped) failed requests skipped" : ""),
+                + (failedSkipped > 0 ? "; \(failedSkipped) " + (format == .litellmSpendLogs ? "rows whose status is not success" : "failed requests")
+                   + " skipped" : ""),
             "# inter-arrival CV \(Self.number(gapCV))" + (gapCVFromCounts ? " (from counts per minute: the trace's arrivals are quantised)" : ""),
         ]
         if identityLimitExceeded {

@@ -16,6 +16,9 @@ public struct TraceFit: Sendable {
     public var path: String
     public var format: TraceFormat
     public var failedSkipped: Int
+    /// The export's spender field and an Anthropic report's requests per bucket, as fitted.
+    public var identityField: String? = nil
+    public var requestsPerBucket: Int64? = nil
     public var spanMs: Int64
     /// The whole trace as one workload.
     public var whole: WorkloadFit
@@ -122,7 +125,17 @@ public struct TraceFit: Sendable {
     /// samples, fixed seeds) for the maximum-likelihood fits. Memory is bounded by the
     /// reservoirs, the minutes the trace spans, and at most ``maxIdentities`` identities.
     public static func fit(path: String, format: TraceFormat, reservoir: Int = 100_000) throws(TraceError) -> TraceFit {
-        let reader = try TraceReader(path: path, format: format)
+        try fit(paths: [path], format: format, reservoir: reservoir)
+    }
+
+    /// ``fit(path:format:reservoir:)`` of a trace or of a usage export: one file, or the pages of
+    /// one export in order. `options.identityField` names the export's spender field (one
+    /// workload per value); an Anthropic report needs `requestsPerBucket`. Rows an export marks
+    /// as not successful count as ``failedSkipped``.
+    public static func fit(paths: [String], format: TraceFormat, options: ExportOptions = ExportOptions(),
+                           requestsPerBucket: Int64? = nil, reservoir: Int = 100_000) throws(TraceError) -> TraceFit {
+        let reader = try FitRows(paths: paths, format: format, options: options, requestsPerBucket: requestsPerBucket)
+        let path = paths[0]
         var whole = Accumulator(reservoir: reservoir, stream: RandomStream(seed: 0, replication: 0, name: "fit/reservoir"))
         var perIdentity: [Accumulator] = []
         var identityNames: [String?] = []
@@ -150,8 +163,9 @@ public struct TraceFit: Sendable {
             }
             perIdentity[index].add(row)
         }
+        failed += reader.skippedNotSuccess
         guard whole.n >= 2 else {
-            throw TraceError(path: path, line: reader.lineNumber, column: nil, message: "at least two requests are needed to fit a workload")
+            throw TraceError(path: reader.path, line: reader.lineNumber, column: nil, message: "at least two requests are needed to fit a workload")
         }
         let first = whole.first, last = whole.last
         var identities: [IdentityFit] = []
@@ -159,7 +173,8 @@ public struct TraceFit: Sendable {
             let order = perIdentity.indices.sorted { (-perIdentity[$0].n, $0) < (-perIdentity[$1].n, $1) }
             identities = order.map { IdentityFit(name: identityNames[$0], workload: perIdentity[$0].result(first: first, last: last)) }
         }
-        return TraceFit(path: path, format: format, failedSkipped: failed, spanMs: max(last - first, 1),
+        return TraceFit(path: paths.joined(separator: " "), format: format, failedSkipped: failed,
+                        identityField: options.identityField, requestsPerBucket: requestsPerBucket, spanMs: max(last - first, 1),
                         whole: whole.result(first: first, last: last), identities: identities,
                         identityLimitExceeded: identityLimitExceeded)
     }

@@ -121,13 +121,34 @@ public struct Metric: Sendable, Hashable, CustomStringConvertible {
                                               scopes: [.run, .identity],
                                               "share of replications in which a control (a stop condition, a cap, exhaustion) stopped the runaway")
 
+    // MARK: Token classes (runs in which some workload has a cache or batch pricing)
+
+    public static let cachedInputShare = Metric("cached_input_share", .ratio, unit: "share", better: .neither, scopes: [.run],
+                                                "cache reads / all input tokens of served requests (describes the workload)")
+    public static let cacheSavingsCredits = Metric("cache_savings_credits", .quantity, unit: "credits", better: .neither, scopes: [.run],
+                                                   "list cost of served requests' input all billed as uncached, minus its cost by class (negative when cache writes cost more than reads save)")
+    public static let inputSpendCredits = Metric("input_spend_credits", .quantity, unit: "credits", better: .neither, scopes: [.run],
+                                                 "list cost of served requests' uncached input tokens (before the per-request rounding up)")
+    public static let cachedInputSpendCredits = Metric("cached_input_spend_credits", .quantity, unit: "credits", better: .neither, scopes: [.run],
+                                                       "list cost of served requests' cache reads")
+    public static let cacheWriteSpendCredits = Metric("cache_write_spend_credits", .quantity, unit: "credits", better: .neither, scopes: [.run],
+                                                      "list cost of served requests' cache writes (5-minute)")
+    public static let cacheWrite1hSpendCredits = Metric("cache_write_1h_spend_credits", .quantity, unit: "credits", better: .neither, scopes: [.run],
+                                                        "list cost of served requests' cache writes (1-hour)")
+    public static let outputSpendCredits = Metric("output_spend_credits", .quantity, unit: "credits", better: .neither, scopes: [.run],
+                                                  "list cost of served requests' output tokens")
+    /// Spend by token class, in ``TokenClass/allCases`` order.
+    public static let spendByTokenClass: [Metric] = [inputSpendCredits, cachedInputSpendCredits, cacheWriteSpendCredits,
+                                                     cacheWrite1hSpendCredits, outputSpendCredits]
+
     /// Every metric, in the order reports list them.
     public static let all: [Metric] = [
         requestsTotal, requestsServed, requestsDegraded, requestsRejected, continuity, fullService,
         exhaustionProbability, timeToExhaustionHours, downtimeHours,
         spendCredits, overageCredits, unusedCredits, spendCV, budgetUtilisation, overshootCredits,
         runawaySpendCredits, timeToStopMinutes, runawayStopped,
-    ]
+        cachedInputShare, cacheSavingsCredits,
+    ] + spendByTokenClass
 
     static let byName: [String: Metric] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 

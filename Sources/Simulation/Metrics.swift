@@ -84,6 +84,9 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
     public var ledgerDigest: UInt64 = 0
     /// The ledger journal, set-up included, when the model records it.
     public var journal: [JournalRecord]?
+    /// Served requests' tokens and spend by class, when some workload has a cache or batch
+    /// pricing (nil otherwise, and the run has no token-class metrics).
+    public var tokenClasses: TokenClassSummary?
 
     /// `(served + degraded) / total`; 1 when nothing was asked.
     public static func continuity(_ c: Counts) -> Double {
@@ -155,8 +158,14 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
                               stoppedAfterMs: unstopped.isEmpty ? started.compactMap(\.runawayStoppedAfterMs).max() : nil,
                               exposureMs: unstopped.map(\.runawayExposureMs).max() ?? 0)
         }
-        return Self.metrics(totals, horizonMs: horizonMs, funded: fundedMicrocredits, unused: unused, exhaustedAtMs: .some(earliest),
-                            downtimeMs: downtime, runaway: runaway)
+        var m = Self.metrics(totals, horizonMs: horizonMs, funded: fundedMicrocredits, unused: unused, exhaustedAtMs: .some(earliest),
+                             downtimeMs: downtime, runaway: runaway)
+        if let t = tokenClasses {
+            m[Metric.cachedInputShare.name] = t.cachedInputShare
+            m[Metric.cacheSavingsCredits.name] = t.savedCredits
+            for (k, metric) in Metric.spendByTokenClass.enumerated() { m[metric.name] = t.spendCredits[k] }
+        }
+        return m
     }
 
     public func poolMetrics(_ i: Int) -> [String: Double] {

@@ -95,6 +95,10 @@ public struct Workload: Sendable {
     public var stopMs: Int64?
     /// Demand uncertainty between periods: parameters drawn once per replication (nil: none).
     public var uncertainty: DemandUncertainty?
+    /// How the input tokens split over the cache classes; nil: all uncached.
+    public var cache: CacheModel? = nil
+    /// Priced with the model's batch multiplier.
+    public var batch = false
 
     public init(name: String, identity: Int, pool: Int, arrivals: ArrivalProcess, models: [Int], modelWeights: [Double]? = nil,
                 inputTokens: Sampler = .constant(0), outputTokens: Sampler = .constant(0), fixedCostMicrocredits: Int64? = nil,

@@ -14,6 +14,7 @@ struct Pending {
     var pool: Int32
     var model: Int32
     var tier: Int32
+    /// Uncached input (all the input, unless the workload has a cache).
     var inputTokens: Int64
     var outputTokens: Int64
     var costMicrocredits: Int64
@@ -24,6 +25,18 @@ struct Pending {
     var degraded: Bool
     var hold: HoldID?
     var latencyMs: Int64
+    /// Cache reads and (5-minute) writes, for workloads with a cache.
+    var cachedTokens: Int64 = 0
+    var cacheWriteTokens: Int64 = 0
+    /// 1-hour cache writes, which only a usage export records (Anthropic).
+    var cacheWrite1hTokens: Int64 = 0
+    /// The replayed trace row of the request (−1: synthetic), for a usage export's logged cost.
+    var traceRow: Int32 = -1
+
+    var tokens: TokenCounts {
+        TokenCounts(input: inputTokens, cachedInput: cachedTokens, cacheWrite: cacheWriteTokens, cacheWrite1h: cacheWrite1hTokens,
+                    output: outputTokens)
+    }
 }
 
 /// The request lifecycle: arrival, authorize or debit, completion and capture, and the agent's
@@ -36,8 +49,9 @@ extension ReplicationRun {
         var pool = hot[w].pool
         var modelIndex: Int32 = hot[w].singleModel
         var input: Int64 = 0, output: Int64 = 0
+        var row = -1
         if tokensFromTrace {
-            let row = arrivalState[w].row
+            row = arrivalState[w].row
             arrivalState[w].row += 1
             let source = replays[w]!
             input = Int64(source.trace.inputTokens[row])
@@ -71,11 +85,22 @@ extension ReplicationRun {
         let latency = hot[w].hasLatency ? latencySamplers[w].count(streams[StreamSlot.latency.index(w)]) : 0
         let cost: Int64
         let tier: Int32
+        var split = TokenCounts(input: input, output: output)
         if let fixed = hot[w].fixedCost {
             cost = fixed
             tier = modelIndex >= 0 ? Int32(prices[Int(modelIndex)].tier) : 0
-        } else {
+        } else if row >= 0, hot[w].tracePricedByClass {
+            // A usage export: its recorded split, priced by class, or its logged cost.
+            split = recordedSplit(replays[w]!, row: row, output: output)
+            cost = replayCost(w, row: row, price: prices[Int(modelIndex)], split, logged: true) ?? .max
+            tier = Int32(prices[Int(modelIndex)].tier)
+        } else if tokenClasses == nil {
             cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
+            tier = Int32(prices[Int(modelIndex)].tier)
+        } else {
+            // A model with a cache or batch pricing somewhere (Cache.swift).
+            split = tokenClasses!.split(w, input: input, output: output, row: row, timeMs: now)
+            cost = classCost(w, model: Int(modelIndex), split)
             tier = Int32(prices[Int(modelIndex)].tier)
         }
         if instantDebit {
@@ -98,13 +123,16 @@ extension ReplicationRun {
                     $0.overageMicrocredits += overage
                     $0.requestsServed += 1
                 }
+                if tokenClasses != nil { bookClasses(w, model: Int(modelIndex), split) }
                 return
             }
             count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
             let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
-                                        inputTokens: input, outputTokens: output, costMicrocredits: cost,
+                                        inputTokens: split.input, outputTokens: output, costMicrocredits: cost,
                                         reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
-                                        degraded: false, hold: nil, latencyMs: 0))
+                                        degraded: false, hold: nil, latencyMs: 0,
+                                        cachedTokens: split.cachedInput, cacheWriteTokens: split.cacheWrite,
+                                        cacheWrite1hTokens: split.cacheWrite1h, traceRow: Int32(row)))
             if case .refused(let r) = out { react(slot, to: r) }
             return
         }
@@ -115,9 +143,11 @@ extension ReplicationRun {
             result.identities[Int(identity)].runawayExposureMs = max(result.identities[Int(identity)].runawayExposureMs, exposure)
         }
         let slot = allocate(Pending(workload: Int32(w), identity: identity, pool: pool, model: modelIndex, tier: tier,
-                                    inputTokens: input, outputTokens: output, costMicrocredits: cost,
+                                    inputTokens: split.input, outputTokens: output, costMicrocredits: cost,
                                     reservedMicrocredits: 0, attempts: 0, throttleWaits: 0, degradeSteps: 0,
-                                    degraded: false, hold: nil, latencyMs: latency))
+                                    degraded: false, hold: nil, latencyMs: latency,
+                                    cachedTokens: split.cachedInput, cacheWriteTokens: split.cacheWrite,
+                                    cacheWrite1hTokens: split.cacheWrite1h, traceRow: Int32(row)))
         attempt(slot)
     }
 
@@ -163,7 +193,19 @@ extension ReplicationRun {
         case .actual, .maxOutputTokens:
             var amount = r.costMicrocredits
             if case .maxOutputTokens(let n) = h.reserve, h.fixedCost == nil, r.model >= 0 {
-                amount = PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
+                if r.traceRow >= 0 && h.tracePricedByClass {
+                    // A hold prices tokens, even when capture charges a logged cost.
+                    var t = r.tokens
+                    t.output = n
+                    amount = replayCost(Int(r.workload), row: Int(r.traceRow), price: prices[Int(r.model)], t, logged: false) ?? amount
+                } else if tokenClasses == nil {
+                    amount = PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
+                } else {
+                    // The request's real class split, with the output it may reach.
+                    var t = r.tokens
+                    t.output = n
+                    amount = classCost(Int(r.workload), model: Int(r.model), t)
+                }
             }
             let out = authorize(identity, pool, tier: r.tier, amount, expiresAtMs: now + model.holdTimeoutMs)
             switch out {
@@ -237,6 +279,7 @@ extension ReplicationRun {
 
     /// The request in slot `s` was served (at its model or degraded): counted, and its slot freed.
     mutating func serve(_ s: Int) {
+        if tokenClasses != nil { bookClasses(Int(slots[s].workload), model: Int(slots[s].model), slots[s].tokens) }
         let degraded = slots[s].degraded
         count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
             if degraded { $0.requestsDegraded += 1 } else { $0.requestsServed += 1 }
@@ -286,7 +329,11 @@ extension ReplicationRun {
             slots[s].degraded = true
             slots[s].degradeSteps += 1
             if h.fixedCost == nil {
-                slots[s].costMicrocredits = PriceTable.cost(price, inputTokens: r.inputTokens, outputTokens: r.outputTokens) ?? .max
+                slots[s].costMicrocredits = r.traceRow >= 0 && h.tracePricedByClass
+                    ? replayCost(Int(r.workload), row: Int(r.traceRow), price: price, r.tokens, logged: true) ?? .max
+                    : tokenClasses == nil
+                    ? PriceTable.cost(price, inputTokens: r.inputTokens, outputTokens: r.outputTokens) ?? .max
+                    : classCost(Int(r.workload), model: m, r.tokens)
             }
             attempt(s)
         case .throttled(let after):

@@ -26,9 +26,9 @@ func temporaryDirectory() -> String {
 }
 
 /// Parses YAML text as a scenario file named `file`; returns the errors' descriptions.
-func errors(_ yaml: String, file: String = "bad.yaml") -> [String] {
+func errors(_ yaml: String, file: String = "bad.yaml", directory: String = ".") -> [String] {
     do {
-        _ = try Scenario.parse(yaml: yaml, file: file)
+        _ = try Scenario.parse(yaml: yaml, file: file, directory: directory)
         return []
     } catch {
         return error.errors.map(\.description)

@@ -162,7 +162,10 @@ struct MetricNameTests {
             "unused_credits", "budget_utilisation", "overshoot_credits", "runaway_spend_credits", "time_to_stop_minutes",
         ]
         // Keys added since (DESIGN.md: "more keys may be added; these keep their meaning").
-        let known = contract.union(["spend_cv", "runaway_stopped"])
+        // Token classes (DESIGN.md, "Prices and token classes"): only in runs with a cache or batch.
+        let known = contract.union(["spend_cv", "runaway_stopped", "cached_input_share", "cache_savings_credits",
+                                    "input_spend_credits", "cached_input_spend_credits", "cache_write_spend_credits",
+                                    "cache_write_1h_spend_credits", "output_spend_credits"])
         #expect(Set(Metric.names) == known, "the registry and the contract differ")
         let names = Set(r.runMetrics.keys)
         #expect(names.isSubset(of: known), "unexpected: \(names.subtracting(known))")

@@ -18,28 +18,73 @@ public struct Trace: Sendable {
     public var modelFirstLines: [Int] = []
     /// The first file line of a request that names no model, nil when every one names one.
     public var firstLineWithoutModel: Int? = nil
+    /// Block hashes (Mooncake `hash_ids`) of every request, concatenated in request order, and
+    /// where each request's start (`count + 1` offsets); both empty when not read.
+    public var blockHashes: [Int64] = []
+    public var blockOffsets: [Int] = []
+
+    // Usage exports (``UsageExport``) fill these; a research trace leaves them empty.
+
+    /// Of each request's ``inputTokens``, the cache reads, cache writes (5-minute or default
+    /// retention) and 1-hour cache writes the export recorded; all three empty when it recorded
+    /// none (every input token is then uncached).
+    public var cachedInputTokens: [Int32] = []
+    public var cacheWriteTokens: [Int32] = []
+    public var cacheWrite1hTokens: [Int32] = []
+    /// Each request's cost as the export logged it, in micro-credits (`cost: logged`); empty
+    /// when tokens are priced.
+    public var loggedCostsMicrocredits: [Int64] = []
+    /// Whether each request was batched (OpenAI's `batch: true`: the price row's `batch`
+    /// multiplier applies); empty when none was.
+    public var batched: [Bool] = []
+    /// The files read, in order; ``modelFirstFiles`` indexes them.
+    public var files: [String] = []
+    /// The file (index into ``files``) where each of ``modelNames`` first appears.
+    public var modelFirstFiles: [Int] = []
+    /// Rows skipped because the export marks them as not successful (LiteLLM `status`).
+    public var skippedNotSuccess = 0
+    /// An aggregated export's buckets, disaggregated into requests per replication
+    /// (``UsageBuckets/expanded(stream:)``); the columns above then hold one row per result.
+    public var buckets: UsageBuckets? = nil
+    /// The span of a disaggregated export: from its first bucket's start to its last one's end.
+    public var spanOverrideMs: Int64? = nil
 
     public init() {}
 
+    /// Whether the trace's block hashes were read.
+    public var hasBlocks: Bool { !blockOffsets.isEmpty }
+
+    /// The block hashes of request `row` (empty when the trace has none).
+    public func blocks(ofRow row: Int) -> ArraySlice<Int64> {
+        guard hasBlocks else { return [] }
+        return blockHashes[blockOffsets[row]..<blockOffsets[row + 1]]
+    }
+
     public var count: Int { timesMs.count }
 
+    /// Whether the requests carry a recorded cache split.
+    public var hasCacheSplit: Bool { !cachedInputTokens.isEmpty }
+
     /// From the first to the last request, plus one mean gap, so that a looped trace keeps its
-    /// rate across the seam.
+    /// rate across the seam (a disaggregated export: its buckets' window).
     public var spanMs: Int64 {
+        if let s = spanOverrideMs { return s }
         guard count > 1 else { return 1 }
         let last = timesMs[count - 1]
         return max(1, last + last / Int64(count - 1))
     }
 
-    public var ratePerHour: Double { Double(count) / Double(spanMs) * 3_600_000 }
+    public var ratePerHour: Double { Double(buckets?.totalRequests ?? Int64(count)) / Double(spanMs) * 3_600_000 }
 
     /// Reads a whole trace file.
-    public static func load(path: String, format: TraceFormat, skipFailed: Bool = true) throws(TraceError) -> Trace {
-        let reader = try TraceReader(path: path, format: format)
+    /// With `blocks`, also reads each request's block hashes (Mooncake `hash_ids`).
+    public static func load(path: String, format: TraceFormat, skipFailed: Bool = true, blocks: Bool = false) throws(TraceError) -> Trace {
+        let reader = try TraceReader(path: path, format: format, blocks: blocks)
         var trace = Trace()
         var identityIndex: [String: Int32] = [:]
         var modelIndex: [String: Int32] = [:]
         var rows: [(Int64, Int32, Int32, Int32, Int32)] = []
+        var hashes: [Int64] = [], starts: [Int] = []
         while let row = try reader.next() {
             if skipFailed && row.failed { continue }
             var who: Int32 = -1
@@ -62,7 +107,12 @@ public struct Trace: Sendable {
                 trace.firstLineWithoutModel = reader.lineNumber
             }
             rows.append((row.timeMs, Int32(clamping: row.inputTokens), Int32(clamping: row.outputTokens), who, model))
+            if blocks {
+                starts.append(hashes.count)
+                hashes += reader.lastBlocks
+            }
         }
+        starts.append(hashes.count)
         guard !rows.isEmpty else { throw TraceError(path: path, line: reader.lineNumber, column: nil, message: "the trace has no requests") }
         // Stable sort by time: a trace's own order breaks ties.
         let order = rows.indices.sorted { (rows[$0].0, $0) < (rows[$1].0, $1) }
@@ -75,6 +125,14 @@ public struct Trace: Sendable {
             trace.outputTokens.append(r.2)
             trace.identities.append(r.3)
             trace.models.append(r.4)
+        }
+        if blocks {
+            trace.blockOffsets.reserveCapacity(rows.count + 1)
+            trace.blockOffsets.append(0)
+            for i in order {
+                trace.blockHashes += hashes[starts[i]..<starts[i + 1]]
+                trace.blockOffsets.append(trace.blockHashes.count)
+            }
         }
         return trace
     }
@@ -141,8 +199,9 @@ public struct ReplaySource: Sendable {
     /// own model mix (for a loop that imitates this workload, such as a runaway).
     public var pricedModelMix: (models: [Int], requests: [Double]) {
         var counts: [Int: Double] = [:]
-        for m in trace.models where m >= 0 && Int(m) < modelMap.count && modelMap[Int(m)] >= 0 {
-            counts[modelMap[Int(m)], default: 0] += 1
+        for (row, m) in trace.models.enumerated() where m >= 0 && Int(m) < modelMap.count && modelMap[Int(m)] >= 0 {
+            // A disaggregated export's rows are its results, each weighing its requests.
+            counts[modelMap[Int(m)], default: 0] += trace.buckets.map { Double($0.requests[row]) } ?? 1
         }
         let models = counts.keys.sorted()
         return (models, models.map { counts[$0]! })

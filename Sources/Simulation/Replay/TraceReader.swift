@@ -17,6 +17,14 @@ public enum TraceFormat: String, Sendable, CaseIterable {
     /// `timestamp,identity,model,input_tokens,output_tokens`; the timestamp is ISO 8601 or
     /// decimal seconds; empty identity or model take the scenario's mapping.
     case generic
+    /// LiteLLM proxy `LiteLLM_SpendLogs`, CSV with a header or JSON lines (``UsageExportReader``).
+    case litellmSpendLogs = "litellm-spend-logs"
+    /// Amazon Bedrock model invocation logs, JSON lines.
+    case bedrockInvocations = "bedrock-invocations"
+    /// Pages of the OpenAI Usage API `/v1/organization/usage/completions`.
+    case openaiUsage = "openai-usage"
+    /// Pages of the Anthropic Admin API usage report `/v1/organizations/usage_report/messages`.
+    case anthropicUsage = "anthropic-usage"
 }
 
 /// A trace that cannot be read, located at a line and (when known) a column.
@@ -54,8 +62,14 @@ public final class TraceReader {
     private var columns: [String: Int] = [:]
     private let timeColumn: Int, inputColumn: Int, outputColumn: Int
     private let identityColumn: Int?, modelColumn: Int?
+    /// The `hash_ids` column, when the reader was asked for block hashes.
+    private let blocksColumn: Int?
+    /// The block hashes of the row ``next()`` last returned (when asked for them).
+    public private(set) var lastBlocks: [Int64] = []
 
-    public init(path: String, format: TraceFormat) throws(TraceError) {
+    /// With `blocks`, the file needs a `hash_ids` column (space-separated whole numbers, as in
+    /// Mooncake) and each row's are in ``lastBlocks``.
+    public init(path: String, format: TraceFormat, blocks: Bool = false) throws(TraceError) {
         self.path = path
         self.format = format
         // Checked before opening too: opening a FIFO blocks until a writer comes.
@@ -99,6 +113,9 @@ public final class TraceReader {
             }
             return i
         }
+        // Before the last stored property is set: a throw after that would run deinit, which
+        // closes the file that `need` already closed.
+        blocksColumn = blocks ? try need("hash_ids") : nil
         switch format {
         case .azureLLM:
             timeColumn = try need("TIMESTAMP"); inputColumn = try need("ContextTokens"); outputColumn = try need("GeneratedTokens")
@@ -112,6 +129,9 @@ public final class TraceReader {
         case .generic:
             timeColumn = try need("timestamp"); inputColumn = try need("input_tokens"); outputColumn = try need("output_tokens")
             identityColumn = try need("identity"); modelColumn = try need("model")
+        case .litellmSpendLogs, .bedrockInvocations, .openaiUsage, .anthropicUsage:
+            fclose(f)
+            throw TraceError(path: path, line: 0, column: nil, message: "\(format.rawValue) is a usage export, read by UsageExportReader")
         }
     }
 
@@ -148,6 +168,7 @@ public final class TraceReader {
             }
             let identity = try identityColumn.map { (c) throws(TraceError) in try field(c, "identity").text }
             let model = try modelColumn.map { (c) throws(TraceError) in try field(c, "model").text }
+            if let c = blocksColumn { try readBlocks(try field(c, "hash_ids")) }
             return TraceRow(timeMs: timeMs, inputTokens: input, outputTokens: output, identity: identity, model: model,
                             failed: format == .burstGPT && output == 0)
         }
@@ -157,12 +178,37 @@ public final class TraceReader {
         return nil
     }
 
+    /// `hash_ids`: whole numbers separated by spaces (Mooncake writes them so inside one CSV
+    /// field, optionally in brackets); an empty field is a request with no blocks.
+    private func readBlocks(_ f: Field) throws(TraceError) {
+        lastBlocks.removeAll(keepingCapacity: true)
+        var start: Int? = nil
+        let bytes = f.bytes
+        // One step past the end, read as a separator, closes the last number.
+        for i in bytes.startIndex...bytes.endIndex {
+            let c: UInt8 = i < bytes.endIndex ? bytes[i] : 32
+            let separator = c == 32 || c == 91 || c == 93 || c == 44 || c == 9  // space [ ] , tab
+            if !separator {
+                if start == nil { start = i }
+                continue
+            }
+            guard let s = start else { continue }
+            start = nil
+            guard let v = Self.parseCount(bytes[s..<i]) else {
+                throw TraceError(path: path, line: lineNumber, column: f.column + (s - bytes.startIndex),
+                                 message: "hash_ids must be whole numbers ≥ 0 separated by spaces, got '\(excerpt(String(decoding: bytes[s..<i], as: UTF8.self)))'")
+            }
+            lastBlocks.append(v)
+        }
+    }
+
     func parseTime(_ b: ArraySlice<UInt8>) -> Int64? {
         switch format {
         case .azureLLM: return TimeParsing.dateTimeMs(b)
         case .burstGPT: return TimeParsing.decimalSecondsMs(b)
         case .mooncake: return Self.parseCount(b)
         case .generic: return TimeParsing.dateTimeMs(b) ?? TimeParsing.decimalSecondsMs(b)
+        case .litellmSpendLogs, .bedrockInvocations, .openaiUsage, .anthropicUsage: return nil
         }
     }
 
