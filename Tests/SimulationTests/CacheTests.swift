@@ -77,6 +77,26 @@ struct CacheTests {
         #expect(a.totals.spendMicrocredits < b.totals.spendMicrocredits)
     }
 
+    /// The savings are what the same requests cost all uncached, less what they cost: within the
+    /// per-request rounding (under one micro-credit a request each way), and the classes add up
+    /// to the spend the same way.
+    @Test func savingsAndSpendByClassAddUpToTheUncachedRunsSpend() throws {
+        var cached = singlePoolModel(horizonHours: 50, ratePerHour: 40, fundingMicrocredits: credits(1_000_000), prices: [Self.sonnet],
+                                     input: .lognormal(try LogNormal(median: 20_000, sigma: 1)), output: .constant(300))
+        cached.workloads[0].cache = .shares(read: .uniform(try Uniform(lower: 0.5, upper: 0.95)), write: .constant(0.05))
+        var plain = cached
+        plain.workloads[0].cache = nil
+        let a = try Engine.run(try CompiledModel(cached), replication: 1)
+        let b = try Engine.run(try CompiledModel(plain), replication: 1)
+        let t = try #require(a.tokenClasses)
+        let n = Double(a.totals.requestsTotal)
+        #expect(n > 1_000 && a.totals.requestsTotal == b.totals.requestsTotal)
+        let spent = Double(a.totals.spendMicrocredits) / 1e6, uncached = Double(b.totals.spendMicrocredits) / 1e6
+        #expect(abs(uncached - (spent + t.savedCredits)) <= n * 1e-6)
+        #expect(abs(spent - t.spendCredits.reduce(0, +)) <= n * 1e-6)
+        #expect(t.savedCredits > 0.5 * spent)
+    }
+
     @Test func aReservationForMaxOutputTokensUsesTheRequestsClassSplit() throws {
         var m = Self.periodic(input: 1_001, output: 100, cache: .shares(read: .constant(0.5), write: .constant(0.25)), hours: 2)
         m.workloads[0].latencyMs = .constant(1_000)
