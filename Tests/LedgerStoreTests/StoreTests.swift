@@ -8,11 +8,17 @@ func temporaryDatabase() -> String {
     NSTemporaryDirectory() + "burnrate-store-\(UUID().uuidString).db"
 }
 
-/// The `burnrate` executable of this checkout's debug build (`swift build --build-tests` builds it).
+/// The `burnrate` executable of this checkout's build (`swift build --build-tests` builds it).
 func burnrateBinary(file: String = #filePath) -> String {
     var url = URL(fileURLWithPath: file)
     for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url.appendingPathComponent(".build/debug/burnrate").path
+    // The executable of the configuration the tests were built in (`make test` builds release).
+    #if DEBUG
+    let configuration = "debug"
+    #else
+    let configuration = "release"
+    #endif
+    return url.appendingPathComponent(".build/\(configuration)/burnrate").path
 }
 
 func removeDatabase(_ path: String) {
