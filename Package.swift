@@ -87,7 +87,9 @@ let package = Package(
         ),
         .testTarget(
             name: "LedgerStoreTests",
-            dependencies: ["LedgerStore", "Ledger", "Simulation", "Stochastic", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["LedgerStore", "Ledger", "Simulation", "Stochastic", .product(name: "GRDB", package: "GRDB.swift")],
+            // Read by path (a ledger written by an older build, see its README).
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "LedgerTests",
