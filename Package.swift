@@ -50,6 +50,11 @@ let package = Package(
             name: "Scenario",
             dependencies: ["Ledger", "Stochastic", "Simulation", .product(name: "Yams", package: "Yams")]
         ),
+        // Governance rules over a ledger's configuration; findings with locations, SARIF.
+        .target(
+            name: "Audit",
+            dependencies: ["Ledger", "Simulation", "Scenario"]
+        ),
         .target(
             name: "Reports",
             dependencies: ["Ledger", "Simulation", "Scenario", "Stochastic"]
@@ -68,6 +73,7 @@ let package = Package(
                 "Scenario",
                 "Reports",
                 "LedgerStore",
+                "Audit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -90,6 +96,10 @@ let package = Package(
             dependencies: ["LedgerStore", "Ledger", "Simulation", "Stochastic", .product(name: "GRDB", package: "GRDB.swift")],
             // Read by path (a ledger written by an older build, see its README).
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["Audit", "Scenario", "Ledger", "LedgerStore", "Simulation"]
         ),
         .testTarget(
             name: "LedgerTests",
