@@ -91,13 +91,14 @@ public enum Audit {
             }
         }
 
-        // BR007: the pool refuses once it is short — an explicit hard_stop, or no overdraft (the
+        // BR007 (for a pool someone draws from: a reserve that only lends stops no one's work):
+        // the pool refuses once it is short — an explicit hard_stop, or no overdraft (the
         // ledger's default answer to a shortfall, after any borrow or top-up, is a hard stop) —
         // and no alert fires while credits are left.
         let index = p.policies.firstIndex(of: .hardStop)
         let overdraws = p.policies.contains { if case .overdraft = $0 { return true } else { return false } }
         let alerted = p.policies.contains { if case .alerts(let ts) = $0 { return ts.contains { $0 > 0 } } else { return false } }
-        if (index != nil || !overdraws) && !alerted {
+        if !view.drawers(of: p.pool).isEmpty && (index != nil || !overdraws) && !alerted {
             let how = index != nil ? "hard_stop" : p.policies.isEmpty ? "no policies: the default hard stop" : "no overdraft: the default hard stop"
             out.append(Finding(rule: .silentExhaustion,
                                message: "\(what) stops when its credits run out (\(how)) with no alert before it",

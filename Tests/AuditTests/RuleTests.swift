@@ -154,6 +154,9 @@ struct RuleTests {
         // No policies at all: the implicit hard stop, located at the pool.
         let implicit = try audit(wellGoverned.replacingOccurrences(of: "    policies:\n      - alerts: [0.5, 0.9]\n      - hard_stop: {}\n", with: ""))
         #expect(marks(implicit, .silentExhaustion) == ["6:5"])
+        // A reserve nobody draws from stops no one's work.
+        let reserve = wellGoverned.replacingOccurrences(of: "identities:\n", with: "  - id: reserve\n    grants: [ { amount: 5 } ]\nidentities:\n")
+        #expect(try audit(reserve).isEmpty)
         // An overdraft pool does not hard-stop.
         let overdraft = try audit(wellGoverned.replacingOccurrences(of: "      - alerts: [0.5, 0.9]\n      - hard_stop: {}\n", with: "      - overdraft: { limit: 5 }\n"))
         #expect(overdraft.isEmpty)
