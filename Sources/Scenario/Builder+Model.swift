@@ -153,44 +153,10 @@ extension ModelBuilder {
             }
         }
 
-        // Faults: runaway loops.
-        for node in list(top["faults"], "faults") {
-            guard let (kind, body) = single(node, "fault", allowed: ["runaway"]) else { continue }
-            _ = kind
-            let f = fields(body, "runaway", allowed: ["identity", "at", "rate", "until", "model", "input_tokens", "output_tokens", "cost"])
-            guard let who = string(f["identity"], "runaway identity") else { d.error(body, "a runaway needs an 'identity'"); continue }
-            guard let i = identityIndex[who] else { unknownIdentity(f["identity"], who, Array(identityIndex.keys)); continue }
-            guard let perHour = rate(f["rate"], "runaway rate") else { if f["rate"] == nil { d.error(body, "a runaway needs a 'rate'") }; continue }
-            guard perHour > 0 else { d.error(f["rate"], "a runaway's rate must be positive"); continue }
-            let start = duration(f["at"], "at") ?? 0
-            var w: Workload
-            if let existing = workloadOf[i] {
-                w = workloads[existing]
-                if case .replay(let source) = w.arrivals {
-                    w.inputTokens = .constant(1_000); w.outputTokens = .constant(500)
-                    // A replay priced by its trace's own models: the loop draws from their mix.
-                    if w.models.isEmpty { (w.models, w.modelWeights) = source.pricedModelMix }
-                }
-            } else {
-                guard let pool = identities[i].entitlements.first?.pool else { continue }
-                w = Workload(name: who, identity: i, pool: pool, arrivals: .periodic(intervalMs: 1_000), models: prices.models.isEmpty ? [] : [0])
-            }
-            w.name = "\(who)/runaway"
-            w.arrivals = .periodic(intervalMs: max(1, Int64((3_600_000 / perHour).rounded())))
-            w.startMs = start
-            w.stopMs = duration(f["until"], "until")
-            w.stopsAtFirstRefusal = true
-            w.latencyMs = nil
-            w.reserve = .actual
-            w.retry = RetryPolicy()
-            if let m = f["model"], let name = string(m, "model") {
-                if let idx = prices.index(of: name) { w.models = [idx]; w.modelWeights = [1] } else { unknownModel(m, name, prices) }
-            }
-            if let t = f["input_tokens"], let s = sampler(t, "input_tokens") { w.inputTokens = s }
-            if let t = f["output_tokens"], let s = sampler(t, "output_tokens") { w.outputTokens = s }
-            if let c = f["cost"] { w.fixedCostMicrocredits = fixedCost(c) }
-            workloads.append(w)
-            workloadNodes.append(f["rate"] ?? body)
+        for fault in faults(top["faults"], identities: identities, identityIndex: identityIndex, workloads: workloads,
+                            workloadOf: workloadOf, prices: prices) {
+            workloads.append(fault.workload)
+            workloadNodes.append(fault.node)
         }
 
         guard d.errorCount == errorsBefore else { return nil }

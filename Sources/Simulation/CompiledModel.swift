@@ -113,7 +113,8 @@ public final class CompiledModel: Sendable {
             case .periodic(let interval): h.arrival = .periodic; h.intervalMs = max(1, interval)
             case .replay: h.arrival = .replay; h.tokensFromTrace = true
             }
-            if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal }
+            h.leaks = workload.leak != nil
+            if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal && !h.leaks }
             hot.append(h)
             profiles.append(profile)
         }
@@ -155,8 +156,10 @@ struct HotWorkload {
     var tokensFromTrace: Bool
     /// A flat profile and no growth: the rate never changes, so thinning accepts every candidate.
     var constantRate: Bool = false
-    /// No latency, reserve actual, not a runaway: the request is one debit at arrival.
+    /// No latency, reserve actual, not a runaway or a leak: the request is one debit at arrival.
     var instantDebit: Bool = false
+    /// The attacker's loop of a leaked credential (its spend and outcomes are booked apart).
+    var leaks: Bool = false
 }
 
 /// The random streams of one workload, in the order they are laid out: a workload's streams are

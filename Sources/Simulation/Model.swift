@@ -90,6 +90,9 @@ public struct Workload: Sendable {
     /// No arrival before this time (a fault's start) or from this time on.
     public var startMs: Int64
     public var stopMs: Int64?
+    /// A leaked credential: this workload is the attacker's loop on the identity's credential,
+    /// until detection revokes the identity (see ``Leak``).
+    public var leak: Leak? = nil
 
     public init(name: String, identity: Int, pool: Int, arrivals: ArrivalProcess, models: [Int], modelWeights: [Double]? = nil,
                 inputTokens: Sampler = .constant(0), outputTokens: Sampler = .constant(0), fixedCostMicrocredits: Int64? = nil,
@@ -111,6 +114,17 @@ public struct Workload: Sendable {
         self.retry = retry
         self.stopsAtFirstRefusal = stopsAtFirstRefusal
     }
+}
+
+/// A leaked credential (DESIGN.md, "Faults: a leaked credential"): from the workload's start an
+/// attacker uses the identity's credential at a fixed rate, subject to everything the ledger checks
+/// for that identity, until the leak is detected `detectedAfterMs` later (drawn once per
+/// replication from the stream `workload/<name>/detection`). Detection revokes the identity, which
+/// also ends its legitimate work.
+public struct Leak: Sendable {
+    public var detectedAfterMs: Sampler
+
+    public init(detectedAfterMs: Sampler) { self.detectedAfterMs = detectedAfterMs }
 }
 
 /// What is held at arrival (DESIGN.md, "Simulation semantics").

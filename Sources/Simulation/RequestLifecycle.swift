@@ -234,6 +234,7 @@ extension ReplicationRun {
         if hot[Int(r.workload)].stopsAtFirstRefusal {
             result.identities[Int(r.identity)].runawaySpendMicrocredits += spend
         }
+        if hot[Int(r.workload)].leaks { result.identities[Int(r.identity)].leak?.spendMicrocredits += spend }
     }
 
     /// The request in slot `s` was served (at its model or degraded): counted, and its slot freed.
@@ -242,6 +243,7 @@ extension ReplicationRun {
         count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
             if degraded { $0.requestsDegraded += 1 } else { $0.requestsServed += 1 }
         }
+        if hot[Int(slots[s].workload)].leaks { result.identities[Int(slots[s].identity)].leak?.requestsServed += 1 }
         release(s)
     }
 
@@ -253,6 +255,7 @@ extension ReplicationRun {
             if forCredit { $0.rejectedForCredit += 1 }
         }
         rejections.add(reason, pool: Int(slots[s].pool), identity: Int(slots[s].identity))
+        if hot[Int(slots[s].workload)].leaks { result.identities[Int(slots[s].identity)].leak?.refusedBy[reason.rawValue] += 1 }
         release(s)
     }
 
