@@ -10,7 +10,9 @@ public struct LeakOutcome: Sendable, Hashable, Codable {
     public var revoked: Bool
     public var spendMicrocredits: Int64 = 0
     public var requestsServed: Int64 = 0
-    /// The leak's requests refused for good, by ``RejectionReason`` (raw value).
+    /// The leak's requests refused for good, by ``RejectionReason`` (raw value). The attacker's
+    /// requests are booked here and in `requestsServed`, not in the identity's counts: they are
+    /// not its demand (their spend is counted as spend).
     public var refusedBy: [Int64] = Array(repeating: 0, count: RejectionReason.allCases.count)
 
     public init(revokeAfterMs: Int64, revoked: Bool) {

@@ -57,13 +57,14 @@ struct LeakTests {
 
     @Test func revocationEndsTheIdentitysLegitimateWorkToo() throws {
         // One legitimate request an hour from time 0: 108 before the revocation at 108 h, and
-        // the 132 after it (to the 240 h horizon) are refused as revoked.
+        // the 132 after it (to the 240 h horizon) are refused as revoked. The attacker's requests
+        // are not the identity's demand (continuity counts only its own); their spend is spend.
         let r = try Self.run(Self.model(legitimatePerHour: 1))
         let c = r.identities[0].counts
         #expect(r.identities[0].leak?.spendMicrocredits == credits(840))
-        #expect(c.requestsServed == 840 + 108)
-        #expect(c.requestsRejected == 132)
+        #expect(c.requestsTotal == 240 && c.requestsServed == 108 && c.requestsRejected == 132)
         #expect(c.spendMicrocredits == credits(840 + 108))
+        #expect(r.identityMetrics(0)[Metric.continuity.name] == 108.0 / 240)
     }
 
     @Test func detectionAfterTheHorizonLeavesTheLeakRunningToTheEnd() throws {
