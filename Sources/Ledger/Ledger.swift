@@ -117,10 +117,7 @@ public struct Ledger: Sendable {
             advance(to: request.atMs)
             outcome = execute(request.command)
         }
-        if !decisions.isEmpty, case .accepted(var a) = outcome {
-            a.decisions = decisions
-            outcome = .accepted(a)
-        }
+        outcome = withDecisions(outcome)
         if let key = request.key, outcome.isAccepted {
             keys[IdempotencyKey(key)] = keyBase + keyEntries.count
             keyEntries.append(KeyEntry(key: key, seq: lastSeq, fingerprint: Self.fingerprint(of: request), outcome: outcome, atMs: request.atMs))
@@ -148,12 +145,45 @@ public struct Ledger: Sendable {
     /// hot path) that need only whether it was accepted and the overage. Policy decisions are not
     /// reported.
     public mutating func charge(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int, amountMicrocredits: Int64) -> Charge {
+        if let refusal = beginUnkeyed(atMs: t) { return .refused(refusal) }
+        return debitCore(identity, pool, tier, amountMicrocredits)
+    }
+
+    /// An unkeyed authorize whose journal record is discarded: exactly `apply(Request(atMs: t,
+    /// .authorize(…)))` with a ``DiscardingSink``, the same rule code, without building a request
+    /// value (the simulator's path for holds).
+    public mutating func authorize(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int,
+                                   amountMicrocredits: Int64, expiresAtMs: Int64) -> Outcome {
+        if let refusal = beginUnkeyed(atMs: t) { return .refused(refusal) }
+        return withDecisions(authorize(identity, pool, tier, amountMicrocredits, expiresAtMs))
+    }
+
+    /// An unkeyed capture whose journal record is discarded: exactly `apply(Request(atMs: t,
+    /// .capture(…)))` with a ``DiscardingSink``, without building a request value.
+    public mutating func capture(atMs t: Int64, hold: HoldID, amountMicrocredits: Int64, identity: IdentityID? = nil) -> Outcome {
+        if let refusal = beginUnkeyed(atMs: t) { return .refused(refusal) }
+        return withDecisions(capture(hold, amountMicrocredits, by: identity))
+    }
+
+    /// The start of an unkeyed command applied without a journal: what `apply(_:sink:)` does
+    /// before it executes one (no transfers collected, decisions cleared, the sequence taken,
+    /// due events run). A refusal when the time went backwards.
+    @inline(__always)
+    mutating func beginUnkeyed(atMs t: Int64) -> Refusal? {
         collecting = false
         if !decisions.isEmpty { decisions.removeAll(keepingCapacity: true) }
         lastSeq += 1
-        guard t >= nowMs else { return .refused(.timeWentBackwards(nowMs: nowMs)) }
+        guard t >= nowMs else { return .timeWentBackwards(nowMs: nowMs) }
         advance(to: t)
-        return debitCore(identity, pool, tier, amountMicrocredits)
+        return nil
+    }
+
+    /// An accepted outcome with the command's policy decisions attached, as `apply` answers it.
+    @inline(__always)
+    func withDecisions(_ outcome: Outcome) -> Outcome {
+        guard !decisions.isEmpty, case .accepted(var a) = outcome else { return outcome }
+        a.decisions = decisions
+        return .accepted(a)
     }
 
     /// The policy decisions (alerts, top-ups, borrowing, suspensions) the most recent command took,

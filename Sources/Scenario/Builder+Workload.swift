@@ -13,7 +13,7 @@ extension ModelBuilder {
     func workload(_ node: Node, name: String, identity: Int, pool: Int, prices: PriceTable,
                   identityIndex: [String: Int]) -> Workload? {
         let f = fields(node, "workload", allowed: ["arrivals", "model", "input_tokens", "output_tokens", "cost", "latency",
-                                                   "reserve", "on_reject", "replay"])
+                                                   "reserve", "on_reject", "replay", "uncertainty"])
         var w = Workload(name: name, identity: identity, pool: pool, arrivals: .periodic(intervalMs: Millis.hour), models: [])
         // Model mix.
         if let m = f["model"] {
@@ -73,6 +73,7 @@ extension ModelBuilder {
             d.error(node, "workload of '\(name)' needs 'arrivals' or 'replay'")
             return nil
         }
+        if let u = f["uncertainty"] { w.uncertainty = uncertainty(u, arrivals: w.arrivals) }
         if w.models.isEmpty && w.fixedCostMicrocredits == nil {
             // A replay whose every request names a priced model needs no model of its own.
             if case .replay(let source) = w.arrivals, source.pricesEveryRequest { return w }
@@ -102,6 +103,35 @@ extension ModelBuilder {
         let at = "\(excerpt(resolve(shownPath, relativeTo: directory), limit: 120)):\(first.line)"
         guard let model = first.model else { return "the request on \(at) names no model" }
         return "the request on \(at) names model \(quoted(excerpt(model, limit: 60))), which is not in prices (map it under the replay's 'models')"
+    }
+
+    /// `uncertainty: { rate: DIST, growth: DIST }` (DESIGN.md, "Demand uncertainty"): `rate`
+    /// multiplies a synthetic process's rate, `growth` replaces its growth per month; each drawn
+    /// once per replication.
+    func uncertainty(_ node: Node, arrivals: ArrivalProcess) -> DemandUncertainty? {
+        let f = fields(node, "uncertainty", allowed: ["rate", "growth"])
+        guard f["rate"] != nil || f["growth"] != nil else {
+            d.error(node, "uncertainty needs 'rate' (a multiplier of the rate) or 'growth' (the growth per month), each a number or a distribution")
+            return nil
+        }
+        if case .replay = arrivals {
+            d.error(node, "uncertainty applies to synthetic arrivals; a replayed trace is the demand it recorded")
+            return nil
+        }
+        var u = DemandUncertainty()
+        if let r = f["rate"] {
+            u.rate = sampler(r, "uncertainty.rate")
+            if let rate = u.rate, !(rate.mean > 0) {
+                d.error(r, "uncertainty.rate multiplies the rate: its mean must be positive (mean 1 keeps the rate on average)")
+            }
+        }
+        if let g = f["growth"] {
+            switch arrivals {
+            case .poisson, .renewal: u.growthPerMonth = sampler(g, "uncertainty.growth", allowNegative: true)
+            default: d.error(g, "uncertainty.growth replaces growth.per_month, which only poisson and renewal arrivals have")
+            }
+        }
+        return u
     }
 
     func fixedCost(_ node: Node) -> Int64? {
@@ -179,14 +209,16 @@ extension ModelBuilder {
     /// `{ exponential: { mean } }`, `{ normal: { mean, sd } }`, `{ uniform: { min, max } }`,
     /// `{ pareto: { shape, min } }`, `{ constant: N }` or a bare number, `{ empirical: [..] }`.
     /// With `durations`, location parameters are durations (`4s`) and the result is in ms.
-    func sampler(_ node: Node, _ context: String, durations: Bool = false) -> Sampler? {
+    /// A number or a distribution; a plain number must be at least zero unless `allowNegative`
+    /// (then at least −0.99, the bound of a growth rate).
+    func sampler(_ node: Node, _ context: String, durations: Bool = false, allowNegative: Bool = false) -> Sampler? {
         func value(_ n: Node?, _ what: String) -> Double? {
             guard let n else { d.error(node, "\(context): missing '\(what)'"); return nil }
             if durations, let s = n.string, Double(s) == nil { return duration(n, "\(context).\(what)").map(Double.init) }
             return number(n, "\(context).\(what)")
         }
         if node.string != nil, node.mapping == nil {
-            guard let v = durations ? duration(node, context).map(Double.init) : number(node, context, min: 0) else { return nil }
+            guard let v = durations ? duration(node, context).map(Double.init) : number(node, context, min: allowNegative ? -0.99 : 0) else { return nil }
             return .constant(v)
         }
         let kinds = ["lognormal", "gamma", "weibull", "exponential", "normal", "uniform", "pareto", "constant", "empirical"]

@@ -78,7 +78,7 @@ public final class CompiledModel: Sendable {
             }
             switch w.arrivals {
             case .poisson(let rate, let profile, let growth):
-                let g = growth > 0 ? growthFactor(growth, atMs: model.horizonMs) : 1
+                let g = growth > 0 ? growthFactor(log1p(growth) / 86_400_000, atMs: model.horizonMs) : 1
                 bounds.append(rate / 3_600_000 * profile.maximum * g)
             default:
                 bounds.append(0)
@@ -92,7 +92,7 @@ public final class CompiledModel: Sendable {
         var profiles: [Profile] = []
         for (w, workload) in model.workloads.enumerated() {
             var h = HotWorkload(identity: Int32(workload.identity), pool: Int32(workload.pool), arrival: .periodic, ratePerMs: 0,
-                                growthPerDay: 0, peakPerMs: bounds[w], gapIsGamma: true, gapParameter: 1, intervalMs: 0,
+                                logGrowthPerMs: 0, peakPerMs: bounds[w], gapIsGamma: true, gapParameter: 1, intervalMs: 0,
                                 startMs: workload.startMs, stopMs: min(model.horizonMs, workload.stopMs ?? .max),
                                 fixedCost: workload.fixedCostMicrocredits,
                                 singleModel: workload.models.count == 1 ? Int32(workload.models[0]) : -1,
@@ -101,10 +101,10 @@ public final class CompiledModel: Sendable {
             var profile = Profile.flat
             switch workload.arrivals {
             case .poisson(let rate, let p, let growth):
-                h.arrival = .poisson; h.ratePerMs = rate / 3_600_000; h.growthPerDay = growth; profile = p
+                h.arrival = .poisson; h.ratePerMs = rate / 3_600_000; h.logGrowthPerMs = log1p(growth) / 86_400_000; profile = p
                 h.constantRate = growth == 0 && p.factors.allSatisfy { $0 == 1 }
             case .renewal(let rate, let family, let p, let growth):
-                h.arrival = .renewal; h.ratePerMs = rate / 3_600_000; h.growthPerDay = growth; profile = p
+                h.arrival = .renewal; h.ratePerMs = rate / 3_600_000; h.logGrowthPerMs = log1p(growth) / 86_400_000; profile = p
                 switch family {
                 case .gamma(let cv): h.gapIsGamma = true; h.gapParameter = cv
                 case .weibull(let shape): h.gapIsGamma = false; h.gapParameter = shape
@@ -140,7 +140,8 @@ struct HotWorkload {
     var pool: Int32
     var arrival: Arrival
     var ratePerMs: Double
-    var growthPerDay: Double
+    /// log1p(growth per day) / ms per day (see `growthFactor`).
+    var logGrowthPerMs: Double
     var peakPerMs: Double
     var gapIsGamma: Bool
     var gapParameter: Double
@@ -160,6 +161,9 @@ struct HotWorkload {
     var instantDebit: Bool = false
     /// The attacker's loop of a leaked credential (its spend and outcomes are booked apart).
     var leaks: Bool = false
+    /// This replication's draw of `uncertainty.rate` (1 without one); the processes whose rate is
+    /// held elsewhere (Markov-modulated) multiply by it.
+    var rateFactor: Double = 1
 }
 
 /// The random streams of one workload, in the order they are laid out: a workload's streams are
@@ -186,3 +190,9 @@ enum StreamSlot: Int, CaseIterable {
     @inline(__always)
     func index(_ w: Int) -> Int { w &* StreamSlot.count &+ rawValue }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

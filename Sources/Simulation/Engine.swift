@@ -70,7 +70,7 @@ struct ReplicationRun {
         self.fastStreams = self.streams.map { Unmanaged.passUnretained($0) }
         self.mixModels = compiled.model.workloads.map { $0.models.map(Int32.init) }
         self.mixes = compiled.mixes.map { $0.map { Unmanaged.passUnretained($0) } }
-        self.hot = compiled.hot
+        self.hot = DemandUncertainty.hotWorkloads(compiled, replication: replication)
         self.profiles = compiled.profiles
         self.prices = compiled.prices
         self.poolIDs = compiled.poolIDs
@@ -96,11 +96,41 @@ struct ReplicationRun {
         self.rejections = RejectionTally(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
     }
 
-    /// Every ledger command of a replication goes through here (or through the equivalent
-    /// direct debit below when no journal is kept).
+    /// Every ledger command of a replication goes through here, or through the three below, which
+    /// skip building a request value when no journal is kept (the ledger's unkeyed entry points
+    /// run the same rule code as `apply`).
     @inline(__always)
     mutating func apply(_ request: Request) -> Outcome {
         let o = journal != nil ? ledger.apply(request, sink: &journal!) : ledger.apply(request)
+        if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
+        return o
+    }
+
+    @inline(__always)
+    mutating func debit(_ identity: IdentityID, _ pool: PoolID, tier: Int32, _ amount: Int64) -> Outcome {
+        guard journal == nil else {
+            return apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount)))
+        }
+        let o = ledger.debit(atMs: now, identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount)
+        if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
+        return o
+    }
+
+    @inline(__always)
+    mutating func authorize(_ identity: IdentityID, _ pool: PoolID, tier: Int32, _ amount: Int64, expiresAtMs: Int64) -> Outcome {
+        guard journal == nil else {
+            return apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(tier),
+                                                       amountMicrocredits: amount, expiresAtMs: expiresAtMs)))
+        }
+        let o = ledger.authorize(atMs: now, identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount, expiresAtMs: expiresAtMs)
+        if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
+        return o
+    }
+
+    @inline(__always)
+    mutating func capture(_ hold: HoldID, _ amount: Int64) -> Outcome {
+        guard journal == nil else { return apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: amount))) }
+        let o = ledger.capture(atMs: now, hold: hold, amountMicrocredits: amount)
         if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
         return o
     }

@@ -88,7 +88,25 @@ extension TraceFit {
         }
         lines.append("\(indent)input_tokens:  \(Self.tokens(w.input))")
         lines.append("\(indent)output_tokens: \(Self.tokens(w.output))")
+        lines += uncertaintyLines(w, indent: indent)
         return lines
+    }
+
+    /// The proposed `uncertainty.rate` from the counts' over-dispersion (weekly counts when the
+    /// trace has enough full weeks, else daily), with what it was measured on.
+    func uncertaintyLines(_ w: WorkloadFit, indent: String) -> [String] {
+        guard let d = w.weekly ?? w.daily else {
+            return ["\(indent)# the trace has fewer than \(CountDispersion.minimumDays) full days: no estimate of demand uncertainty"]
+        }
+        let period = d.periodHours == 168 ? "weekly" : "daily"
+        let measured = "\(period) counts over \(d.periods) full \(d.periodHours == 168 ? "weeks" : "days"): index of dispersion "
+            + "\(Self.number(d.indexOfDispersion)) (Poisson: 1)"
+        guard d.rateCV >= 0.05 else {
+            return ["\(indent)# \(measured): no uncertainty beyond Poisson noise worth modelling"]
+        }
+        return ["\(indent)# \(measured): the rate varies with CV \(Self.number(d.rateCV)) beyond Poisson noise;",
+                "\(indent)# drawn once per replication, it is a \(period == "weekly" ? "week" : "day")'s spread (a month's is smaller if \(period == "weekly" ? "weeks" : "days") vary independently)",
+                "\(indent)uncertainty: { rate: { gamma: { mean: 1, cv: \(Self.number(d.rateCV)) } } }"]
     }
 
     /// Shares that sum to exactly 1 in the printed decimals (the scenario format checks the sum

@@ -61,6 +61,42 @@ public struct TraceFit: Sendable {
         /// Requests that name no model (the mix is of the others).
         public var requestsWithoutModel: Int
         public var modelLimitExceeded: Bool
+        /// Over-dispersion of daily counts beyond Poisson, over the trace's full days (nil below
+        /// ``CountDispersion/minimumDays``), and of weekly counts (nil below
+        /// ``CountDispersion/minimumWeeks`` full weeks).
+        public var daily: CountDispersion? = nil
+        public var weekly: CountDispersion? = nil
+    }
+
+    /// How much a workload's counts per period vary beyond Poisson noise (DESIGN.md, "Demand
+    /// uncertainty"). For counts of a Poisson process whose rate is multiplied by a random M of
+    /// mean 1 and coefficient of variation c, the variance is m + m²c²; so c is estimated by the
+    /// method of moments as √max(0, (s² − m) / m²), s² the counts' sample variance, m their mean.
+    public struct CountDispersion: Sendable, Equatable {
+        /// The period counted: 24 (days) or 168 (weeks) hours.
+        public var periodHours: Int
+        /// Full periods of the trace counted (a period with no request counts, as zero).
+        public var periods: Int
+        public var mean: Double
+        public var variance: Double
+        /// s² / m: 1 for Poisson counts.
+        public var indexOfDispersion: Double { mean > 0 ? variance / mean : 0 }
+        /// The CV of a rate multiplier that explains the excess variance (0 when there is none).
+        public var rateCV: Double { mean > 0 ? (max(0, variance - mean) / (mean * mean)).squareRoot() : 0 }
+
+        public static let minimumDays = 7, minimumWeeks = 4
+
+        /// The dispersion of counts per period of `periodMs` over the full periods within
+        /// [first, last]; nil when fewer than `minimum` full periods fit.
+        static func of(_ counts: [Int64: Int], first: Int64, last: Int64, periodMs: Int64, minimum: Int) -> CountDispersion? {
+            // Period k covers [k·P, (k+1)·P); it is full when first ≤ k·P and (k+1)·P − 1 ≤ last.
+            let from = first >= 0 ? (first + periodMs - 1) / periodMs : -((-first) / periodMs)
+            let to = (last + 1 >= 0 ? (last + 1) / periodMs : -((-(last + 1) + periodMs - 1) / periodMs)) - 1
+            guard to >= from, to - from + 1 >= Int64(minimum) else { return nil }
+            let values = (from...to).map { Double(counts[$0] ?? 0) }
+            return CountDispersion(periodHours: Int(periodMs / 3_600_000), periods: values.count,
+                                   mean: Statistics.mean(values), variance: Statistics.variance(values))
+        }
     }
 
     /// One identity's workload; `name` is nil for the requests that name no identity.
@@ -137,6 +173,7 @@ public struct TraceFit: Sendable {
         var gapCount = 0.0, gapMean = 0.0, gapM2 = 0.0, zeroGaps = 0
         var hourCounts = [Double](repeating: 0, count: 24)
         var minuteCounts: [Int64: Int] = [:]
+        var dayCounts: [Int64: Int] = [:]
         var inputs: [Double] = [], outputs: [Double] = []
         var modelIndex: [String: Int] = [:]
         var modelNames: [String] = []
@@ -165,6 +202,7 @@ public struct TraceFit: Sendable {
             let hour = Int(((row.timeMs / 3_600_000) % 24 + 24) % 24)
             hourCounts[hour] += 1
             minuteCounts[row.timeMs / 60_000, default: 0] += 1
+            dayCounts[Self.floorDiv(row.timeMs, 86_400_000), default: 0] += 1
             // Reservoir sampling (Vitter's algorithm R) of (input, output) pairs.
             let pair = (Double(row.inputTokens), Double(row.outputTokens))
             if inputs.count < reservoir {
@@ -211,10 +249,17 @@ public struct TraceFit: Sendable {
             }
             let models = modelNames.indices.sorted { (-modelCounts[$0], modelNames[$0]) < (-modelCounts[$1], modelNames[$1]) }
                 .map { (name: modelNames[$0], requests: modelCounts[$0]) }
+            var weekCounts: [Int64: Int] = [:]
+            for (day, count) in dayCounts { weekCounts[Self.floorDiv(day, 7), default: 0] += count }
             return WorkloadFit(requests: n, ratePerHour: Double(n) / Double(span) * 3_600_000, gapCV: cv, gapCVFromCounts: fromCounts,
                                hourlyProfile: profile, input: TraceFit.fitTokens(inputs), output: TraceFit.fitTokens(outputs),
-                               models: models, requestsWithoutModel: withoutModel, modelLimitExceeded: modelLimitExceeded)
+                               models: models, requestsWithoutModel: withoutModel, modelLimitExceeded: modelLimitExceeded,
+                               daily: .of(dayCounts, first: first, last: last, periodMs: 86_400_000, minimum: CountDispersion.minimumDays),
+                               weekly: .of(weekCounts, first: first, last: last, periodMs: 7 * 86_400_000, minimum: CountDispersion.minimumWeeks))
         }
+
+        /// ⌊a / b⌋ for b > 0, also for negative a (times before the epoch).
+        static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
     }
 
     static func fitTokens(_ values: [Double]) -> TokenFit {

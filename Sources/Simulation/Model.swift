@@ -93,6 +93,8 @@ public struct Workload: Sendable {
     /// A leaked credential: this workload is the attacker's loop on the identity's credential,
     /// until detection revokes the identity (see ``Leak``).
     public var leak: Leak? = nil
+    /// Demand uncertainty between periods: parameters drawn once per replication (nil: none).
+    public var uncertainty: DemandUncertainty?
 
     public init(name: String, identity: Int, pool: Int, arrivals: ArrivalProcess, models: [Int], modelWeights: [Double]? = nil,
                 inputTokens: Sampler = .constant(0), outputTokens: Sampler = .constant(0), fixedCostMicrocredits: Int64? = nil,
@@ -125,6 +127,37 @@ public struct Leak: Sendable {
     public var detectedAfterMs: Sampler
 
     public init(detectedAfterMs: Sampler) { self.detectedAfterMs = detectedAfterMs }
+}
+
+/// Demand that is uncertain from one period to the next far beyond Poisson noise (DESIGN.md,
+/// "Demand uncertainty"): each parameter is drawn once per replication from the workload's own
+/// stream (`workload/NAME/uncertainty`), so that variants of a scenario see the same draws
+/// (common random numbers) and the workload's other streams are untouched.
+public struct DemandUncertainty: Sendable {
+    /// Multiplies the workload's arrival rate (a draw below zero counts as zero).
+    public var rate: Sampler?
+    /// Replaces the growth per month (a fraction: 0.10 is 10% a month; draws are clipped to
+    /// −0.99 and above, the bound of `growth:`).
+    public var growthPerMonth: Sampler?
+
+    public init(rate: Sampler? = nil, growthPerMonth: Sampler? = nil) {
+        self.rate = rate
+        self.growthPerMonth = growthPerMonth
+    }
+
+    /// The stream the draws come from.
+    public static func streamName(workload: String) -> String { "workload/\(workload)/uncertainty" }
+
+    /// One replication's draws: the rate multiplier (≥ 0) and the growth per day that replaces
+    /// the workload's (nil: keep it). Rate first, then growth, from one stream.
+    public func draw(_ stream: RandomStream) -> (rateFactor: Double, growthPerDay: Double?) {
+        let factor = rate.map { max(0, $0.sample(stream)) } ?? 1
+        let growth = growthPerMonth.map { g -> Double in
+            let perMonth = max(-0.99, g.sample(stream))
+            return pow(1 + perMonth, 1.0 / 30) - 1
+        }
+        return (factor, growth)
+    }
 }
 
 /// What is held at arrival (DESIGN.md, "Simulation semantics").
@@ -211,3 +244,9 @@ public enum Sampler: Sendable {
         return false
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -154,7 +154,7 @@ extension ReplicationRun {
             queue.push(now + r.latencyMs, .completion, Int32(s))
         case .actual where r.latencyMs == 0:
             // Authorize and capture at the same instant are one debit.
-            let out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            let out = debit(identity, pool, tier: r.tier, r.costMicrocredits)
             switch out {
             case .accepted(let a):
                 charged(s, a)
@@ -167,8 +167,7 @@ extension ReplicationRun {
             if case .maxOutputTokens(let n) = h.reserve, h.fixedCost == nil, r.model >= 0 {
                 amount = PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
             }
-            let out = apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(r.tier),
-                                                                 amountMicrocredits: amount, expiresAtMs: now + model.holdTimeoutMs)))
+            let out = authorize(identity, pool, tier: r.tier, amount, expiresAtMs: now + model.holdTimeoutMs)
             switch out {
             case .accepted(let a):
                 slots[s].hold = a.hold
@@ -187,7 +186,7 @@ extension ReplicationRun {
         let identity = identityIDs[Int(r.identity)]
         let pool = poolIDs[Int(r.pool)]
         if let hold = r.hold {
-            var out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: r.costMicrocredits)))
+            var out = capture(hold, r.costMicrocredits)
             if case .refused(let refusal) = out {
                 // The work is done: charge what the hold covers (or, if it expired, the part a
                 // debit would be accepted for); the rest was served beyond what the rules allowed.
@@ -196,25 +195,25 @@ extension ReplicationRun {
                     covered = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
                                                amountMicrocredits: r.costMicrocredits).coverableMicrocredits
                     out = covered > 0
-                        ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: covered)))
+                        ? debit(identity, pool, tier: r.tier, covered)
                         : .refused(refusal)
                 } else {
                     covered = min(r.costMicrocredits, r.reservedMicrocredits)
-                    out = apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: covered)))
+                    out = capture(hold, covered)
                 }
                 let charged = out.acceptance?.chargedMicrocredits ?? 0
                 count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
             }
             if let a = out.acceptance { charged(s, a) }
         } else {
-            var out = apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: r.costMicrocredits)))
+            var out = debit(identity, pool, tier: r.tier, r.costMicrocredits)
             if out.refusal != nil {
                 // Charge the part the ledger would still accept, by the debit's rules (the
                 // identity's spend cap included); the rest was served beyond them.
                 let partial = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
                                                amountMicrocredits: r.costMicrocredits).coverableMicrocredits
                 out = partial > 0
-                    ? apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(r.tier), amountMicrocredits: partial)))
+                    ? debit(identity, pool, tier: r.tier, partial)
                     : out
                 let charged = out.acceptance?.chargedMicrocredits ?? 0
                 count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }

@@ -90,6 +90,22 @@ public enum Distributions {
         return gsl_cdf_poisson_Q(UInt32(clamping: k), mean)
     }
 
+    /// P(X = k) for X ~ NegativeBinomial(shape r, p): the count of a Poisson process whose mean
+    /// is λ·M with M ~ Gamma(shape r, scale 1/r), where p = r / (r + λ) (`gsl_ran_negative_binomial_pdf`).
+    public static func negativeBinomialPMF(_ k: Int, shape r: Double, p: Double) -> Double {
+        GSLRuntime.ensureConfigured()
+        guard k >= 0 else { return 0 }
+        return gsl_ran_negative_binomial_pdf(UInt32(clamping: k), p, r)
+    }
+
+    /// P(X > k) for X ~ NegativeBinomial(shape r, p), computed directly in the tail
+    /// (`gsl_cdf_negative_binomial_Q`).
+    public static func negativeBinomialSurvival(_ k: Int, shape r: Double, p: Double) -> Double {
+        GSLRuntime.ensureConfigured()
+        guard k >= 0 else { return 1 }
+        return gsl_cdf_negative_binomial_Q(UInt32(clamping: k), p, r)
+    }
+
     /// P(X ≤ k) for X ~ Binomial(n, p). 0 for k < 0, 1 for k ≥ n.
     public static func binomialCDF(_ k: Int, trials n: Int, p: Double) -> Double {
         GSLRuntime.ensureConfigured()

@@ -30,6 +30,54 @@ struct FitTests {
         #expect(abs(ln.median - 1_200) < 40 && abs(ln.sigma - 0.9) < 0.03)
         #expect(fit.yaml.contains("poisson: { rate: "))
         #expect(fit.yaml.contains("input_tokens:  { lognormal: { median: "))
+        // 33 hours hold one full day: too few to say anything about day-to-day variation.
+        #expect(fit.whole.daily == nil && fit.yaml.contains("fewer than 7 full days: no estimate of demand uncertainty"))
+    }
+
+    @Test func dailyCountsBeyondPoissonProposeARateUncertainty() throws {
+        // 14 days alternating 100 and 300 requests, spread evenly over each day, and one request in
+        // the last millisecond of day 13 so that it is full: 14 full days.
+        let path = NSTemporaryDirectory() + "burnrate-fit-days-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var counts = (0..<14).map { $0 % 2 == 0 ? 100 : 300 }
+        var csv = "timestamp,identity,model,input_tokens,output_tokens\n"
+        for (day, n) in counts.enumerated() {
+            for i in 0..<n { csv += "\(Double(day * 86_400) + Double(i) * 86_400 / Double(n)),,,100,10\n" }
+        }
+        csv += "1209599.999,,,100,10\n"
+        counts[13] += 1
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let fit = try TraceFit.fit(path: path, format: .generic)
+        let daily = try #require(fit.whole.daily)
+        let values = counts.map(Double.init)
+        let m = values.reduce(0, +) / 14
+        let v = values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 13
+        #expect(daily.periods == 14 && daily.periodHours == 24)
+        #expect(abs(daily.mean - m) < 1e-9 && abs(daily.variance - v) < 1e-6)
+        let cv = ((v - m) / (m * m)).squareRoot()
+        #expect(abs(daily.rateCV - cv) < 1e-9)
+        // Two weeks are fewer than four: the daily figure is the one proposed.
+        #expect(fit.whole.weekly == nil)
+        let rounded = TraceFit.number(cv)
+        #expect(fit.yaml.contains("uncertainty: { rate: { gamma: { mean: 1, cv: \(rounded) } } }"), "\(fit.yaml)")
+        #expect(fit.yaml.contains("daily counts over 14 full days"))
+    }
+
+    @Test func poissonDaysProposeNoUncertainty() throws {
+        // 14 days of a Poisson process at 2,000 a day: the sample variance of the daily counts is
+        // 2,000 ± 800 (sd m·√(2/13)), so the excess CV stays near 0.01, below the 0.05 threshold.
+        let path = NSTemporaryDirectory() + "burnrate-fit-poisson-days-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let s = RandomStream(seed: 3, replication: 0, name: "fit-days")
+        var csv = "timestamp,identity,model,input_tokens,output_tokens\n"
+        var t = 0.0
+        while t < 14 * 86_400 { csv += "\(t),,,100,10\n"; t += s.exponential(mean: 86_400 / 2_000) }
+        csv += "1209599.999,,,100,10\n"
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let fit = try TraceFit.fit(path: path, format: .generic)
+        let daily = try #require(fit.whole.daily)
+        #expect(daily.periods == 14 && daily.rateCV < 0.05)
+        #expect(fit.yaml.contains("no uncertainty beyond Poisson noise worth modelling") && !fit.yaml.contains("uncertainty: {"))
     }
 
     @Test func quantisedArrivalsAreMeasuredFromCountsNotGaps() throws {

@@ -42,7 +42,7 @@ extension ReplicationRun {
                 let time = Double(t) + fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef { $0.exponential(mean: 1 / peak) }
                 return time < horizon ? Int64(time) : nil
             }
-            let rate = hot[w].ratePerMs, growth = hot[w].growthPerDay
+            let rate = hot[w].ratePerMs, growth = hot[w].logGrowthPerMs
             return fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef { stream -> Int64? in
                 var time = Double(t)
                 while true {
@@ -62,7 +62,7 @@ extension ReplicationRun {
             return nil
         case .renewal:
             var t = t
-            var r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.growthPerDay, atMs: t)
+            var r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.logGrowthPerMs, atMs: t)
             // An idle hour of the profile: the process resumes at the next hour with a positive rate
             // (a week of idle hours means it never does).
             var idleHours = 0
@@ -71,7 +71,7 @@ extension ReplicationRun {
                 guard idleHours <= 168, h.ratePerMs > 0 else { return nil }
                 t = (t / 3_600_000 + 1) * 3_600_000
                 guard t < horizon else { return nil }
-                r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.growthPerDay, atMs: t)
+                r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.logGrowthPerMs, atMs: t)
             }
             let mean = 1 / r
             let gap: Double
@@ -88,7 +88,7 @@ extension ReplicationRun {
             var time = Double(t)
             while true {
                 let state = arrivalState[w].stateIndex
-                let r = rates[state] / 3_600_000
+                let r = rates[state] / 3_600_000 * h.rateFactor
                 let candidate = r > 0 ? time + stream.exponential(mean: 1 / r) : .infinity
                 if candidate < Double(arrivalState[w].stateEndsMs) {
                     let ms = Int64(candidate)
