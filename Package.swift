@@ -18,6 +18,12 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The GNU Scientific Library, found through pkg-config; `make` installs libgsl-dev.
@@ -25,6 +31,13 @@ let package = Package(
             name: "CGSL",
             pkgConfig: "gsl",
             providers: [.apt(["libgsl-dev"])]
+        ),
+        // The system's OpenSSL libcrypto, for SHA-256 and a constant-time compare of API key
+        // digests (swift-crypto would compile its own BoringSSL on every clean build).
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
         ),
         .target(
             name: "Stochastic",
@@ -59,6 +72,22 @@ let package = Package(
             name: "Reports",
             dependencies: ["Ledger", "Simulation", "Scenario", "Stochastic"]
         ),
+        // The ledger as an HTTP service (DESIGN.md, "The ledger service"): routes, API keys,
+        // idempotency and problem+json errors over the store. `burnrate serve` is a thin command over it.
+        .target(
+            name: "Service",
+            dependencies: [
+                "Ledger",
+                "LedgerStore",
+                "CCrypto",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .target(
             name: "Benchmarks",
             dependencies: ["Ledger", "LedgerStore", "Simulation", "Stochastic"]
@@ -74,6 +103,7 @@ let package = Package(
                 "Reports",
                 "LedgerStore",
                 "Audit",
+                "Service",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,6 +132,25 @@ let package = Package(
             dependencies: ["Audit", "Scenario", "Ledger", "LedgerStore", "Simulation"],
             // Read by path (the SARIF schema excerpt, see its README).
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Service",
+                "Ledger",
+                "LedgerStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                // A small HTTP/1.1 client of the tests' own over NIO (HummingbirdTesting would
+                // bring AsyncHTTPClient, and with it NIOSSL's BoringSSL), and the service group
+                // that runs a server for a test.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .testTarget(
             name: "LedgerTests",

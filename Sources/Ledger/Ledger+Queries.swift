@@ -105,6 +105,12 @@ extension Ledger {
         isIdentity(identity) ? identities[Int(identity.index)].status : nil
     }
 
+    /// Whether `identity` holds an entitlement on `pool`, whatever its limits (the service lets an
+    /// identity read only the balances of pools it may draw from).
+    public func isEntitled(_ identity: IdentityID, to pool: PoolID) -> Bool {
+        isIdentity(identity) && isPool(pool) && identities[Int(identity.index)].entitlementIndex(pool: pool.index) != nil
+    }
+
     /// Credits `identity` spent with `fromMs ≤ t < toMs`, at the granularity of
     /// ``LedgerConfig/usagePeriodMs`` (a usage period counts when it starts in the range).
     public func usage(of identity: IdentityID, fromMs: Int64 = .min, toMs: Int64 = .max) -> Int64 {

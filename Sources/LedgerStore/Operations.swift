@@ -90,6 +90,12 @@ public struct LedgerOperation: Sendable {
         return operation
     }
 
+    /// Checks an idempotency key given outside a line (the service's `Idempotency-Key` header) by
+    /// the rules of the line's `key`.
+    public static func checkKey(_ key: String) throws(OperationError) {
+        _ = try parseKey([JSONField("key", .string(key))])
+    }
+
     static func parseKey(_ object: [JSONField]) throws(OperationError) -> String? {
         guard let v = object.first(where: { $0.key == "key" })?.value, v != .null else { return nil }
         guard case .string(let key) = v else { throw OperationError(message: "'key': expected a string, got \(v.kind)", field: "key") }
@@ -177,6 +183,8 @@ public struct LedgerOperation: Sendable {
                          category: category, priceMicrocreditsPerCredit: price)
         case "debit", "authorize":
             let who = try f.requiredName("identity"), pool = try f.requiredName("pool"), value = try f.requiredAmount("amount")
+            // As for fund: a zero amount is bad input, refused before the ledger (which would journal its refusal).
+            guard value > 0 else { throw f.error("amount", "must be positive") }
             let tier = Int(try f.integer("tier", in: 0...63) ?? 0)
             f.noteDefault("tier", String(tier))
             if op == "debit" { return .debit(identity: who, pool: pool, amount: value, tier: tier) }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Ledger
+import Synchronization
 
 /// A durable ledger: the `Ledger` state machine plus a journal in SQLite (WAL,
 /// `synchronous=FULL`). One actor owns the state; callers submit commands concurrently; the
@@ -10,6 +11,8 @@ import Ledger
 public actor LedgerStore {
     public let path: String
     public nonisolated let config: LedgerConfig
+    /// Internal, not private: the store's extensions and the API keys (Keys.swift) use it; the
+    /// keys live in the same file, under the same lock.
     let db: DatabasePool
     var ledger: Ledger
     var lastChecksum: UInt64
@@ -26,6 +29,8 @@ public actor LedgerStore {
     private var walInode: UInt64?
     /// Set when the store found its durability broken: every later command is refused with it.
     private var broken: StoreError?
+    /// Told the number of commands of each group commit, once it is durable (the service's metrics).
+    public nonisolated let commitObservers = CommitObservers()
 
     /// A unit of work: builds its requests from the ledger as it is when the batch is applied
     /// (so names created earlier in the same batch resolve), and receives their outcomes.
@@ -144,6 +149,19 @@ public actor LedgerStore {
                 t.column("state", .blob).notNull()
             }
         }
+        // The service's API keys: in the ledger's own file, so that one file (one lock, one backup)
+        // is the ledger and who may use it. Only a hash of each secret is stored.
+        m.registerMigration("v3-keys") { db in
+            try db.create(table: "api_key") { t in
+                t.primaryKey("key_id", .text)
+                t.column("secret_sha256", .text).notNull()
+                t.column("identity", .text)
+                t.column("admin", .boolean).notNull()
+                t.column("created_at_ms", .integer).notNull()
+                t.column("expires_at_ms", .integer)
+                t.column("revoked_at_ms", .integer)
+            }
+        }
         return m
     }
 
@@ -198,6 +216,7 @@ public actor LedgerStore {
                 try checkWAL()
                 lastChecksum = checksum
                 lock.record(seq: ledger.lastSeq, checksum: Self.hex(checksum))
+                commitObservers.notify(commands: batch.count)
                 for (entry, outcomes) in zip(batch, results) { entry.continuation.resume(returning: outcomes) }
                 if snapshotEvery > 0, ledger.lastSeq >= lastSnapshotSeq + snapshotEvery { takeSnapshot() }
             } catch {
@@ -263,6 +282,16 @@ public actor LedgerStore {
             _ = ledger.apply(row.request, sink: &sink)
         }
         return sink.records.filter { $0.seq >= fromSeq }
+    }
+}
+
+/// Who is told of each group commit: closures called on the store's actor, after the commit and
+/// before its commands are answered, with the number of commands in the batch.
+public final class CommitObservers: Sendable {
+    private let observers = Mutex<[@Sendable (Int) -> Void]>([])
+    public func add(_ observer: @escaping @Sendable (Int) -> Void) { observers.withLock { $0.append(observer) } }
+    func notify(commands: Int) {
+        for observer in observers.withLock({ $0 }) { observer(commands) }
     }
 }
 
