@@ -13,10 +13,13 @@ public struct AuditRun: Sendable {
 
     public var scenarioPaths: [String]
     public var databases: [String]
+    /// When a database's API keys are judged (BR008: their age), in wall-clock milliseconds.
+    public var asOfMs: Int64
 
-    public init(scenarioPaths: [String], databases: [String]) {
+    public init(scenarioPaths: [String], databases: [String], asOfMs: Int64) {
         self.scenarioPaths = scenarioPaths
         self.databases = databases
+        self.asOfMs = asOfMs
     }
 
     /// Scenario files: each path, or each `*.yaml`/`*.yml` of a folder, in name order.
@@ -58,7 +61,11 @@ public struct AuditRun: Sendable {
             do { store = try await LedgerStore(path: db, readOnly: true, create: false) } catch {
                 throw Failure(description: "\(AuditReport.cell(db)): \(error)")
             }
-            findings += Audit.findings(in: await store.state, locator: Locator(database: db))
+            let locator = Locator(database: db)
+            findings += Audit.findings(in: await store.state, locator: locator)
+            do { findings += Audit.keyFindings(try store.keys(), asOfMs: asOfMs, locator: locator) } catch {
+                throw Failure(description: "\(AuditReport.cell(db)): cannot read the API keys (\(error))")
+            }
             try? await store.close()
             files.append(db)
         }

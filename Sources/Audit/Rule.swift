@@ -73,9 +73,9 @@ extension Rule {
         fix: "Add alerts: [0.5, 0.8, 0.95] to the pool's policies.",
         owaspAgentic: [asi08], nistCSF: ["DE.AE-06", "DE.CM-09"], nist800207: [tenet7])
 
-    /// Every rule, in id order.
+    /// Every rule, in id order (BR008 is in Keys.swift, beside the API keys it reads).
     public static let all: [Rule] = [creditsOnlyControl, noRateCap, noStopCondition, sandboxReachesProduction, unboundedPolicy,
-                                     sharedPoolUncappedIdentity, silentExhaustion]
+                                     sharedPoolUncappedIdentity, silentExhaustion, staleCredential]
 
     public static func named(_ id: String) -> Rule? { all.first { $0.id == id } }
 }

@@ -166,7 +166,8 @@ struct RuleTests {
         let levels = Rule.all.map { "\($0.id) \($0.name) \($0.level.rawValue)" }
         #expect(levels == ["BR001 credits-only-control error", "BR002 no-rate-cap warning", "BR003 no-stop-condition warning",
                            "BR004 sandbox-reaches-production error", "BR005 unbounded-policy error",
-                           "BR006 shared-pool-uncapped-identity warning", "BR007 silent-exhaustion note"])
+                           "BR006 shared-pool-uncapped-identity warning", "BR007 silent-exhaustion note",
+                           "BR008 stale-credential warning"])
         #expect(Rule.all.allSatisfy { !$0.owaspAgentic.isEmpty && !$0.nistCSF.isEmpty && !$0.nist800207.isEmpty })
     }
 }

@@ -11,7 +11,8 @@ struct AuditCommand: AsyncParsableCommand {
         abstract: "Check pools, identities and policies against governance rules (credits are a spend bound, not a security boundary).",
         discussion: """
             Audits scenario files (or every *.yaml in a directory) and, with --db, a live ledger \
-            database, by the same rules (BR001–BR007, docs/audit.md). Prints a table (Markdown, \
+            database, by the same rules (BR001–BR007, docs/audit.md), and a database's API keys by \
+            BR008 (no expiry, or older than 90 days, judged at the wall clock). Prints a table (Markdown, \
             padded: it reads in a terminal and in a pull request), or JSON with --json; --sarif FILE \
             writes SARIF 2.1.0 for code scanning (written whole or not at all). Exit status: 0 when \
             no finding is at or above --fail-on (default error), 1 otherwise, 2 bad input.
@@ -29,7 +30,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         let report: AuditReport
-        do { report = try await AuditRun(scenarioPaths: paths, databases: db).run() } catch {
+        do { report = try await AuditRun(scenarioPaths: paths, databases: db, asOfMs: wallClockMs()).run() } catch {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)
         }
