@@ -128,14 +128,20 @@ public struct PoolSpec: Hashable, Sendable, Codable {
     public var periodMs: Int64
     /// An optional refill at each period start, with rollover of what is left at its end.
     public var refill: Refill?
+    /// The environment the pool serves (`production`, `sandbox`, …; a ``LedgerName``), nil when
+    /// unsaid. The ledger only carries it; the governance audit reads it (a sandbox must not reach
+    /// production credits). Optional, so that journals and snapshots written before it decode
+    /// unchanged.
+    public var environment: String?
 
     public init(name: String, parent: PoolID? = nil, policies: [Policy] = [], periodMs: Int64 = 30 * Millis.day,
-                refill: Refill? = nil) {
+                refill: Refill? = nil, environment: String? = nil) {
         self.name = name
         self.parent = parent
         self.policies = policies
         self.periodMs = periodMs
         self.refill = refill
+        self.environment = environment
     }
 }
 
@@ -215,10 +221,13 @@ public enum GrantCategory: String, Hashable, Sendable, Codable, CaseIterable {
 public struct IdentitySpec: Hashable, Sendable, Codable {
     public var name: String
     public var stopCondition: StopCondition?
+    /// The environment the identity works in (as ``PoolSpec/environment``), nil when unsaid.
+    public var environment: String?
 
-    public init(name: String, stopCondition: StopCondition? = nil) {
+    public init(name: String, stopCondition: StopCondition? = nil, environment: String? = nil) {
         self.name = name
         self.stopCondition = stopCondition
+        self.environment = environment
     }
 }
 

@@ -86,6 +86,9 @@ extension Ledger {
             d.add(p.fundedTotal); d.add(p.spentTotal); d.add(p.overageTotal); d.add(p.expiredTotal)
             d.add(p.toppedUpTotal); d.add(p.borrowedTotal)
             d.add(String(describing: p.policies)); d.add(String(describing: p.refill))
+            // Only when set: a state without environments keeps the digest it had before they
+            // existed, so that older snapshots still restore.
+            if let e = p.environment { d.add("environment"); d.add(e) }
         }
         for g in grants {
             d.add(Int64(g.pool)); d.add(g.amount); d.add(g.remaining); d.add(g.reserved); d.add(g.effectiveAtMs)
@@ -103,6 +106,7 @@ extension Ledger {
         for s in freeHoldSlots { d.add(Int64(s)) }
         for i in identities {
             d.add(i.name); d.add(i.status.rawValue); d.add(i.spentTotal); d.add(String(describing: i.stopCondition))
+            if let e = i.environment { d.add("environment"); d.add(e) }
             for e in i.entitlements {
                 d.add(Int64(e.pool)); d.add(String(describing: e.entitlement)); d.add(e.capPeriodIndex); d.add(e.capSpent)
                 d.add(e.openHeld); d.add(e.rateWindow); d.add(Int64(e.rateCount))

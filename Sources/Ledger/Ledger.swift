@@ -264,6 +264,7 @@ public struct Ledger: Sendable {
         guard poolByName[spec.name] == nil else { return .refused(.duplicateName(spec.name)) }
         if let parent = spec.parent, !isPool(parent) { return .refused(.unknownPool(parent)) }
         guard spec.periodMs > 0 else { return .refused(.invalidArgument("periodMs must be positive")) }
+        if let e = spec.environment, let problem = LedgerName.problem(e) { return .refused(.invalidArgument("pool environment: \(problem)")) }
         guard pools.count < Int(Int32.max) else { return .refused(.overflow) }
         var limit: Int64 = 0
         for policy in spec.policies {
@@ -283,6 +284,7 @@ public struct Ledger: Sendable {
         let start = nowMs == .min ? 0 : nowMs
         var state = PoolState(name: spec.name, parent: spec.parent?.index ?? -1, policies: spec.policies,
                               periodMs: spec.periodMs, createdAtMs: start, refill: spec.refill, overdraftLimit: limit)
+        state.environment = spec.environment
         state.derive()
         pools.append(state)
         poolBalances.append(0)
@@ -322,9 +324,12 @@ public struct Ledger: Sendable {
                   s.minSpendMicrocredits >= 0
             else { return .refused(.invalidArgument("stop condition needs a positive window, 1…10000 baseline windows and a positive factor")) }
         }
+        if let e = spec.environment, let problem = LedgerName.problem(e) { return .refused(.invalidArgument("identity environment: \(problem)")) }
         guard identities.count < Int(Int32.max) else { return .refused(.overflow) }
         let index = Int32(identities.count)
-        identities.append(IdentityState(name: spec.name, status: .active, stopCondition: spec.stopCondition))
+        var state = IdentityState(name: spec.name, status: .active, stopCondition: spec.stopCondition)
+        state.environment = spec.environment
+        identities.append(state)
         identityByName[spec.name] = index
         var a = Acceptance(seq: lastSeq)
         a.identity = IdentityID(index)

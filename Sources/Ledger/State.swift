@@ -31,6 +31,8 @@ struct PoolState: Hashable, Codable, Sendable {
     var refill: Refill?
     /// The overdraft limit granted by the pool's policies (0 without an `overdraft` policy).
     var overdraftLimit: Int64
+    /// `PoolSpec.environment`; optional so that snapshots written before it decode unchanged.
+    var environment: String? = nil
 
     // Figures derived once from `policies`, so that the draw path does not walk the list when it
     // cannot matter (see `PoolState.derive`).
@@ -164,6 +166,8 @@ struct IdentityState: Hashable, Codable, Sendable {
     var status: IdentityStatus
     var entitlements: [EntitlementState] = []
     var stopCondition: StopCondition?
+    /// `IdentitySpec.environment`; optional so that snapshots written before it decode unchanged.
+    var environment: String? = nil
     /// Spend per stop-condition window: (window index, spent), oldest first.
     var stopWindows: [UsageBucket] = []
     /// The stop-condition window of the identity's first spend: the condition judges only once a

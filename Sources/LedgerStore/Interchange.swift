@@ -48,10 +48,12 @@ public enum JournalInterchange {
             if !spec.policies.isEmpty { add("policies", .array(spec.policies.map(PolicyCoding.json))) }
             add("period", .string(Timestamp.duration(spec.periodMs)))
             if let refill = spec.refill { add("refill", PolicyCoding.json(refill)) }
+            if let e = spec.environment { add("environment", .string(e)) }
         case .createIdentity(let spec):
             op("create_identity")
             add("identity", .string(spec.name))
             if let stop = spec.stopCondition { add("stop", PolicyCoding.json(stop)) }
+            if let e = spec.environment { add("environment", .string(e)) }
         case .entitle(let i, let p, let e):
             op("entitle")
             add("identity", identity(i))

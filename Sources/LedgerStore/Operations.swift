@@ -35,8 +35,8 @@ public struct LedgerOperation: Sendable {
     public enum Mode: Sendable { case apply, history }
 
     enum Body: Sendable {
-        case createPool(name: String, parent: String?, policies: [Policy], periodMs: Int64, refill: Refill?)
-        case createIdentity(name: String, pools: [String], stop: StopCondition?)
+        case createPool(name: String, parent: String?, policies: [Policy], periodMs: Int64, refill: Refill?, environment: String?)
+        case createIdentity(name: String, pools: [String], stop: StopCondition?, environment: String?)
         case entitle(identity: String, pool: String, Entitlement)
         case setStatus(identity: String, IdentityStatus)
         case fund(pool: String, amount: Int64, expiresInMs: Int64?, effectiveInMs: Int64?, priority: Int32,
@@ -159,12 +159,15 @@ public struct LedgerOperation: Sendable {
             f.noteDefault("period", String(period))
             guard period > 0 else { throw f.error("period", "must be positive") }
             let refill = try PolicyCoding.refill(&f)
-            return .createPool(name: name, parent: parent, policies: policies, periodMs: period, refill: refill)
+            // Absent: no canonical field is noted, so a line without it keeps its fingerprint.
+            let environment = try f.name("environment")
+            return .createPool(name: name, parent: parent, policies: policies, periodMs: period, refill: refill, environment: environment)
         case "create_identity":
             let name = try f.requiredName("identity")
             let pools = try f.names("pools")
             let stop = try PolicyCoding.stop(&f)
-            return .createIdentity(name: name, pools: pools, stop: stop)
+            let environment = try f.name("environment")
+            return .createIdentity(name: name, pools: pools, stop: stop, environment: environment)
         case "entitle":
             // Replaces the identity's entitlement on the pool: tiers it may use, a spend cap per
             // period, a rate cap.
@@ -242,16 +245,17 @@ public struct LedgerOperation: Sendable {
         func pool(_ n: String, field: String = "pool") -> Result<PoolID, OperationError> { Self.poolID(l, n, field: field) }
         func identity(_ n: String) -> Result<IdentityID, OperationError> { Self.identityID(l, n) }
         switch body {
-        case .createPool(let name, let parent, let policies, let periodMs, let refill):
-            var spec = PoolSpec(name: name, policies: policies, periodMs: periodMs, refill: refill)
+        case .createPool(let name, let parent, let policies, let periodMs, let refill, let environment):
+            var spec = PoolSpec(name: name, policies: policies, periodMs: periodMs, refill: refill, environment: environment)
             if let parent {
                 switch pool(parent, field: "parent") { case .success(let p): spec.parent = p; case .failure(let e): return .failure(e) }
             }
             return one(.createPool(spec))
-        case .createIdentity(let name, let pools, let stop):
+        case .createIdentity(let name, let pools, let stop, let environment):
             // The identity gets the next dense id; its entitlements go in the same transaction.
             let id = IdentityID(Int32(l.identityCount))
-            var requests = [Request(atMs: t, key: key, fingerprint: fingerprint, .createIdentity(IdentitySpec(name: name, stopCondition: stop)))]
+            let spec = IdentitySpec(name: name, stopCondition: stop, environment: environment)
+            var requests = [Request(atMs: t, key: key, fingerprint: fingerprint, .createIdentity(spec))]
             // An identity of that name exists: this is a retry (answered from its key's memory) or a
             // duplicate (refused). Either way the first made its entitlements; entitling "the next
             // id" again would refuse the retry with unknown_identity.

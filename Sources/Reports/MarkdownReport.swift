@@ -28,7 +28,8 @@ enum MarkdownReport {
     }
 
     /// One sentence on a variant's outcome.
-    static func headline(_ name: String, _ m: [String: MetricSummary], horizonHours: Double, base: [String: MetricSummary]?) -> String {
+    static func headline(_ name: String, _ m: [String: MetricSummary], horizonHours: Double, base: [String: MetricSummary]?,
+                         leakBounds: [String] = []) -> String {
         let exhaustion = m[Metric.exhaustionProbability.name]?.mean ?? 0
         var s = "**\(Escape.markdown(name))**: "
         if exhaustion > 0 {
@@ -59,6 +60,7 @@ enum MarkdownReport {
                     + "(time to stop \(num(stop)) min on average, counting a loop nothing stopped as running to its end)"
             }
         }
+        if let leak = m[Metric.leakSpendCredits.name] { s += leakSentence(leak, m, bounds: leakBounds) }
         return s + "."
     }
 
@@ -79,6 +81,26 @@ enum MarkdownReport {
         return md
     }
 
+    /// What a leaked credential cost and what bounded it (the control that refused most of the
+    /// attacker's requests, replication by replication).
+    static func leakSentence(_ spend: MetricSummary, _ m: [String: MetricSummary], bounds: [String]) -> String {
+        var s = "; a leaked credential cost \(num(spend.mean)) credits on average (p95 \(num(spend.p95)))"
+        if let served = m[Metric.leakRequestsServed.name]?.mean { s += " for \(num(served)) attacker requests served" }
+        if let revoke = m[Metric.timeToRevokeHours.name]?.mean {
+            s += ", \(num(revoke)) h on average from the leak to its revocation (to the horizon when detection came after it)"
+        }
+        let counted = LeakBound.allCases.compactMap { b -> (LeakBound, Int)? in
+            let n = bounds.filter { $0 == b.rawValue }.count
+            return n > 0 ? (b, n) : nil
+        }.sorted { $0.1 > $1.1 }
+        if counted.count == 1 {
+            s += "; what bounded it: \(counted[0].0.phrase)"
+        } else if !counted.isEmpty {
+            s += "; what bounded it: " + counted.map { "\($0.0.phrase) in \(pct(Double($0.1) / Double(bounds.count)))" }.joined(separator: ", ")
+        }
+        return s
+    }
+
     static func render(_ summary: Summary, charts: [String]) -> String {
         let d = summary.data
         var md = "# \(Escape.markdown(d.scenario)) — Burnrate report\n\n"
@@ -90,7 +112,8 @@ enum MarkdownReport {
 
         md += "## Headline\n\n"
         for (v, variant) in d.variants.enumerated() {
-            md += "- " + headline(variant.name ?? "As written", summary.run[v], horizonHours: d.horizonHours, base: v == 0 ? nil : summary.run[0]) + "\n"
+            md += "- " + headline(variant.name ?? "As written", summary.run[v], horizonHours: d.horizonHours, base: v == 0 ? nil : summary.run[0],
+                                  leakBounds: variant.records.compactMap(\.leakBound)) + "\n"
         }
 
         md += "\n## Variants\n\n"

@@ -14,6 +14,9 @@ public struct ReplicationRecord: Codable, Sendable, Equatable {
     /// Per pool, its alert thresholds and when each first fired (absent in partial files written
     /// before alerts were recorded).
     public var alerts: [[AlertRecord]]?
+    /// What bounded the replication's leaked credentials (``LeakBound``), when one started
+    /// (absent in partial files written before leaks were simulated).
+    public var leakBound: String?
 
     public init(_ r: ReplicationResult) {
         replication = r.replication
@@ -24,6 +27,7 @@ public struct ReplicationRecord: Codable, Sendable, Equatable {
         exhaustedAtHours = r.pools.map { $0.exhaustedAtMs.map { Double($0) / 3_600_000 } }
         let alerts = r.pools.map { $0.alerts.map(AlertRecord.init) }
         self.alerts = alerts.allSatisfy(\.isEmpty) ? nil : alerts
+        leakBound = r.runLeak?.bound.rawValue
     }
 }
 

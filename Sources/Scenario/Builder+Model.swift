@@ -8,6 +8,7 @@ extension ModelBuilder {
         var model: SimulationModel
         var funding: [Int64]
         var work: WorkEstimate
+        var sources = ScenarioSources()
     }
 
     /// Pool being assembled (policies need the pool's funding, which is known after its grants).
@@ -37,7 +38,7 @@ extension ModelBuilder {
         var drafts: [PoolDraft] = []
         func collect(_ list: Node?, parent: Int?) {
             for p in self.list(list, "pools") {
-                let f = fields(p, "pool", allowed: ["id", "children", "grants", "policies", "period", "refill"])
+                let f = fields(p, "pool", allowed: ["id", "children", "grants", "policies", "period", "refill", "environment"])
                 guard let id = validName(f["id"], "pool id") else { if f["id"] == nil { d.error(p, "a pool needs an 'id'") }; continue }
                 if drafts.contains(where: { $0.id == id }) { d.error(f["id"], "pool '\(id)' is defined twice") }
                 drafts.append(PoolDraft(id: id, parent: parent, node: p, fields: f))
@@ -48,6 +49,7 @@ extension ModelBuilder {
         let poolIndex = Dictionary(drafts.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
         var pools: [PoolSetup] = []
         var funding: [Int64] = []
+        var sources = ScenarioSources()
         for draft in drafts {
             let grants = list(draft.fields["grants"], "grants").compactMap { grant($0) }
             // Checked: a sum that wraps would fund a pool with a negative budget.
@@ -71,9 +73,18 @@ extension ModelBuilder {
             }
             let (budget, budgetOverflow) = total.addingReportingOverflow(refill?.amountMicrocredits ?? 0)
             if budgetOverflow { d.error(draft.fields["refill"], "the grants and refill of pool '\(draft.id)' sum to more than \(Money.formatCredits(.max)) credits") }
-            let policies = list(draft.fields["policies"], "policies").compactMap { policy($0, budget: budget, prices: prices) }
+            var policies: [Policy] = []
+            var policyMarks: [ScenarioSources.Policy] = []
+            for node in list(draft.fields["policies"], "policies") {
+                guard let p = policy(node, budget: budget, prices: prices) else { continue }
+                policies.append(p)
+                policyMarks.append(ScenarioSources.Policy(mark: SourceMark(node.mark), unstatedBound: unstatedBound(node)))
+            }
+            sources.pools[draft.id] = ScenarioSources.Pool(mark: SourceMark(draft.node.mark), policies: policyMarks)
             pools.append(PoolSetup(PoolSpec(name: draft.id, parent: draft.parent.map { PoolID(Int32($0)) }, policies: policies,
-                                            periodMs: periodMs, refill: refill), grants: grants))
+                                            periodMs: periodMs, refill: refill,
+                                            environment: validName(draft.fields["environment"], "pool environment")),
+                                   grants: grants))
             funding.append(budget)
         }
 
@@ -87,7 +98,7 @@ extension ModelBuilder {
         // one declared further down the file.
         var pendingWorkloads: [(node: Node, name: String, identity: Int, pool: Int)] = []
         for node in list(top["identities"], "identities") {
-            let f = fields(node, "identity", allowed: ["id", "pool", "pools", "models", "caps", "rate_cap", "stop", "workload"])
+            let f = fields(node, "identity", allowed: ["id", "pool", "pools", "models", "caps", "rate_cap", "stop", "workload", "environment"])
             guard let id = validName(f["id"], "identity id") else { if f["id"] == nil { d.error(node, "an identity needs an 'id'") }; continue }
             if identityIndex[id] != nil { d.error(f["id"], "identity '\(id)' is defined twice") }
             var poolNames: [(String, Node)] = []
@@ -123,7 +134,10 @@ extension ModelBuilder {
             }
             let index = identities.count
             identityIndex[id] = index
-            identities.append(IdentitySetup(IdentitySpec(name: id, stopCondition: stop(f["stop"])), entitlements: entitlements))
+            sources.identities[id] = SourceMark(node.mark)
+            let spec = IdentitySpec(name: id, stopCondition: stop(f["stop"]),
+                                    environment: validName(f["environment"], "identity environment"))
+            identities.append(IdentitySetup(spec, entitlements: entitlements))
             if let w = f["workload"] {
                 // With an unknown pool the workload is still read, so that its own problems are
                 // reported too (the model is discarded anyway).
@@ -139,44 +153,10 @@ extension ModelBuilder {
             }
         }
 
-        // Faults: runaway loops.
-        for node in list(top["faults"], "faults") {
-            guard let (kind, body) = single(node, "fault", allowed: ["runaway"]) else { continue }
-            _ = kind
-            let f = fields(body, "runaway", allowed: ["identity", "at", "rate", "until", "model", "input_tokens", "output_tokens", "cost"])
-            guard let who = string(f["identity"], "runaway identity") else { d.error(body, "a runaway needs an 'identity'"); continue }
-            guard let i = identityIndex[who] else { unknownIdentity(f["identity"], who, Array(identityIndex.keys)); continue }
-            guard let perHour = rate(f["rate"], "runaway rate") else { if f["rate"] == nil { d.error(body, "a runaway needs a 'rate'") }; continue }
-            guard perHour > 0 else { d.error(f["rate"], "a runaway's rate must be positive"); continue }
-            let start = duration(f["at"], "at") ?? 0
-            var w: Workload
-            if let existing = workloadOf[i] {
-                w = workloads[existing]
-                if case .replay(let source) = w.arrivals {
-                    w.inputTokens = .constant(1_000); w.outputTokens = .constant(500)
-                    // A replay priced by its trace's own models: the loop draws from their mix.
-                    if w.models.isEmpty { (w.models, w.modelWeights) = source.pricedModelMix }
-                }
-            } else {
-                guard let pool = identities[i].entitlements.first?.pool else { continue }
-                w = Workload(name: who, identity: i, pool: pool, arrivals: .periodic(intervalMs: 1_000), models: prices.models.isEmpty ? [] : [0])
-            }
-            w.name = "\(who)/runaway"
-            w.arrivals = .periodic(intervalMs: max(1, Int64((3_600_000 / perHour).rounded())))
-            w.startMs = start
-            w.stopMs = duration(f["until"], "until")
-            w.stopsAtFirstRefusal = true
-            w.latencyMs = nil
-            w.reserve = .actual
-            w.retry = RetryPolicy()
-            if let m = f["model"], let name = string(m, "model") {
-                if let idx = prices.index(of: name) { w.models = [idx]; w.modelWeights = [1] } else { unknownModel(m, name, prices) }
-            }
-            if let t = f["input_tokens"], let s = sampler(t, "input_tokens") { w.inputTokens = s }
-            if let t = f["output_tokens"], let s = sampler(t, "output_tokens") { w.outputTokens = s }
-            if let c = f["cost"] { w.fixedCostMicrocredits = fixedCost(c) }
-            workloads.append(w)
-            workloadNodes.append(f["rate"] ?? body)
+        for fault in faults(top["faults"], identities: identities, identityIndex: identityIndex, workloads: workloads,
+                            workloadOf: workloadOf, prices: prices) {
+            workloads.append(fault.workload)
+            workloadNodes.append(fault.node)
         }
 
         guard d.errorCount == errorsBefore else { return nil }
@@ -187,7 +167,8 @@ extension ModelBuilder {
                                     sampleEveryMs: duration(top["sample_every"], "sample_every"),
                                     holdTimeoutMs: duration(top["hold_timeout"], "hold_timeout") ?? Millis.hour)
         return Built(model: model, funding: funding,
-                     work: estimate(model, workloadNodes: workloadNodes, poolNodes: drafts.map(\.node), sampleNode: top["sample_every"]))
+                     work: estimate(model, workloadNodes: workloadNodes, poolNodes: drafts.map(\.node), sampleNode: top["sample_every"]),
+                     sources: sources)
     }
 
     // MARK: Grants and policies
@@ -271,6 +252,13 @@ extension ModelBuilder {
             }
             return .alerts(thresholdsMicrocredits: thresholds)
         }
+    }
+
+    /// The bounding field a policy entry leaves for the format to fill in (see
+    /// ``ScenarioSources/Policy/unstatedBound``).
+    func unstatedBound(_ node: Node) -> String? {
+        guard let (kind, body) = node.mapping?.first, kind.string == "auto_top_up" else { return nil }
+        return body.mapping?["max_per_period"] == nil ? "max_per_period" : nil
     }
 
     func stop(_ node: Node?) -> StopCondition? {

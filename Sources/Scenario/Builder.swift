@@ -37,6 +37,7 @@ extension ModelBuilder {
                         initialFundingMicrocredits: base.funding, plans: plans, work: work,
                         replicationsLine: top["replications"]?.mark?.line, replicationsColumn: top["replications"]?.mark?.column)
         scenario.precision = precision
+        scenario.sources = base.sources
         return scenario
     }
 

@@ -28,6 +28,8 @@ public struct Scenario: Sendable {
     /// What the edits changed that an answer should state (the shared layout: which pools it
     /// merged, what it summed); empty for a scenario as written.
     public var editNotes: [String] = []
+    /// Where the base model's pools, identities and policies are written (for the audit's findings).
+    public var sources = ScenarioSources()
     /// Where `replications:` is written, if it is.
     var replicationsLine: Int? = nil
     var replicationsColumn: Int? = nil

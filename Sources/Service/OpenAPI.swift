@@ -181,12 +181,12 @@ components:
       type: object
       additionalProperties: false
       required: [pool]
-      properties: { pool: { $ref: "#/components/schemas/Name" }, parent: { $ref: "#/components/schemas/Name" }, policies: { type: array, items: { type: object } }, period: { $ref: "#/components/schemas/Duration" }, refill: { type: object } }
+      properties: { pool: { $ref: "#/components/schemas/Name" }, parent: { $ref: "#/components/schemas/Name" }, policies: { type: array, items: { type: object } }, period: { $ref: "#/components/schemas/Duration" }, refill: { type: object }, environment: { $ref: "#/components/schemas/Name" } }
     CreateIdentity:
       type: object
       additionalProperties: false
       required: [identity]
-      properties: { identity: { $ref: "#/components/schemas/Name" }, pools: { type: array, items: { $ref: "#/components/schemas/Name" } }, stop: { type: object } }
+      properties: { identity: { $ref: "#/components/schemas/Name" }, pools: { type: array, items: { $ref: "#/components/schemas/Name" } }, stop: { type: object }, environment: { $ref: "#/components/schemas/Name" } }
     Entitle:
       type: object
       additionalProperties: false

@@ -142,7 +142,8 @@ public final class CompiledModel: Sendable {
                 h.arrival = .replay; h.tokensFromTrace = true
                 h.tracePricedByClass = source.trace.hasCacheSplit || source.trace.buckets != nil || !source.trace.loggedCostsMicrocredits.isEmpty
             }
-            if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal }
+            h.leaks = workload.leak != nil
+            if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal && !h.leaks }
             hot.append(h)
             profiles.append(profile)
         }
@@ -185,8 +186,10 @@ struct HotWorkload {
     var tokensFromTrace: Bool
     /// A flat profile and no growth: the rate never changes, so thinning accepts every candidate.
     var constantRate: Bool = false
-    /// No latency, reserve actual, not a runaway: the request is one debit at arrival.
+    /// No latency, reserve actual, not a runaway or a leak: the request is one debit at arrival.
     var instantDebit: Bool = false
+    /// The attacker's loop of a leaked credential (its spend and outcomes are booked apart).
+    var leaks: Bool = false
     /// This replication's draw of `uncertainty.rate` (1 without one); the processes whose rate is
     /// held elsewhere (Markov-modulated) multiply by it.
     var rateFactor: Double = 1

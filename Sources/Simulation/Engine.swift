@@ -170,6 +170,7 @@ struct ReplicationRun {
             if let t = firstArrival(w) { queue.push(t, .arrival, Int32(w)) }
         }
         if model.sampleEveryMs > 0 { queue.push(model.startMs, .sample, 0, cls: 0) }
+        scheduleLeakDetections()
         var events: Int64 = 0
         while let e = queue.min {
             if e.timeMs >= horizon { break }
@@ -183,6 +184,7 @@ struct ReplicationRun {
             case .attempt: attempt(Int(e.index))
             case .completion: complete(Int(e.index))
             case .sample: sample()
+            case .revoke: revoke(Int(e.index))
             }
         }
         result.events = events

@@ -5,7 +5,7 @@
 /// The ordering key is packed into two words: `timeMs`, then `order` = class in the top 8 bits and
 /// the insertion sequence in the low 56 (2^56 events is far beyond any run).
 struct SimEvent: Comparable {
-    enum Kind: UInt8 { case arrival, attempt, completion, sample }
+    enum Kind: UInt8 { case arrival, attempt, completion, sample, revoke }
     var timeMs: Int64
     var order: UInt64
     var kind: Kind

@@ -141,13 +141,25 @@ public struct Metric: Sendable, Hashable, CustomStringConvertible {
     public static let spendByTokenClass: [Metric] = [inputSpendCredits, cachedInputSpendCredits, cacheWriteSpendCredits,
                                                      cacheWrite1hSpendCredits, outputSpendCredits]
 
+    // MARK: A leaked credential (DESIGN.md, "Faults: a leaked credential")
+
+    public static let leakSpendCredits = Metric("leak_spend_credits", .quantity, unit: "credits", better: .lower,
+                                                scopes: [.run, .identity],
+                                                "spent through a leaked credential before detection revoked it (replications in which a leak started)")
+    public static let leakRequestsServed = Metric("leak_requests_served", .quantity, unit: "requests", better: .lower,
+                                                  scopes: [.run, .identity],
+                                                  "the attacker's requests the ledger served on a leaked credential")
+    public static let timeToRevokeHours = Metric("time_to_revoke_hours", .quantity, unit: "hours", better: .lower,
+                                                 scopes: [.run, .identity],
+                                                 "from a leak's start to the revocation its detection made; when detection falls after the horizon, the time to the horizon")
+
     /// Every metric, in the order reports list them.
     public static let all: [Metric] = [
         requestsTotal, requestsServed, requestsDegraded, requestsRejected, continuity, fullService,
         exhaustionProbability, timeToExhaustionHours, downtimeHours,
         spendCredits, overageCredits, unusedCredits, spendCV, budgetUtilisation, overshootCredits,
         runawaySpendCredits, timeToStopMinutes, runawayStopped,
-        cachedInputShare, cacheSavingsCredits,
+        cachedInputShare, cacheSavingsCredits, leakSpendCredits, leakRequestsServed, timeToRevokeHours,
     ] + spendByTokenClass
 
     static let byName: [String: Metric] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

@@ -59,6 +59,8 @@ public struct IdentityOutcome: Sendable, Hashable, Codable {
     /// How long the longest runaway of this identity would run unstopped: from its start to its
     /// `until:` or the horizon, whichever comes first.
     public var runawayExposureMs: Int64 = 0
+    /// A leaked credential of this identity, when one started before the horizon.
+    public var leak: LeakOutcome?
 
     public init(name: String) { self.name = name }
 }
@@ -97,7 +99,7 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
     /// by ``Metric`` name. A metric that does not apply (``Metric/Missing/notApplicable``) is
     /// absent; one censored at the horizon (``Metric/Missing/horizon``) takes `horizonMs`.
     public static func metrics(_ c: Counts, horizonMs: Int64, funded: Int64?, unused: Int64?, exhaustedAtMs: Int64??,
-                               downtimeMs: Int64?, runaway: Runaway? = nil) -> [String: Double] {
+                               downtimeMs: Int64?, runaway: Runaway? = nil, leak: LeakOutcome? = nil) -> [String: Double] {
         var m: [String: Double] = [
             Metric.requestsTotal.name: Double(c.requestsTotal),
             Metric.requestsServed.name: Double(c.requestsServed),
@@ -122,6 +124,11 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
             m[Metric.runawaySpendCredits.name] = credits(runaway.spendMicrocredits)
             m[Metric.timeToStopMinutes.name] = Double(runaway.stoppedAfterMs ?? runaway.exposureMs) / 60_000
             m[Metric.runawayStopped.name] = runaway.stoppedAfterMs == nil ? 0 : 1
+        }
+        if let leak {
+            m[Metric.leakSpendCredits.name] = credits(leak.spendMicrocredits)
+            m[Metric.leakRequestsServed.name] = Double(leak.requestsServed)
+            m[Metric.timeToRevokeHours.name] = Double(leak.revokeAfterMs) / 3_600_000
         }
         return m
     }
@@ -159,13 +166,28 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
                               exposureMs: unstopped.map(\.runawayExposureMs).max() ?? 0)
         }
         var m = Self.metrics(totals, horizonMs: horizonMs, funded: fundedMicrocredits, unused: unused, exhaustedAtMs: .some(earliest),
-                             downtimeMs: downtime, runaway: runaway)
+                             downtimeMs: downtime, runaway: runaway, leak: runLeak)
         if let t = tokenClasses {
             m[Metric.cachedInputShare.name] = t.cachedInputShare
             m[Metric.cacheSavingsCredits.name] = t.savedCredits
             for (k, metric) in Metric.spendByTokenClass.enumerated() { m[metric.name] = t.spendCredits[k] }
         }
         return m
+    }
+
+    /// Every leak of the run as one: spend and served requests summed, refusals summed (for
+    /// its bound), revoked once the last one is, after the longest time to revoke.
+    public var runLeak: LeakOutcome? {
+        let leaks = identities.compactMap(\.leak)
+        guard var run = leaks.first else { return nil }
+        for l in leaks.dropFirst() {
+            run.spendMicrocredits += l.spendMicrocredits
+            run.requestsServed += l.requestsServed
+            run.revokeAfterMs = max(run.revokeAfterMs, l.revokeAfterMs)
+            run.revoked = run.revoked && l.revoked
+            for k in run.refusedBy.indices { run.refusedBy[k] += l.refusedBy[k] }
+        }
+        return run
     }
 
     public func poolMetrics(_ i: Int) -> [String: Double] {
@@ -181,6 +203,6 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
             ? Runaway(spendMicrocredits: d.runawaySpendMicrocredits, stoppedAfterMs: d.runawayStoppedAfterMs, exposureMs: d.runawayExposureMs)
             : nil
         return Self.metrics(d.counts, horizonMs: horizonMs, funded: nil, unused: nil, exhaustedAtMs: .none, downtimeMs: nil,
-                            runaway: runaway)
+                            runaway: runaway, leak: d.leak)
     }
 }

@@ -93,6 +93,9 @@ public struct Workload: Sendable {
     /// No arrival before this time (a fault's start) or from this time on.
     public var startMs: Int64
     public var stopMs: Int64?
+    /// A leaked credential: this workload is the attacker's loop on the identity's credential,
+    /// until detection revokes the identity (see ``Leak``).
+    public var leak: Leak? = nil
     /// Demand uncertainty between periods: parameters drawn once per replication (nil: none).
     public var uncertainty: DemandUncertainty?
     /// How the input tokens split over the cache classes; nil: all uncached.
@@ -120,6 +123,17 @@ public struct Workload: Sendable {
         self.retry = retry
         self.stopsAtFirstRefusal = stopsAtFirstRefusal
     }
+}
+
+/// A leaked credential (DESIGN.md, "Faults: a leaked credential"): from the workload's start an
+/// attacker uses the identity's credential at a fixed rate, subject to everything the ledger checks
+/// for that identity, until the leak is detected `detectedAfterMs` later (drawn once per
+/// replication from the stream `workload/<name>/detection`). Detection revokes the identity, which
+/// also ends its legitimate work.
+public struct Leak: Sendable {
+    public var detectedAfterMs: Sampler
+
+    public init(detectedAfterMs: Sampler) { self.detectedAfterMs = detectedAfterMs }
 }
 
 /// Demand that is uncertain from one period to the next far beyond Poisson noise (DESIGN.md,

@@ -136,7 +136,9 @@ extension ReplicationRun {
             if case .refused(let r) = out { react(slot, to: r) }
             return
         }
-        count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
+        // An attacker's requests are not the identity's demand: booked apart (their spend is
+        // counted as spend, see `charged`), so continuity measures the legitimate work.
+        if !hot[w].leaks { count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 } }
         if hot[w].stopsAtFirstRefusal {
             result.identities[Int(identity)].runawayStarted = true
             let exposure = hot[w].stopMs - hot[w].startMs
@@ -275,14 +277,19 @@ extension ReplicationRun {
         if hot[Int(r.workload)].stopsAtFirstRefusal {
             result.identities[Int(r.identity)].runawaySpendMicrocredits += spend
         }
+        if hot[Int(r.workload)].leaks { result.identities[Int(r.identity)].leak?.spendMicrocredits += spend }
     }
 
     /// The request in slot `s` was served (at its model or degraded): counted, and its slot freed.
     mutating func serve(_ s: Int) {
         if tokenClasses != nil { bookClasses(Int(slots[s].workload), model: Int(slots[s].model), slots[s].tokens) }
         let degraded = slots[s].degraded
-        count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
-            if degraded { $0.requestsDegraded += 1 } else { $0.requestsServed += 1 }
+        if hot[Int(slots[s].workload)].leaks {
+            result.identities[Int(slots[s].identity)].leak?.requestsServed += 1
+        } else {
+            count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
+                if degraded { $0.requestsDegraded += 1 } else { $0.requestsServed += 1 }
+            }
         }
         release(s)
     }
@@ -290,6 +297,11 @@ extension ReplicationRun {
     /// The agent gives up on the request in slot `s`: counted as rejected; `reason` is the refusal
     /// that ended it, `forCredit` whether it counts as a refusal for lack of credit.
     mutating func giveUp(_ s: Int, _ reason: RejectionReason, forCredit: Bool) {
+        if hot[Int(slots[s].workload)].leaks {
+            result.identities[Int(slots[s].identity)].leak?.refusedBy[reason.rawValue] += 1
+            release(s)
+            return
+        }
         count(identity: Int(slots[s].identity), pool: Int(slots[s].pool)) {
             $0.requestsRejected += 1
             if forCredit { $0.rejectedForCredit += 1 }

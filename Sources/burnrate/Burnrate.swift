@@ -14,7 +14,7 @@ struct Burnrate: AsyncParsableCommand {
             exhaustion policies, and runs the same credit ledger for real balances.
             """,
         version: version,
-        subcommands: [Run.self, Merge.self, Check.self, Size.self, Compare.self, Procure.self, NotebookCommand.self, Fit.self, LedgerCommand.self, ForecastCommand.self, Serve.self, Bench.self]
+        subcommands: [Run.self, Merge.self, Check.self, AuditCommand.self, Size.self, Compare.self, Procure.self, NotebookCommand.self, Fit.self, LedgerCommand.self, ForecastCommand.self, Serve.self, Bench.self]
     )
 
     /// As ArgumentParser's, except that a usage error exits with 2 ("bad input", the project's

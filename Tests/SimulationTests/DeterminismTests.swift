@@ -163,7 +163,8 @@ struct MetricNameTests {
         ]
         // Keys added since (DESIGN.md: "more keys may be added; these keep their meaning").
         // Token classes (DESIGN.md, "Prices and token classes"): only in runs with a cache or batch.
-        let known = contract.union(["spend_cv", "runaway_stopped", "cached_input_share", "cache_savings_credits",
+        // The leaked credential's, named by DESIGN.md's "Faults: a leaked credential".
+        let known = contract.union(["spend_cv", "runaway_stopped", "leak_spend_credits", "leak_requests_served", "time_to_revoke_hours", "cached_input_share", "cache_savings_credits",
                                     "input_spend_credits", "cached_input_spend_credits", "cache_write_spend_credits",
                                     "cache_write_1h_spend_credits", "output_spend_credits"])
         #expect(Set(Metric.names) == known, "the registry and the contract differ")

@@ -50,10 +50,12 @@ struct LedgerPool: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The pool's name.") var name: String
         @Option(name: .long, help: "The parent pool.") var parent: String?
+        @Option(name: .long, help: "The environment it serves (production, sandbox, …), for `burnrate audit`.") var environment: String?
         @Flag(name: .long, help: "Print the answer as JSON.") var json = false
         func run() async throws {
             var f: [String: Any] = ["op": "create_pool", "pool": name]
             if let parent { f["parent"] = parent }
+            if let environment { f["environment"] = environment }
             try await runOperation(f, database: database, json: json)
         }
     }
@@ -66,9 +68,12 @@ struct LedgerIdentity: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOption
         @Argument(help: "The identity's name.") var name: String
         @Option(name: .customLong("pool"), help: "A pool it may draw from (repeatable).") var pools: [String] = []
+        @Option(name: .long, help: "The environment it works in (production, sandbox, …), for `burnrate audit`.") var environment: String?
         @Flag(name: .long, help: "Print the answer as JSON.") var json = false
         func run() async throws {
-            try await runOperation(["op": "create_identity", "identity": name, "pools": pools], database: database, json: json)
+            var f: [String: Any] = ["op": "create_identity", "identity": name, "pools": pools]
+            if let environment { f["environment"] = environment }
+            try await runOperation(f, database: database, json: json)
         }
     }
 }
