@@ -48,6 +48,8 @@ print("""# Sizing department pools from real per-tenant data (ServeGen, Alibaba 
 # The question (`burnrate size --layout both`): how much hourly budget does one shared pool need,
 # against one pool per department, for 99% continuity? (ServeGen's paper and our
 # own peak-hour arithmetic on this data put split/shared at 1.5-3x at hourly scale.)
+# No `uncertainty:` here: each department replays its client's real week, hour by hour, so the
+# variation between hours and days is the data's own, not a model of it.
 name: servegen-departments
 horizon: 7d
 seed: 2025
