@@ -155,14 +155,19 @@ public struct Ledger: Sendable {
     public mutating func authorize(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int,
                                    amountMicrocredits: Int64, expiresAtMs: Int64) -> Outcome {
         if let refusal = beginUnkeyed(atMs: t) { return .refused(refusal) }
-        return withDecisions(authorize(identity, pool, tier, amountMicrocredits, expiresAtMs))
+        // The outcome first, then the decisions: `withDecisions(authorize(…))` would load a copy
+        // of the ledger for the call before the mutation ran, and every array the command then
+        // touched would be copied (measured: 79% of the realistic benchmark's instructions).
+        let outcome = authorize(identity, pool, tier, amountMicrocredits, expiresAtMs)
+        return withDecisions(outcome)
     }
 
     /// An unkeyed capture whose journal record is discarded: exactly `apply(Request(atMs: t,
     /// .capture(…)))` with a ``DiscardingSink``, without building a request value.
     public mutating func capture(atMs t: Int64, hold: HoldID, amountMicrocredits: Int64, identity: IdentityID? = nil) -> Outcome {
         if let refusal = beginUnkeyed(atMs: t) { return .refused(refusal) }
-        return withDecisions(capture(hold, amountMicrocredits, by: identity))
+        let outcome = capture(hold, amountMicrocredits, by: identity)   // first: see authorize(atMs:…)
+        return withDecisions(outcome)
     }
 
     /// The start of an unkeyed command applied without a journal: what `apply(_:sink:)` does
