@@ -9,7 +9,13 @@ struct AuditCLITests {
     static var binary: String {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.appendingPathComponent(".build/debug/burnrate").path
+        // The executable of the configuration the tests were built in (`make test` builds release).
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        return url.appendingPathComponent(".build/\(configuration)/burnrate").path
     }
 
     func run(_ arguments: [String]) throws -> Run {
