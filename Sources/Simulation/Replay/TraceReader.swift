@@ -72,20 +72,7 @@ public final class TraceReader {
     public init(path: String, format: TraceFormat, blocks: Bool = false) throws(TraceError) {
         self.path = path
         self.format = format
-        // Checked before opening too: opening a FIFO blocks until a writer comes.
-        var before = stat()
-        if stat(path, &before) == 0, before.st_mode & S_IFMT != S_IFREG {
-            throw TraceError(path: path, line: 0, column: nil, message: "a trace is a regular file (not a device, a FIFO or a folder)")
-        }
-        guard let f = fopen(path, "r") else {
-            throw TraceError(path: path, line: 0, column: nil, message: "cannot open the trace: \(String(cString: strerror(errno)))")
-        }
-        // Only a regular file: a device (/dev/zero, /dev/stdin) or a FIFO never ends, or blocks.
-        var st = stat()
-        guard fstat(fileno(f), &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            fclose(f)
-            throw TraceError(path: path, line: 0, column: nil, message: "a trace is a regular file (not a device, a FIFO or a folder)")
-        }
+        let f = try Self.openRegularFile(path, what: "trace")
         file = f
         // Header.
         var header: [String] = []
@@ -359,5 +346,28 @@ extension String {
         while let f = s.first, f == " " || f == "\u{FEFF}" { s = s.dropFirst() }
         while let l = s.last, l == " " { s = s.dropLast() }
         return String(s)
+    }
+}
+
+extension TraceReader {
+    /// Opens `path` for reading if it is a regular file: a device (/dev/zero, /dev/stdin) or a
+    /// FIFO never ends, or blocks. Checked before opening too (opening a FIFO blocks until a
+    /// writer comes) and again on the open descriptor. `what` names the file in errors
+    /// ("trace", "export").
+    static func openRegularFile(_ path: String, what: String) throws(TraceError) -> UnsafeMutablePointer<FILE> {
+        let notRegular = "a\(what.first.map { "aeiou".contains($0) } == true ? "n" : "") \(what) is a regular file (not a device, a FIFO or a folder)"
+        var before = stat()
+        if stat(path, &before) == 0, before.st_mode & S_IFMT != S_IFREG {
+            throw TraceError(path: path, line: 0, column: nil, message: notRegular)
+        }
+        guard let f = fopen(path, "r") else {
+            throw TraceError(path: path, line: 0, column: nil, message: "cannot open the \(what): \(String(cString: strerror(errno)))")
+        }
+        var st = stat()
+        guard fstat(fileno(f), &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            fclose(f)
+            throw TraceError(path: path, line: 0, column: nil, message: notRegular)
+        }
+        return f
     }
 }

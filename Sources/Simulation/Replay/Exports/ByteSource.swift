@@ -23,20 +23,7 @@ final class ByteSource {
 
     init(path: String) throws(TraceError) {
         self.path = path
-        // Checked before opening too: opening a FIFO blocks until a writer comes.
-        var before = stat()
-        if stat(path, &before) == 0, before.st_mode & S_IFMT != S_IFREG {
-            throw TraceError(path: path, line: 0, column: nil, message: "an export is a regular file (not a device, a FIFO or a folder)")
-        }
-        guard let f = fopen(path, "r") else {
-            throw TraceError(path: path, line: 0, column: nil, message: "cannot open the export: \(String(cString: strerror(errno)))")
-        }
-        var st = stat()
-        guard fstat(fileno(f), &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            fclose(f)
-            throw TraceError(path: path, line: 0, column: nil, message: "an export is a regular file (not a device, a FIFO or a folder)")
-        }
-        file = f
+        file = try TraceReader.openRegularFile(path, what: "export")
         buffer = .allocate(capacity: Self.capacity)
     }
 
