@@ -89,10 +89,28 @@ extension TraceFit {
         if min(w.input.lognormalKS, w.input.gammaKS) > 0.1 || min(w.output.lognormalKS, w.output.gammaKS) > 0.1 {
             lines.append("\(indent)# neither law fits the token counts closely (KS D > 0.1): replaying the trace keeps its shape")
         }
+        lines += cacheLines(w, indent: indent)
         lines.append("\(indent)input_tokens:  \(Self.tokens(w.input))")
         lines.append("\(indent)output_tokens: \(Self.tokens(w.output))")
         lines += uncertaintyLines(w, indent: indent)
         return lines
+    }
+
+    /// The `cache:` shares of the export's recorded token split (none for a trace that records
+    /// no split, or under 0.01% of input tokens either way). Shares are rounded down to four
+    /// decimals, so that they never sum above 1; 1-hour writes are written as 5-minute writes
+    /// (the synthetic format has one write class) and the comment says how many there were.
+    func cacheLines(_ w: WorkloadFit, indent: String) -> [String] {
+        let read = (w.cacheReadShare * 10_000).rounded(.down) / 10_000
+        let write = (w.cacheWriteShare * 10_000).rounded(.down) / 10_000
+        guard read + write > 0 else { return [] }
+        var note = "the export's split: \(Self.number(w.cacheReadShare * 100, 1))% of input tokens read from the cache, "
+            + "\(Self.number(w.cacheWriteShare * 100, 1))% written"
+        if w.cacheWrite1hTokensTotal > 0 {
+            note += " (\(Self.number(w.cacheWrite1hTokensTotal / (w.cacheWriteTokensTotal + w.cacheWrite1hTokensTotal) * 100, 1))% of writes "
+                + "1-hour, priced here as 5-minute)"
+        }
+        return ["\(indent)cache: { read: \(Self.number(read, 4)), write: \(Self.number(write, 4)) }   # \(note)"]
     }
 
     /// The proposed `uncertainty.rate` from the counts' over-dispersion (weekly counts when the
@@ -165,7 +183,7 @@ extension TraceFit {
 
     /// A scalar as YAML reads it back unchanged: a plain word when it is one, else a
     /// double-quoted string with `\\`, `"` and every non-printable character escaped.
-    static func scalar(_ text: String) -> String {
+    public static func scalar(_ text: String) -> String {
         let plain = !text.isEmpty && text.utf8.allSatisfy { b in
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2e || b == 0x5f || b == 0x2d || b == 0x2f
         } && text.utf8.first.map { $0 != 0x2d && $0 != 0x2e } ?? false

@@ -20,6 +20,12 @@ public struct TraceFit: Sendable {
     public var identityField: String? = nil
     public var requestsPerBucket: Int64? = nil
     public var spanMs: Int64
+    /// The first request's time, and the window a replay of the same file covers: from its time
+    /// zero (the first request, or an aggregated export's first bucket start) to one past its last
+    /// request (or the last bucket's end). In the trace's own epoch (ms since 1970 for exports).
+    public var firstMs: Int64 = 0
+    public var replayOriginMs: Int64 = 0
+    public var replayEndMs: Int64 = 0
     /// The whole trace as one workload.
     public var whole: WorkloadFit
     /// One workload per identity of the trace, most requests first (ties: first seen first);
@@ -69,6 +75,22 @@ public struct TraceFit: Sendable {
         /// ``CountDispersion/minimumWeeks`` full weeks).
         public var daily: CountDispersion? = nil
         public var weekly: CountDispersion? = nil
+        /// Input tokens of every class, and those the export records as cache reads, 5-minute
+        /// and 1-hour cache writes (all 0 for a research trace, which records no split).
+        /// Sums in `Double`: only their ratios are used, and no row's count can overflow them.
+        public var inputTokensTotal: Double = 0
+        public var cachedInputTokensTotal: Double = 0
+        public var cacheWriteTokensTotal: Double = 0
+        public var cacheWrite1hTokensTotal: Double = 0
+
+        /// Cache reads over all input tokens (0 when the trace records none).
+        public var cacheReadShare: Double {
+            inputTokensTotal > 0 ? cachedInputTokensTotal / inputTokensTotal : 0
+        }
+        /// Cache writes of both retentions over all input tokens.
+        public var cacheWriteShare: Double {
+            inputTokensTotal > 0 ? (cacheWriteTokensTotal + cacheWrite1hTokensTotal) / inputTokensTotal : 0
+        }
     }
 
     /// How much a workload's counts per period vary beyond Poisson noise (DESIGN.md, "Demand
@@ -175,8 +197,32 @@ public struct TraceFit: Sendable {
         }
         return TraceFit(path: paths.joined(separator: " "), format: format, failedSkipped: failed,
                         identityField: options.identityField, requestsPerBucket: requestsPerBucket, spanMs: max(last - first, 1),
+                        firstMs: first, replayOriginMs: min(first, reader.bucketsStartMs ?? first),
+                        replayEndMs: max(last + 1, reader.bucketsEndMs ?? last + 1),
                         whole: whole.result(first: first, last: last), identities: identities,
                         identityLimitExceeded: identityLimitExceeded)
+    }
+
+    /// Every model name of the fit's workloads, sorted.
+    public var modelNames: [String] {
+        Set(whole.models.map(\.name) + identities.flatMap { $0.workload.models.map(\.name) }).sorted()
+    }
+
+    /// The fit with its model names mapped through `map` (names it omits kept): the model mixes
+    /// of models mapped to one name are merged, most requests first (ties: by name) as fitted.
+    public func renamingModels(_ map: [String: String]) -> TraceFit {
+        guard !map.isEmpty else { return self }
+        func renamed(_ w: WorkloadFit) -> WorkloadFit {
+            var counts: [String: Int] = [:]
+            for m in w.models { counts[map[m.name] ?? m.name, default: 0] += m.requests }
+            var out = w
+            out.models = counts.sorted { (-$0.value, $0.key) < (-$1.value, $1.key) }.map { (name: $0.key, requests: $0.value) }
+            return out
+        }
+        var out = self
+        out.whole = renamed(whole)
+        out.identities = identities.map { IdentityFit(name: $0.name, workload: renamed($0.workload)) }
+        return out
     }
 
     /// The running statistics of one workload's requests.
@@ -186,6 +232,11 @@ public struct TraceFit: Sendable {
         var n = 0
         var first: Int64 = .max, last: Int64 = .min, previous: Int64? = nil
         var gapCount = 0.0, gapMean = 0.0, gapM2 = 0.0, zeroGaps = 0
+        /// Each gap's time in each hour of the day (ms): their sums and the sums of their pairwise
+        /// products, so that the gaps' mean and variance in *operational time* (each hour's time
+        /// weighted by its profile factor, known only at the end) are exact in one pass.
+        var gapHourSums = [Double](repeating: 0, count: 24)
+        var gapHourProducts = [Double](repeating: 0, count: 24 * 24)
         var hourCounts = [Double](repeating: 0, count: 24)
         var minuteCounts: [Int64: Int] = [:]
         var dayCounts: [Int64: Int] = [:]
@@ -195,6 +246,7 @@ public struct TraceFit: Sendable {
         var modelCounts: [Int] = []
         var withoutModel = 0
         var modelLimitExceeded = false
+        var inputTotal = 0.0, cachedTotal = 0.0, writeTotal = 0.0, write1hTotal = 0.0
 
         init(reservoir: Int, stream: RandomStream) {
             self.reservoir = reservoir
@@ -212,11 +264,16 @@ public struct TraceFit: Sendable {
                 let delta = gap - gapMean
                 gapMean += delta / gapCount
                 gapM2 += delta * (gap - gapMean)
+                addOperationalGap(from: p, to: max(row.timeMs, p))
             }
             previous = row.timeMs
             let hour = Int(((row.timeMs / 3_600_000) % 24 + 24) % 24)
             hourCounts[hour] += 1
             minuteCounts[row.timeMs / 60_000, default: 0] += 1
+            inputTotal += Double(row.inputTokens)
+            cachedTotal += Double(row.cachedInputTokens)
+            writeTotal += Double(row.cacheWriteTokens)
+            write1hTotal += Double(row.cacheWrite1hTokens)
             dayCounts[Self.floorDiv(row.timeMs, 86_400_000), default: 0] += 1
             // Reservoir sampling (Vitter's algorithm R) of (input, output) pairs.
             let pair = (Double(row.inputTokens), Double(row.outputTokens))
@@ -241,26 +298,102 @@ public struct TraceFit: Sendable {
             }
         }
 
+        /// Splits the gap [from, to) over the hours of the day it spans and adds it to the sums.
+        /// - Complexity: O(hours spanned + 24²) for a gap over a day, O(1) within an hour.
+        mutating func addOperationalGap(from: Int64, to: Int64) {
+            var parts: [(hour: Int, ms: Double)] = []
+            var t = from
+            while t < to && parts.count < 24 {
+                let hour = Int(((t / 3_600_000) % 24 + 24) % 24)
+                let end = min(to, Self.floorDiv(t, 3_600_000) * 3_600_000 + 3_600_000)
+                parts.append((hour, Double(end - t)))
+                t = end
+            }
+            if t < to {
+                // A gap of a day or more: every hour has its share; whole days add 1 h to each.
+                let wholeDays = Double((to - t) / 86_400_000)
+                var byHour = [Double](repeating: wholeDays * 3_600_000, count: 24)
+                for p in parts { byHour[p.hour] += p.ms }
+                t += Int64(wholeDays) * 86_400_000
+                while t < to {
+                    let hour = Int(((t / 3_600_000) % 24 + 24) % 24)
+                    let end = min(to, Self.floorDiv(t, 3_600_000) * 3_600_000 + 3_600_000)
+                    byHour[hour] += Double(end - t)
+                    t = end
+                }
+                parts = byHour.enumerated().map { ($0.offset, $0.element) }
+            } else {
+                // Merge a gap that returns to an hour it started in (at most 24 parts).
+                var merged: [(hour: Int, ms: Double)] = []
+                for p in parts {
+                    if let i = merged.firstIndex(where: { $0.hour == p.hour }) { merged[i].ms += p.ms } else { merged.append(p) }
+                }
+                parts = merged
+            }
+            for a in parts {
+                gapHourSums[a.hour] += a.ms
+                for b in parts { gapHourProducts[a.hour * 24 + b.hour] += a.ms * b.ms }
+            }
+        }
+
+        /// The gaps' coefficient of variation in operational time: each gap measured as
+        /// Σ_h factor_h × (its time in hour h). A Poisson process thinned through the profile has
+        /// exponential gaps there (CV 1), whatever the profile; raw gaps would mix the slow hours'
+        /// long gaps with the busy hours' short ones and look bursty (a CV of 2 and more for a
+        /// business-hours profile). Nil without enough gaps.
+        func operationalGapCV(_ factors: [Double]) -> Double? {
+            guard gapCount > 1 else { return nil }
+            var sum = 0.0, squares = 0.0
+            for h in 0..<24 {
+                sum += factors[h] * gapHourSums[h]
+                for k in 0..<24 { squares += factors[h] * factors[k] * gapHourProducts[h * 24 + k] }
+            }
+            let mean = sum / gapCount
+            guard mean > 0 else { return nil }
+            let variance = max(0, (squares - gapCount * mean * mean) / (gapCount - 1))
+            return variance.squareRoot() / mean
+        }
+
         /// The fit, over the trace's window [first, last] (of the whole trace, not of this
         /// workload alone).
         func result(first: Int64, last: Int64) -> WorkloadFit {
             let span = max(last - first, 1)
-            var cv = gapCount > 1 ? (gapM2 / (gapCount - 1)).squareRoot() / max(gapMean, 1e-9) : 1
+            var profile: [Double]? = nil
+            if span >= 86_400_000 {
+                // Each hour of the day's rate: its requests over the time the window spends in
+                // it (a 33-hour trace covers nine hours of the day twice), normalised to mean 1.
+                var exposure = [Double](repeating: 0, count: 24)
+                var t = first
+                while t < last {
+                    let end = min(last, Self.floorDiv(t, 3_600_000) * 3_600_000 + 3_600_000)
+                    exposure[Int(((t / 3_600_000) % 24 + 24) % 24)] += Double(end - t)
+                    t = end
+                }
+                let rates = (0..<24).map { exposure[$0] > 0 ? hourCounts[$0] / exposure[$0] : 0 }
+                let mean = rates.reduce(0, +) / 24
+                profile = rates.map { mean > 0 ? $0 / mean : 1 }
+            }
+            // With an hourly profile, the burstiness is measured in the profile's operational
+            // time, which is what a scenario's `renewal` under that `profile:` draws its gaps in.
+            var cv = (profile.flatMap { operationalGapCV($0) })
+                ?? (gapCount > 1 ? (gapM2 / (gapCount - 1)).squareRoot() / max(gapMean, 1e-9) : 1)
             var fromCounts = false
             if gapCount > 0 && Double(zeroGaps) > 0.5 * gapCount {
                 // Quantised arrivals (e.g. Mooncake's 3 s ticks): the gaps say nothing below the
                 // tick. For a renewal process the index of dispersion of counts tends to the
-                // gaps' CV², so estimate the CV from counts per minute instead.
-                var counts: [Double] = []
-                for m in (first / 60_000)...(last / 60_000) { counts.append(Double(minuteCounts[m] ?? 0)) }
-                let mean = Statistics.mean(counts)
-                if mean > 0 { cv = (Statistics.variance(counts) / mean).squareRoot() }
+                // gaps' CV², so estimate the CV from counts per minute instead: against each
+                // minute's expected count under the profile when there is one (Σ(c − m)² / Σm).
+                let perMinute = Double(n) / (Double(span) / 60_000)
+                var squares = 0.0, expected = 0.0
+                for m in (first / 60_000)...(last / 60_000) {
+                    let hour = Int(((m / 60) % 24 + 24) % 24)
+                    let mean = perMinute * (profile?[hour] ?? 1)
+                    let c = Double(minuteCounts[m] ?? 0)
+                    squares += (c - mean) * (c - mean)
+                    expected += mean
+                }
+                if expected > 0 { cv = (squares / expected).squareRoot() }
                 fromCounts = true
-            }
-            var profile: [Double]? = nil
-            if span >= 86_400_000 {
-                let mean = hourCounts.reduce(0, +) / 24
-                profile = hourCounts.map { mean > 0 ? $0 / mean : 1 }
             }
             let models = modelNames.indices.sorted { (-modelCounts[$0], modelNames[$0]) < (-modelCounts[$1], modelNames[$1]) }
                 .map { (name: modelNames[$0], requests: modelCounts[$0]) }
@@ -270,7 +403,9 @@ public struct TraceFit: Sendable {
                                hourlyProfile: profile, input: TraceFit.fitTokens(inputs), output: TraceFit.fitTokens(outputs),
                                models: models, requestsWithoutModel: withoutModel, modelLimitExceeded: modelLimitExceeded,
                                daily: .of(dayCounts, first: first, last: last, periodMs: 86_400_000, minimum: CountDispersion.minimumDays),
-                               weekly: .of(weekCounts, first: first, last: last, periodMs: 7 * 86_400_000, minimum: CountDispersion.minimumWeeks))
+                               weekly: .of(weekCounts, first: first, last: last, periodMs: 7 * 86_400_000, minimum: CountDispersion.minimumWeeks),
+                               inputTokensTotal: inputTotal, cachedInputTokensTotal: cachedTotal,
+                               cacheWriteTokensTotal: writeTotal, cacheWrite1hTokensTotal: write1hTotal)
         }
 
         /// ⌊a / b⌋ for b > 0, also for negative a (times before the epoch).

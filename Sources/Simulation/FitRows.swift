@@ -18,6 +18,10 @@ final class FitRows {
     /// Rows the export marks as not successful (LiteLLM `status`), over every file.
     private(set) var skippedNotSuccess = 0
     private var skippedBefore = 0
+    /// An aggregated export's window: the first bucket's start and the last one's end (a replay
+    /// places the first bucket's start at its time zero).
+    private(set) var bucketsStartMs: Int64? = nil
+    private(set) var bucketsEndMs: Int64? = nil
     private let stream = RandomStream(seed: 0, replication: 0, name: "fit/disaggregate")
     /// A bucket read ahead (the first result of the next window), and the current bucket's rows.
     private var lookahead: ExportBucketResult? = nil
@@ -70,8 +74,12 @@ final class FitRows {
             switch item {
             case .request(let r)?:
                 return TraceRow(timeMs: r.timeMs, inputTokens: r.inputTokens, outputTokens: r.outputTokens,
-                                identity: options.identityField == nil ? nil : r.identity ?? "", model: r.model, failed: false)
+                                identity: options.identityField == nil ? nil : r.identity ?? "", model: r.model, failed: false,
+                                cachedInputTokens: r.cachedInputTokens, cacheWriteTokens: r.cacheWriteTokens,
+                                cacheWrite1hTokens: r.cacheWrite1hTokens)
             case .bucket(let b)?:
+                bucketsStartMs = min(bucketsStartMs ?? .max, b.startMs)
+                bucketsEndMs = max(bucketsEndMs ?? .min, b.endMs)
                 if let first = lookahead, first.startMs != b.startMs || first.endMs != b.endMs { try disaggregateBucket() }
                 pending.append(b)
                 pendingPath = path
@@ -110,9 +118,17 @@ final class FitRows {
         pending = []
         lookahead = nil
         let expanded = buckets.expanded(stream: stream, template: template)
-        queued = (0..<expanded.count).map { i in
-            TraceRow(timeMs: expanded.timesMs[i], inputTokens: Int64(expanded.inputTokens[i]), outputTokens: Int64(expanded.outputTokens[i]),
-                     identity: options.identityField == nil ? nil : expanded.identityNames[Int(expanded.identities[i])], model: expanded.modelNames[Int(expanded.models[i])], failed: false)
+        queued = []
+        queued.reserveCapacity(expanded.count)
+        for i in 0..<expanded.count {
+            let identity: String? = options.identityField == nil ? nil : expanded.identityNames[Int(expanded.identities[i])]
+            var row = TraceRow(timeMs: expanded.timesMs[i], inputTokens: Int64(expanded.inputTokens[i]),
+                               outputTokens: Int64(expanded.outputTokens[i]), identity: identity,
+                               model: expanded.modelNames[Int(expanded.models[i])], failed: false)
+            row.cachedInputTokens = Int64(expanded.cachedInputTokens[i])
+            row.cacheWriteTokens = Int64(expanded.cacheWriteTokens[i])
+            row.cacheWrite1hTokens = Int64(expanded.cacheWrite1hTokens[i])
+            queued.append(row)
         }
         queuedIndex = 0
     }

@@ -34,6 +34,47 @@ struct FitTests {
         #expect(fit.whole.daily == nil && fit.yaml.contains("fewer than 7 full days: no estimate of demand uncertainty"))
     }
 
+    @Test("a Poisson process through business hours is fitted as Poisson under its profile, not as a bursty renewal")
+    func burstinessIsMeasuredInTheProfilesTime() throws {
+        // 5 days of Poisson arrivals at 60/h from 09:00 to 17:00 and 6/h otherwise (thinning of a
+        // 60/h process). Raw gaps mix the nights' 10-minute gaps with the days' 1-minute ones: their
+        // CV is about 2. In the profile's operational time they are exponential (CV 1).
+        let path = NSTemporaryDirectory() + "burnrate-fit-hours-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let s = RandomStream(seed: 5, replication: 0, name: "fit-test-hours")
+        let gap = try Exponential(rate: 60.0 / 3_600)
+        var csv = "timestamp,identity,model,input_tokens,output_tokens\n"
+        var t = 0.0, raw: [Double] = [], previous: Double? = nil
+        while t < 5 * 86_400 {
+            t += gap.sample(s)
+            let hour = Int(t / 3_600) % 24
+            guard s.uniform() < (hour >= 9 && hour < 17 ? 1 : 0.1) else { continue }
+            if let p = previous { raw.append(t - p) }
+            previous = t
+            csv += "\(t),,,100,10\n"
+        }
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let fit = try TraceFit.fit(path: path, format: .generic)
+        #expect(Statistics.standardDeviation(raw) / Statistics.mean(raw) > 1.8)
+        #expect(abs(fit.gapCV - 1) < 0.06, "\(fit.gapCV)")
+        #expect(fit.yaml.contains("poisson: { rate: "), "\(fit.yaml)")
+        let profile = try #require(fit.hourlyProfile)
+        #expect(abs(profile[12] / profile[3] - 10) < 2.5, "\(profile)")
+    }
+
+    @Test("a trace covering some hours of the day twice gets each hour's rate, not its count")
+    func profileIsPerHourOfExposure() throws {
+        // Uniform arrivals, one every 36 s, over 36 hours: hours 00–11 are covered twice. A
+        // profile of counts would give them twice the factor of the others.
+        let path = NSTemporaryDirectory() + "burnrate-fit-exposure-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var csv = "timestamp,identity,model,input_tokens,output_tokens\n"
+        for k in 0..<3_600 { csv += "\(Double(k) * 36),,,100,10\n" }
+        try csv.write(toFile: path, atomically: true, encoding: .utf8)
+        let profile = try #require(try TraceFit.fit(path: path, format: .generic).hourlyProfile)
+        for f in profile { #expect(abs(f - 1) < 0.02, "\(profile)") }
+    }
+
     @Test func dailyCountsBeyondPoissonProposeARateUncertainty() throws {
         // 14 days alternating 100 and 300 requests, spread evenly over each day, and one request in
         // the last millisecond of day 13 so that it is full: 14 full days.

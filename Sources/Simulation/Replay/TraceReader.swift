@@ -49,6 +49,11 @@ public struct TraceRow: Sendable, Equatable {
     public var model: String?
     /// The trace marks the request as failed (BurstGPT: no response tokens).
     public var failed: Bool
+    /// Of ``inputTokens``, those a usage export records as read from or written to the
+    /// provider's prompt cache (5-minute and 1-hour writes); 0 for a research trace.
+    public var cachedInputTokens: Int64 = 0
+    public var cacheWriteTokens: Int64 = 0
+    public var cacheWrite1hTokens: Int64 = 0
 }
 
 /// Reads a trace row by row in constant memory, whatever the file size.

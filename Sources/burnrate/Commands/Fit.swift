@@ -1,5 +1,6 @@
 import ArgumentParser
 import Ledger
+import Reports
 import Simulation
 
 /// `burnrate fit TRACE --format F`: a synthetic workload fitted to a trace.
@@ -38,7 +39,37 @@ struct Fit: ParsableCommand {
     @Option(name: .long, help: "Requests in each result of an Anthropic usage report (it records none).")
     var requestsPerBucket: Int64?
 
+    @Option(name: .long, help: ArgumentHelp("Write a calibration report of the fit against the export to this folder.", valueName: "dir"))
+    var report: String?
+
+    @Option(name: .long, help: ArgumentHelp("The price CSV the calibration report prices both sides with (US dollars per million tokens, as shared/data/prices/model_prices.csv).", valueName: "file"))
+    var prices: String?
+
+    @Option(name: .long, help: "US dollars per credit, for --prices.")
+    var credit: String = "1"
+
+    @Option(name: .long, help: ArgumentHelp("An export model priced at a row of --prices (repeatable), e.g. gpt-4o-2024-08-06=gpt-4o.", valueName: "name=row"))
+    var modelMap: [String] = []
+
+    @Option(name: .long, help: "Replications of the fitted workload in the calibration report.")
+    var replications: Int = 20
+
+    @Option(name: .long, help: "Seed of the fitted workload's replications.")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "Worker threads for the calibration's replications (default: all cores).")
+    var threads: Int?
+
     func validate() throws {
+        if report != nil {
+            if prices == nil { throw ValidationError("--report needs --prices FILE: both sides of the calibration are priced with it") }
+            if !format.isUsageExport { throw ValidationError("--report compares a fit with the usage export it came from; \(format.rawValue) is a research trace layout") }
+            if !(1...1000).contains(replications) { throw ValidationError("--replications must be in 1…1000") }
+            if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
+        } else if prices != nil || !modelMap.isEmpty {
+            throw ValidationError("--prices and --model-map are for the calibration report: give --report DIR too")
+        }
+        _ = try parsedModelMap()
         if let problem = LedgerName.problem(pool) { throw ValidationError("--pool: \(problem)") }
         if trace.isEmpty { throw ValidationError("a trace file is needed") }
         if trace.count > 1 && !format.isUsageExport { throw ValidationError("several files are the pages of a usage export; a \(format.rawValue) trace is one file") }
@@ -53,11 +84,38 @@ struct Fit: ParsableCommand {
         }
     }
 
+    /// `--model-map NAME=ROW` pairs; a name given twice is an error.
+    func parsedModelMap() throws -> [String: String] {
+        var map: [String: String] = [:]
+        for pair in modelMap {
+            guard let eq = pair.firstIndex(of: "="), eq != pair.startIndex, pair.index(after: eq) != pair.endIndex else {
+                throw ValidationError("--model-map takes NAME=ROW (an export's model and a row of --prices), got '\(excerpt(pair))'")
+            }
+            let name = String(pair[..<eq]), row = String(pair[pair.index(after: eq)...])
+            if map[name] != nil { throw ValidationError("--model-map: '\(excerpt(name))' is mapped twice") }
+            map[name] = row
+        }
+        return map
+    }
+
     func run() throws {
         do {
             let fit = try TraceFit.fit(paths: trace, format: format, options: ExportOptions(identityField: identityField),
                                        requestsPerBucket: requestsPerBucket)
             print(fit.yaml(pool: pool), terminator: "")
+            if let report, let prices {
+                writeStandardError("calibrating: replaying the export and running the fit \(replications) times\n")
+                let calibration = try Calibration.run(
+                    fit: fit, paths: trace, exportOptions: ExportOptions(identityField: identityField),
+                    options: calibrationOptions(prices),
+                    command: (["burnrate"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+                try calibration.write(to: report)
+                let misses = calibration.misses
+                writeStandardError("calibration report: \(report)/calibration.md; "
+                                   + (misses.isEmpty ? "every figure of the export is within the fitted band\n"
+                                                     : "\(misses.count) departure\(misses.count == 1 ? "" : "s") from the export:\n"
+                                                       + misses.map { "  \($0)\n" }.joined()))
+            }
         } catch {
             printError("\(error)")
             throw ExitCode(2)
@@ -68,6 +126,14 @@ struct Fit: ParsableCommand {
 /// Writes one line to standard error.
 func printError(_ message: String) {
     writeStandardError("error: \(message)\n")
+}
+
+extension Fit {
+    func calibrationOptions(_ prices: String) throws -> Calibration.Options {
+        var options = Calibration.Options(pricesPath: prices, credit: credit, replications: replications, seed: seed, threads: threads)
+        options.modelMap = try parsedModelMap()
+        return options
+    }
 }
 
 extension TraceFormat: ExpressibleByArgument {}
