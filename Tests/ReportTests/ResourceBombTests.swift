@@ -57,7 +57,7 @@ struct ResourceBombTests {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         var files: [String] = []
-        for folder in ["scenarios", "notebooks-md"] {
+        for folder in ["scenarios", "notebooks-md", "examples"] {
             let path = url.appendingPathComponent(folder).path
             files += try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".yaml") }.map { path + "/" + $0 }
         }
