@@ -214,6 +214,8 @@ extension ModelBuilder {
             guard let base = rate(bf["base"], "base rate"), let burst = rate(bf["burst"], "burst rate"),
                   let every = duration(bf["burst_every"], "burst_every"), let length = duration(bf["burst_length"], "burst_length")
             else { d.error(f["bursty"], "bursty needs base, burst (rates), burst_every and burst_length (durations)"); return nil }
+            // The two rates are the process: a profile or growth would be silently ignored.
+            if f["profile"] != nil || f["growth"] != nil { d.error(node, "bursty arrivals take no profile or growth (their base and burst rates are the shape)") }
             return .markovModulated(ratesPerHour: [base, burst], meanSojournMs: [Double(max(every, 1)), Double(max(length, 1))])
         }
     }

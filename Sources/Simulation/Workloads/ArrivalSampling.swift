@@ -61,27 +61,45 @@ extension ReplicationRun {
         case .poisson:
             return nil
         case .renewal:
-            var t = t
-            var r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.logGrowthPerMs, atMs: t)
-            // An idle hour of the profile: the process resumes at the next hour with a positive rate
-            // (a week of idle hours means it never does).
-            var idleHours = 0
-            while !(r > 0) {
-                idleHours += 1
-                guard idleHours <= 168, h.ratePerMs > 0 else { return nil }
-                t = (t / 3_600_000 + 1) * 3_600_000
-                guard t < horizon else { return nil }
-                r = h.ratePerMs * profiles[w].factor(atMs: t) * growthFactor(h.logGrowthPerMs, atMs: t)
-            }
-            let mean = 1 / r
-            let gap: Double
+            // The gap is drawn in operational time, where the process runs at one expected arrival
+            // per unit (mean 1, the law's CV), and mapped back to clock time hour by hour through
+            // the rate function: rate × profile factor × growth, the factor constant within its
+            // hour and the growth taken at the start of each hour's stretch. So the profile shapes
+            // the rate at every hour. (A gap drawn at the rate in force at its start let a quiet
+            // hour's long gap spill into the busy hour after it: with a business-hours profile the
+            // first busy hour had half its requests and the first quiet one twice.) Consecutive
+            // gaps walk disjoint hours: the walk costs the horizon's hours plus one step a request.
+            guard h.ratePerMs > 0 else { return nil }
+            var need: Double
             if h.gapIsGamma {
                 let k = 1 / (h.gapParameter * h.gapParameter)
-                gap = stream.gamma(shape: k, scale: mean / k)
+                need = stream.gamma(shape: k, scale: 1 / k)
             } else {
-                gap = stream.weibull(shape: h.gapParameter, scale: mean / tgamma(1 + 1 / h.gapParameter))
+                need = stream.weibull(shape: h.gapParameter, scale: 1 / tgamma(1 + 1 / h.gapParameter))
             }
-            let next = t + max(Int64(gap.rounded()), 0)
+            var time = Double(t)
+            // A week of idle hours in a row means the profile never resumes.
+            var idleHours = 0
+            while true {
+                let ms = Int64(time)
+                let r = h.ratePerMs * profiles[w].factor(atMs: ms) * growthFactor(h.logGrowthPerMs, atMs: ms)
+                let hourEnd = Double((ms / 3_600_000 + 1) * 3_600_000)
+                if r > 0 {
+                    idleHours = 0
+                    let capacity = (hourEnd - time) * r
+                    if need <= capacity {
+                        time += need / r
+                        break
+                    }
+                    need -= capacity
+                } else {
+                    idleHours += 1
+                    guard idleHours <= 168 else { return nil }
+                }
+                time = hourEnd
+                guard time < Double(horizon) else { return nil }
+            }
+            let next = max(Int64(time.rounded()), t)
             return next < horizon ? next : nil
         case .markov:
             guard case .markovModulated(let rates, let sojourn) = model.workloads[w].arrivals else { return nil }
