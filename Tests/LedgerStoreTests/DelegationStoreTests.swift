@@ -106,6 +106,24 @@ struct DelegationStoreTests {
         #expect(parseError(#"{"op":"capture","key":"k","identity":"r","hold":"0","delegation":"x","amount":"1"}"#)?.field == "delegation")
     }
 
+    @Test func journalRowsOfDelegationCommandsDecodeToTheSameRequests() throws {
+        let d = DelegationID(slot: 3, generation: 2)
+        let requests = [
+            Request(atMs: 5, key: "k", fingerprint: 7, .delegatedDebit(delegation: d, identity: IdentityID(1), tier: 2, amountMicrocredits: 1_250)),
+            Request(atMs: 6, .delegate(identity: IdentityID(0), child: "c", from: .delegation(d), amountMicrocredits: 9, expiresAtMs: nil)),
+            Request(atMs: 7, key: "x", .closeDelegation(d, identity: nil)),
+            Request(atMs: 8, .delegatedCapture(delegation: d, hold: HoldID(slot: 1, generation: 0), amountMicrocredits: 3, identity: IdentityID(1))),
+        ]
+        for r in requests {
+            let row = try JournalCodec.encode(r, .refused(.delegationClosed))
+            let decoded = try #require(JournalCodec.decode(row), "\(row)")
+            #expect(decoded.request == r && decoded.answer == "R:delegation_closed")
+        }
+        #expect(try JournalCodec.encode(requests[0], .refused(.delegationClosed)).contains("\tD\t"))
+        // A damaged compact row is unreadable, never a trap.
+        #expect(JournalCodec.decode("A\t5\t-\tD\t-1\t1\t0\t5") == nil)
+    }
+
     @Test func aDelegationIdSpelledAsANumberOrAStringIsTheSameRequest() throws {
         let a = try LedgerOperation.parse(#"{"op":"debit","key":"k","identity":"r","delegation":3,"amount":"1"}"#)
         let b = try LedgerOperation.parse(#"{"op":"debit","key":"k","identity":"r","delegation":"03","amount":"1.0"}"#)
