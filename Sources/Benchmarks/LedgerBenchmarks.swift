@@ -36,6 +36,27 @@ public enum LedgerBenchmarks {
             precondition(accepted == n, "bench: debits refused")
             blackHole(ledger)
         })
+        // The same debits by an agent three delegations below the entitled identity: each checks
+        // the holder and the delegation, then charges the root's pool hold.
+        results.append(measure("ledger", "debit-delegated-depth3", operations: n, settings: settings) {
+            var (ledger, pool, bot) = setUp()
+            var delegation = DelegationSource.pool(pool)
+            var holder = bot
+            for (level, name) in ["planner", "researcher", "tool"].enumerated() {
+                let a = ledger.apply(Request(atMs: 0, .delegate(identity: holder, child: name, from: delegation,
+                                                                 amountMicrocredits: 1 << (52 - level), expiresAtMs: nil))).acceptance!
+                delegation = .delegation(a.delegation!)
+                holder = a.identity!
+            }
+            guard case .delegation(let leaf) = delegation else { preconditionFailure("bench: no delegation") }
+            var accepted = 0
+            for i in 0..<n {
+                let out = ledger.apply(Request(atMs: Int64(i), .delegatedDebit(delegation: leaf, identity: holder, tier: 0, amountMicrocredits: 1_250)))
+                if out.isAccepted { accepted &+= 1 }
+            }
+            precondition(accepted == n, "bench: delegated debits refused")
+            blackHole(ledger)
+        })
         results.append(measure("ledger", "authorize+capture", operations: pairs, settings: settings) {
             var (ledger, pool, bot) = setUp()
             for i in 0..<pairs {

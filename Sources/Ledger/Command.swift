@@ -107,6 +107,30 @@ public enum Command: Hashable, Sendable, Codable {
     /// A correcting entry, never an edit: a positive amount credits the pool (as a new grant, from
     /// `against`), a negative amount takes credits from it (to `against`).
     case adjust(pool: PoolID, amountMicrocredits: Int64, against: AdjustmentAccount, memo: String)
+    /// Hands `amountMicrocredits` of `identity`'s budget to the identity named `child` (created if
+    /// it does not exist), until `expiresAtMs` (nil: no expiry of its own) or until closed. From a
+    /// pool, the amount is held on it as an authorize of `identity` would be (entitlement, caps,
+    /// the pool's policies); from a delegation that `identity` holds, it is reserved from it, at
+    /// most ``LedgerConfig/maxDelegationDepth`` levels deep. See `Ledger+Delegations.swift`.
+    case delegate(identity: IdentityID, child: String, from: DelegationSource, amountMicrocredits: Int64, expiresAtMs: Int64?)
+    /// Closes a delegation and everything below it; the unspent rest returns to the pool.
+    /// `identity` must have delegated on the chain (the delegation's delegator, or one above);
+    /// nil is an admin's close.
+    case closeDelegation(DelegationID, identity: IdentityID?)
+    /// A debit by the delegation's holder against the delegation instead of a pool.
+    case delegatedDebit(delegation: DelegationID, identity: IdentityID, tier: Int, amountMicrocredits: Int64)
+    /// A hold placed by the delegation's holder against the delegation instead of a pool.
+    case delegatedAuthorize(delegation: DelegationID, identity: IdentityID, tier: Int, amountMicrocredits: Int64, expiresAtMs: Int64)
+    /// ``capture(hold:amountMicrocredits:identity:)`` of a hold that must have been placed
+    /// through `delegation` (the edge's `"delegation"` field on a capture, checked).
+    case delegatedCapture(delegation: DelegationID, hold: HoldID, amountMicrocredits: Int64, identity: IdentityID?)
+}
+
+/// Where a delegation's credits come from: a pool (a root delegation, held on the pool) or a
+/// delegation the delegating identity holds (a sub-delegation, reserved from it).
+public enum DelegationSource: Hashable, Sendable, Codable {
+    case pool(PoolID)
+    case delegation(DelegationID)
 }
 
 /// The account on the other side of an adjustment.

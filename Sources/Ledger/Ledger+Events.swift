@@ -21,7 +21,17 @@ extension Ledger {
             guard holds[h].generation == event.generation, holds[h].phase == .open,
                   holds[h].expiresAtMs == event.atMs
             else { return }
-            _ = settle(hold: h, charge: 0, phase: .expired)
+            if holds[h].delegation != nil {
+                _ = settleDelegated(hold: h, charge: 0, phase: .expired)
+            } else {
+                _ = settle(hold: h, charge: 0, phase: .expired)
+            }
+        case .delegationExpiry:
+            let d = Int(event.target)
+            guard delegations[d].generation == event.generation, delegations[d].phase == .open,
+                  delegations[d].expiresAtMs == event.atMs
+            else { return }
+            _ = closeTree(d)
         case .grantEffective:
             let g = event.target
             guard !grants[Int(g)].effective, !grants[Int(g)].expired else { return }

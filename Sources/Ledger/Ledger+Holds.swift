@@ -52,17 +52,7 @@ extension Ledger {
         let before = pools[p].available
 
         // Take a hold slot first, so the reservations are written into its (reused) buffer.
-        let slot: Int32
-        let generation: UInt32
-        if let free = freeHoldSlots.popFirst() {
-            slot = free
-            generation = holds[Int(free)].generation &+ 1
-        } else {
-            slot = Int32(holds.count)
-            generation = 0
-            holds.append(HoldState(generation: 0, phase: .free, identity: 0, pool: 0, tier: 0, amount: 0,
-                                   expiresAtMs: 0, segments: [], overdraftPart: 0))
-        }
+        let (slot, generation) = takeHoldSlot()
         let h = Int(slot)
 
         // Reserve grant by grant in burn-down order; the rest on the overdraft.
@@ -93,13 +83,26 @@ extension Ledger {
         return .accepted(a)
     }
 
-    /// The open hold behind `id`, or why there is none.
+    /// A free hold slot and its next generation (a new slot when none is free).
+    @inline(__always)
+    mutating func takeHoldSlot() -> (slot: Int32, generation: UInt32) {
+        if let free = freeHoldSlots.popFirst() {
+            return (free, holds[Int(free)].generation &+ 1)
+        }
+        holds.append(HoldState(generation: 0, phase: .free, identity: 0, pool: 0, tier: 0, amount: 0,
+                               expiresAtMs: 0, segments: [], overdraftPart: 0))
+        return (Int32(holds.count - 1), 0)
+    }
+
+    /// The open hold behind `id`, or why there is none. A root delegation's pool hold is not a
+    /// hold anyone outside may name: it answers as unknown.
     func openHold(_ id: HoldID) -> Result<Int, Refusal> {
         guard id.slot >= 0, Int(id.slot) < holds.count else { return .failure(.unknownHold(id)) }
         let h = holds[Int(id.slot)]
         if h.generation != id.generation {
             return .failure(id.generation < h.generation ? .holdSettled : .unknownHold(id))
         }
+        if h.reservesDelegation != nil { return .failure(.unknownHold(id)) }
         switch h.phase {
         case .open: return .success(Int(id.slot))
         case .expired: return .failure(.holdExpired)
@@ -126,6 +129,7 @@ extension Ledger {
         case .failure(let r): return .refused(r)
         case .success(let slot): h = slot
         }
+        if holds[h].delegation != nil { return captureDelegated(hold: h, id, amount) }
         let holdPool = holds[h].pool, holdIdentity = holds[h].identity, holdAmount = holds[h].amount
         let p = Int(holdPool)
         let excess = amount - min(amount, holdAmount)
@@ -169,11 +173,15 @@ extension Ledger {
         case .success(let slot): h = slot
         }
         let holdPool = holds[h].pool, holdIdentity = holds[h].identity
-        let settled = settle(hold: h, charge: 0, phase: .released)
+        let through = holds[h].delegation.map { DelegationID(slot: $0, generation: delegations[Int($0)].generation) }
+        let settled = through != nil
+            ? (overdraft: 0, released: settleDelegated(hold: h, charge: 0, phase: .released))
+            : settle(hold: h, charge: 0, phase: .released)
         var a = Acceptance(seq: lastSeq)
         a.pool = PoolID(holdPool)
         a.identity = IdentityID(holdIdentity)
         a.hold = id
+        a.delegation = through
         a.releasedMicrocredits = settled.released
         return .accepted(a)
     }

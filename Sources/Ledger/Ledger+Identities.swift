@@ -8,7 +8,7 @@ extension Ledger {
     /// Inlined: called from a mutating draw, an out-of-line non-mutating call copies the whole
     /// ledger value (208 bytes) onto the stack first, on every draw.
     @inline(__always)
-    func checkIdentity(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64) -> Result<Int, Refusal> {
+    func checkIdentity(_ identity: IdentityID, _ pool: PoolID, _ tier: Int?, _ amount: Int64) -> Result<Int, Refusal> {
         guard isIdentity(identity) else { return .failure(.unknownIdentity(identity)) }
         let i = Int(identity.index)
         // Field by field: copying the whole identity would retain its name and arrays.
@@ -20,8 +20,12 @@ extension Ledger {
         guard isPool(pool) else { return .failure(.unknownPool(pool)) }
         guard let e = identities[i].entitlementIndex(pool: pool.index) else { return .failure(.notEntitled) }
         // Read in place: a copy of the entitlement state is a ~100-byte memcpy per draw.
-        guard tier >= 0, tier < 64, identities[i].entitlements[e].entitlement.allowedTiers & (1 << UInt64(tier)) != 0 else {
-            return .failure(.tierNotAllowed(tier: tier))
+        // No tier: a delegation, which reserves budget for whatever tiers its tree draws at (each
+        // of those draws is checked against this entitlement's tiers).
+        if let tier {
+            guard tier >= 0, tier < 64, identities[i].entitlements[e].entitlement.allowedTiers & (1 << UInt64(tier)) != 0 else {
+                return .failure(.tierNotAllowed(tier: tier))
+            }
         }
         if let maxDraws = identities[i].entitlements[e].entitlement.rateMaxDraws {
             let windowMs = identities[i].entitlements[e].entitlement.rateWindowMs
@@ -87,6 +91,7 @@ extension Ledger {
         if anomalous && current >= stop.minSpendMicrocredits {
             identities[i].status = .suspended
             decisions.append(.identitySuspended(identity: IdentityID(Int32(i)), reason: "spend_rate_anomaly"))
+            closeDelegations(of: i, includingHeld: false)
         }
     }
 }

@@ -37,7 +37,9 @@ extension Ledger {
             }
         }
         var held = [Int64](repeating: 0, count: pools.count)
-        for h in holds where h.phase == .open {
+        // Holds placed through a delegation reserve within it, not on the pool (the delegation's
+        // root hold does): `delegationViolations` checks them.
+        for h in holds where h.phase == .open && h.delegation == nil {
             held[Int(h.pool)] += h.amount
             var parts = h.overdraftPart
             for s in h.segments { parts += s.amount }
@@ -64,6 +66,71 @@ extension Ledger {
             }
             for i in pool.active.indices.dropFirst() where !burnsBefore(pool.active[i - 1], pool.active[i]) {
                 problems.append("\(name): active grants out of burn-down order")
+            }
+        }
+        problems += delegationViolations()
+        return problems
+    }
+
+    /// The delegation invariants: per open delegation, spent + held + delegated ≤ its amount and
+    /// held matches its open holds; closed means closed below (an open delegation's parent is
+    /// open, and no identity above it is suspended or revoked); per root, its pool hold is the
+    /// unspent rest of its open tree, the tree never spends more than the root's amount, and
+    /// amount = tree spent + returned + held on the pool (conservation).
+    /// - Complexity: O(delegation slots + holds).
+    func delegationViolations() -> [String] {
+        guard !delegations.isEmpty else { return [] }
+        var problems: [String] = []
+        var heldThrough = [Int64](repeating: 0, count: delegations.count)
+        var openThrough = [Int](repeating: 0, count: delegations.count)
+        var treeRest = [Int64](repeating: 0, count: delegations.count)
+        for (h, hold) in holds.enumerated() where hold.phase == .open {
+            if let d = hold.delegation {
+                heldThrough[Int(d)] += hold.amount
+                openThrough[Int(d)] += 1
+                if delegations[Int(d)].phase != .open { problems.append("hold slot \(h) is open in closed delegation slot \(d)") }
+                if !hold.segments.isEmpty || hold.overdraftPart != 0 { problems.append("hold slot \(h) through a delegation reserves on the pool") }
+            }
+            if let d = hold.reservesDelegation, delegations[Int(d)].phase != .open || delegations[Int(d)].hold != Int32(h) {
+                problems.append("hold slot \(h) reserves for delegation slot \(d), which is not its open root")
+            }
+        }
+        for (d, s) in delegations.enumerated() where s.phase == .open {
+            let name = "delegation slot \(d)"
+            if s.spent < 0 || s.held < 0 || s.delegated < 0 || s.spent + s.held + s.delegated > s.amount {
+                problems.append("\(name): spent \(s.spent) + held \(s.held) + delegated \(s.delegated) exceeds its amount \(s.amount)")
+            }
+            if s.held != heldThrough[d] || s.openHolds != openThrough[d] {
+                problems.append("\(name): held \(s.held) in \(s.openHolds) holds ≠ its open holds \(heldThrough[d]) in \(openThrough[d])")
+            }
+            if s.depth < 1 || Int(s.depth) > config.maxDelegationDepth { problems.append("\(name): depth \(s.depth) out of range") }
+            if s.parent >= 0 {
+                let p = delegations[Int(s.parent)]
+                if p.generation != s.parentGeneration || p.phase != .open {
+                    problems.append("\(name) is open below a closed delegation")
+                } else if p.depth + 1 != s.depth || p.root != s.root || p.pool != s.pool || p.holder != s.delegator {
+                    problems.append("\(name): inconsistent with its parent")
+                }
+            } else if s.root != Int32(d) {
+                problems.append("\(name): a root that names another root")
+            }
+            // Closed means closed below: nobody above may be suspended or revoked while it is open.
+            if identities[Int(s.delegator)].status != .active {
+                problems.append("\(name) is open though its delegator is \(identities[Int(s.delegator)].status.rawValue)")
+            }
+            if identities[Int(s.holder)].status == .revoked { problems.append("\(name) is open though its holder is revoked") }
+            treeRest[Int(s.root)] += s.amount - s.spent - s.delegated
+        }
+        for (r, s) in delegations.enumerated() where s.phase == .open && s.root == Int32(r) {
+            let name = "root delegation slot \(r)"
+            guard s.hold >= 0, Int(s.hold) < holds.count, holds[Int(s.hold)].phase == .open,
+                  holds[Int(s.hold)].reservesDelegation == Int32(r)
+            else { problems.append("\(name) has no open pool hold"); continue }
+            let held = holds[Int(s.hold)].amount
+            if held != treeRest[r] { problems.append("\(name): pool hold \(held) ≠ the unspent rest of its open tree \(treeRest[r])") }
+            if s.treeSpent > s.amount { problems.append("\(name): its tree spent \(s.treeSpent), more than its amount \(s.amount)") }
+            if s.treeSpent + s.treeReturned + held != s.amount {
+                problems.append("\(name): spent \(s.treeSpent) + returned \(s.treeReturned) + held \(held) ≠ amount \(s.amount)")
             }
         }
         return problems
@@ -101,9 +168,26 @@ extension Ledger {
                 d.add(Int64(h.identity)); d.add(Int64(h.pool)); d.add(Int64(h.tier)); d.add(h.amount); d.add(h.expiresAtMs)
                 for s in h.segments { d.add(Int64(s.grant)); d.add(s.amount) }
                 d.add(h.overdraftPart)
+                // Only when set, as environments (a state without delegations keeps its digest).
+                if let x = h.delegation { d.add("delegation"); d.add(Int64(x)) }
+                if let x = h.reservesDelegation { d.add("reserves"); d.add(Int64(x)) }
             }
         }
         for s in freeHoldSlots { d.add(Int64(s)) }
+        if !delegations.isEmpty {
+            d.add("delegations")
+            for g in delegations {
+                d.add(Int64(g.generation)); d.add(Int64(g.phase.rawValue))
+                guard g.phase == .open else { continue }
+                d.add(Int64(g.parent)); d.add(Int64(g.parentGeneration)); d.add(Int64(g.root)); d.add(Int64(g.depth))
+                d.add(Int64(g.delegator)); d.add(Int64(g.holder)); d.add(Int64(g.pool)); d.add(Int64(g.hold)); d.add(Int64(g.entitlement))
+                d.add(g.amount); d.add(g.spent); d.add(g.held); d.add(g.delegated); d.add(g.expiresAtMs)
+                for c in g.children { d.add(c.raw) }
+                for h in g.holdsPlaced { d.add(h.raw) }
+                d.add(Int64(g.openHolds)); d.add(g.treeSpent); d.add(g.treeReturned)
+            }
+            for s in freeDelegationSlots { d.add(Int64(s)) }
+        }
         for i in identities {
             d.add(i.name); d.add(i.status.rawValue); d.add(i.spentTotal); d.add(String(describing: i.stopCondition))
             if let e = i.environment { d.add("environment"); d.add(e) }
@@ -159,6 +243,7 @@ struct Digest {
         add(a.pool.map { Int64($0.index) } ?? -1); add(a.identity.map { Int64($0.index) } ?? -1)
         add(a.grant.map { Int64($0.index) } ?? -1); add(a.hold?.raw ?? -1)
         add(a.chargedMicrocredits); add(a.overageMicrocredits); add(a.releasedMicrocredits)
+        if let x = a.delegation { add("delegation"); add(x.raw) }
         add(Int64(a.decisions.count))
         for decision in a.decisions { add(String(describing: decision)) }
     }

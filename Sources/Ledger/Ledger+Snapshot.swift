@@ -26,6 +26,10 @@ public struct LedgerSnapshot: Codable, Sendable {
     var orderedEvents: [ScheduledEvent]
     var eventSeq: UInt64
     var keys: [RememberedKey]
+    /// Delegations by slot and the free slots; optional, so that snapshots written before
+    /// delegations existed decode unchanged (and then hold none).
+    var delegations: [DelegationState]?
+    var freeDelegationSlots: [Int32]?
 
     /// Encoded as `[key, seq, atMs, outcome]` with the outcome as compact text
     /// (`A,seq,pool,identity,grant,hold,charged,overage,released`, or `J` followed by the outcome
@@ -49,7 +53,7 @@ public struct LedgerSnapshot: Codable, Sendable {
             try c.encode(key)
             try c.encode(seq)
             try c.encode(atMs)
-            if case .accepted(let a) = outcome, a.decisions.isEmpty {
+            if case .accepted(let a) = outcome, a.decisions.isEmpty, a.delegation == nil {
                 func f(_ x: Int32?) -> String { x.map { String($0) } ?? "" }
                 try c.encode("A,\(a.seq),\(f(a.pool?.index)),\(f(a.identity?.index)),\(f(a.grant?.index)),\(a.hold.map { String($0.raw) } ?? ""),"
                              + "\(a.chargedMicrocredits),\(a.overageMicrocredits),\(a.releasedMicrocredits)")
@@ -115,7 +119,9 @@ extension Ledger {
                        holds: holds, freeHoldSlots: Array(freeHoldSlots), identities: identities,
                        balances: [fundingBalance, usageBalance, overageBalance, expiryBalance], poolBalances: poolBalances,
                        events: Array(events.unordered), orderedEvents: Array(orderedEvents), eventSeq: eventSeq,
-                       keys: keyEntries.map { LedgerSnapshot.RememberedKey(key: $0.key, seq: $0.seq, outcome: $0.outcome, atMs: $0.atMs) })
+                       keys: keyEntries.map { LedgerSnapshot.RememberedKey(key: $0.key, seq: $0.seq, outcome: $0.outcome, atMs: $0.atMs) },
+                       delegations: delegations.isEmpty ? nil : delegations,
+                       freeDelegationSlots: delegations.isEmpty ? nil : Array(freeDelegationSlots))
     }
 
     /// Restores a snapshot. `requestForKey` returns the request each remembered idempotency key
@@ -132,6 +138,8 @@ extension Ledger {
         holds = s.holds
         freeHoldSlots = Deque(s.freeHoldSlots)
         identities = s.identities
+        delegations = s.delegations ?? []
+        freeDelegationSlots = Deque(s.freeDelegationSlots ?? [])
         for (i, p) in pools.enumerated() { poolByName[p.name] = Int32(i) }
         for (i, d) in identities.enumerated() { identityByName[d.name] = Int32(i) }
         guard s.balances.count == 4 else { throw .digestMismatch(expected: s.digest, actual: 0) }

@@ -8,10 +8,25 @@ public struct LedgerConfig: Hashable, Sendable, Codable {
     public var keyRetentionMs: Int64
     /// The granularity of per-identity usage buckets (default one day).
     public var usagePeriodMs: Int64
+    /// How many levels of delegation an entitled identity's budget may pass down (default 4: a
+    /// root delegation is level 1); a deeper one is refused with
+    /// ``Refusal/delegationDepthExceeded(maxDepth:)``.
+    public var maxDelegationDepth: Int
 
-    public init(keyRetentionMs: Int64 = Millis.day, usagePeriodMs: Int64 = Millis.day) {
+    public init(keyRetentionMs: Int64 = Millis.day, usagePeriodMs: Int64 = Millis.day, maxDelegationDepth: Int = 4) {
         self.keyRetentionMs = keyRetentionMs
         self.usagePeriodMs = usagePeriodMs
+        self.maxDelegationDepth = maxDelegationDepth
+    }
+
+    enum CodingKeys: String, CodingKey { case keyRetentionMs, usagePeriodMs, maxDelegationDepth }
+
+    /// Decodes a configuration; one written before delegations existed has the default depth.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        keyRetentionMs = try c.decode(Int64.self, forKey: .keyRetentionMs)
+        usagePeriodMs = try c.decode(Int64.self, forKey: .usagePeriodMs)
+        maxDelegationDepth = try c.decodeIfPresent(Int.self, forKey: .maxDelegationDepth) ?? 4
     }
 }
 
@@ -49,6 +64,9 @@ public struct Ledger: Sendable {
     var identities: [IdentityState] = []
     var poolByName: [String: Int32] = [:]
     var identityByName: [String: Int32] = [:]
+    /// Delegations by slot (see `Ledger+Delegations.swift`); a closed one's slot is reused.
+    var delegations: [DelegationState] = []
+    var freeDelegationSlots: Deque<Int32> = []
 
     // Account balances (double entry). Pools are in `poolBalances`.
     var fundingBalance: Int64 = 0
@@ -231,6 +249,14 @@ public struct Ledger: Sendable {
         case .transfer(let from, let to, let amount): return transferBetweenPools(from, to, amount)
         case .advanceTime: return .accepted(Acceptance(seq: lastSeq))
         case .adjust(let pool, let amount, let against, _): return adjust(pool, amount, against)
+        case .delegate(let identity, let child, let source, let amount, let expiresAtMs):
+            return delegate(identity, child: child, from: source, amount, expiresAtMs: expiresAtMs)
+        case .closeDelegation(let d, let identity): return closeDelegation(d, by: identity)
+        case .delegatedDebit(let d, let identity, let tier, let amount): return delegatedDebit(d, identity, tier, amount)
+        case .delegatedAuthorize(let d, let identity, let tier, let amount, let expiresAtMs):
+            return delegatedAuthorize(d, identity, tier, amount, expiresAtMs)
+        case .delegatedCapture(let d, let hold, let amount, let identity):
+            return delegatedCapture(d, hold, amount, by: identity)
         }
     }
 
@@ -364,6 +390,8 @@ public struct Ledger: Sendable {
         let i = Int(identity.index)
         if identities[i].status == .revoked && status != .revoked { return .refused(.statusChangeNotAllowed) }
         identities[i].status = status
+        // The kill switch reaches what the identity handed down: its delegations close at once.
+        if status != .active { closeDelegations(of: i, includingHeld: status == .revoked) }
         var a = Acceptance(seq: lastSeq)
         a.identity = identity
         return .accepted(a)

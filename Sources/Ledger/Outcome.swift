@@ -28,6 +28,8 @@ public struct Acceptance: Hashable, Sendable, Codable {
     public var identity: IdentityID?
     public var grant: GrantID?
     public var hold: HoldID?
+    /// The delegation made, closed or drawn through.
+    public var delegation: DelegationID?
     /// Charged to usage and overage by this command.
     public var chargedMicrocredits: Int64 = 0
     /// The part of the charge drawn beyond funding (on overdraft).
@@ -88,6 +90,14 @@ public enum Refusal: Error, Hashable, Sendable, Codable {
     case holdNotOwned
     /// The identity status change is not allowed (a revoked identity stays revoked).
     case statusChangeNotAllowed
+    case unknownDelegation(DelegationID)
+    /// The delegation was closed (by its delegator, an admin, expiry, or a suspension above it).
+    case delegationClosed
+    /// The identity named is not the delegation's holder (to draw or delegate through it) or not
+    /// a delegator on its chain (to close it).
+    case delegationNotOwned
+    /// A sub-delegation would be deeper than the ledger's ``LedgerConfig/maxDelegationDepth``.
+    case delegationDepthExceeded(maxDepth: Int)
 
     /// A stable snake_case code for scripts (`insufficient_funds`, …).
     public var code: String {
@@ -113,6 +123,10 @@ public enum Refusal: Error, Hashable, Sendable, Codable {
         case .holdSettled: "hold_settled"
         case .holdNotOwned: "hold_not_owned"
         case .statusChangeNotAllowed: "status_change_not_allowed"
+        case .unknownDelegation: "unknown_delegation"
+        case .delegationClosed: "delegation_closed"
+        case .delegationNotOwned: "delegation_not_owned"
+        case .delegationDepthExceeded: "delegation_depth_exceeded"
         }
     }
 }

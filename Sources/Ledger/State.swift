@@ -112,6 +112,13 @@ struct HoldState: Hashable, Codable, Sendable {
     var segments: [Segment]
     /// The part reserved on the pool's overdraft.
     var overdraftPart: Int64
+    /// A hold placed through a delegation (its slot): it reserves within the delegation, which
+    /// is itself held on the pool, so it has no segments of its own and is not in the pool's
+    /// `held`. Optional, so that snapshots written before delegations decode unchanged.
+    var delegation: Int32? = nil
+    /// The pool hold of a root delegation (its slot): charged as the delegation's tree spends,
+    /// released as parts of it close; never captured or released from outside.
+    var reservesDelegation: Int32? = nil
 
     struct Segment: Hashable, Codable, Sendable {
         var grant: Int32
@@ -186,6 +193,14 @@ struct IdentityState: Hashable, Codable, Sendable {
     @inline(__always)
     mutating func recordSpend(entitlement e: Int, amount: Int64, countsDraw: Bool, atMs now: Int64, usagePeriodMs: Int64) -> Bool {
         entitlements[e].noteSpend(amount, countsDraw: countsDraw, atMs: now)
+        recordUsage(amount, atMs: now, usagePeriodMs: usagePeriodMs)
+        return stopCondition != nil
+    }
+
+    /// Records credits spent at `now` in the total and the usage bucket of the period (a draw
+    /// through a delegation, which no entitlement of this identity's covers, records only this).
+    @inline(__always)
+    mutating func recordUsage(_ amount: Int64, atMs now: Int64, usagePeriodMs: Int64) {
         spentTotal &+= amount
         if !(now >= usageBucketStartMs && now < usageBucketEndMs) {
             // Outside the cached bucket: open the period's bucket unless it is the last one.
@@ -201,7 +216,6 @@ struct IdentityState: Hashable, Codable, Sendable {
         }
         usage[usage.count - 1].spentMicrocredits &+= amount
         usage[usage.count - 1].draws += 1
-        return stopCondition != nil
     }
 
     func entitlementIndex(pool: Int32) -> Int? {
@@ -214,7 +228,13 @@ struct IdentityState: Hashable, Codable, Sendable {
 /// for rollover), then period closes, then grant expiries, then grants becoming effective; ties
 /// go by scheduling order. That makes the order total and runs reproducible.
 struct ScheduledEvent: Comparable, Hashable, Codable, Sendable {
-    enum Kind: UInt8, Codable, Sendable { case holdExpiry = 0, periodClose = 1, grantExpiry = 2, grantEffective = 3 }
+    enum Kind: UInt8, Codable, Sendable {
+        case holdExpiry = 0, periodClose = 1, grantExpiry = 2, grantEffective = 3, delegationExpiry = 4
+
+        /// The order at one instant. A delegation's expiry releases credits as a hold's does, so it
+        /// runs with the hold expiries (by scheduling order), before period closes.
+        var rank: UInt8 { self == .delegationExpiry ? 0 : rawValue }
+    }
     var atMs: Int64
     var kind: Kind
     var seq: UInt64
@@ -223,7 +243,7 @@ struct ScheduledEvent: Comparable, Hashable, Codable, Sendable {
 
     static func < (a: Self, b: Self) -> Bool {
         if a.atMs != b.atMs { return a.atMs < b.atMs }
-        if a.kind != b.kind { return a.kind.rawValue < b.kind.rawValue }
+        if a.kind.rank != b.kind.rank { return a.kind.rank < b.kind.rank }
         return a.seq < b.seq
     }
 }

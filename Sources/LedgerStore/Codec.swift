@@ -27,6 +27,9 @@ enum JournalCodec {
             body = "c\t\(hold.raw)\t\(amount)" + (identity.map { "\t\($0.index)" } ?? "")
         case .release(let hold, let identity):
             body = "r\t\(hold.raw)" + (identity.map { "\t\($0.index)" } ?? "")
+        case .delegatedDebit(let d, let i, let tier, let amount):
+            // The frequent command of an agent chain: compact, as a plain debit.
+            body = "D\t\(d.raw)\t\(i.index)\t\(tier)\t\(amount)"
         case .advanceTime:
             body = "v"
         default:
@@ -79,6 +82,9 @@ enum JournalCodec {
             var identity: IdentityID?
             if n == 3 { guard let i = int32(2) else { return nil }; identity = IdentityID(i) }
             command = .release(hold: h, identity: identity)
+        case "D":
+            guard n == 5, let d = int(1).flatMap(DelegationID.init(raw:)), let i = int32(2), let t = tier(3), let a = int(4) else { return nil }
+            command = .delegatedDebit(delegation: d, identity: IdentityID(i), tier: t, amountMicrocredits: a)
         case "v":
             guard n == 1 else { return nil }
             command = .advanceTime

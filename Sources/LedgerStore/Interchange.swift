@@ -106,6 +106,39 @@ public enum JournalInterchange {
             if !memo.isEmpty { add("memo", .string(memo)) }
         case .advanceTime:
             op("advance_time")
+        case .delegate(let i, let child, let source, let amount, let expiresAt):
+            op("delegate")
+            add("identity", identity(i))
+            add("child", .string(child))
+            switch source {
+            case .pool(let p): add("pool", pool(p))
+            case .delegation(let d): add("delegation", .number(String(d.raw)))
+            }
+            add("amount", PolicyCoding.credits(amount))
+            if let e = expiresAt { add("expires_in", relative(e)) }
+        case .closeDelegation(let d, let i):
+            op("close_delegation")
+            if let i { add("identity", identity(i)) }
+            add("delegation", .number(String(d.raw)))
+        case .delegatedDebit(let d, let i, let tier, let amount):
+            op("debit")
+            add("identity", identity(i))
+            add("delegation", .number(String(d.raw)))
+            add("amount", PolicyCoding.credits(amount))
+            if tier != 0 { add("tier", PolicyCoding.int(tier)) }
+        case .delegatedAuthorize(let d, let i, let tier, let amount, let expiresAt):
+            op("authorize")
+            add("identity", identity(i))
+            add("delegation", .number(String(d.raw)))
+            add("amount", PolicyCoding.credits(amount))
+            if tier != 0 { add("tier", PolicyCoding.int(tier)) }
+            add("expires_in", relative(expiresAt))
+        case .delegatedCapture(let d, let hold, let amount, let i):
+            op("capture")
+            if let i { add("identity", identity(i)) }
+            add("delegation", .number(String(d.raw)))
+            add("hold", .string(String(hold.raw)))
+            add("amount", PolicyCoding.credits(amount))
         }
         add("answer", .object(LedgerOperation.answerFields([record.outcome])))
         // `seq` and `at` first, then the operation, then its answer: a line reads as a sentence.

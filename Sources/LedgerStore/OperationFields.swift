@@ -122,6 +122,34 @@ struct OperationFields {
         return ms
     }
 
+    /// Whether the object has field `name` (not null), without reading it.
+    func has(_ name: String) -> Bool {
+        guard let v = fields.first(where: { $0.key.utf8.elementsEqual(name.utf8) })?.value else { return false }
+        return v != .null
+    }
+
+    /// A delegation id from a `delegate` answer: a whole JSON number (`3`) or its digits as a
+    /// string (`"3"`), as hold ids are written.
+    mutating func delegation(_ name: String) throws(LedgerOperation.OperationError) -> DelegationID? {
+        guard let v = raw(name), v != .null else { return nil }
+        let text: String
+        switch v {
+        case .number(let n): text = n
+        case .string(let s): text = s
+        default: throw error(name, "expected a delegation id from a delegate answer, got \(v.kind)")
+        }
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let raw = Int64(text), let id = DelegationID(raw: raw) else {
+            throw error(name, "expected a delegation id from a delegate answer, got '\(Self.printable(text))'")
+        }
+        note(name, String(raw))
+        return id
+    }
+
+    mutating func requiredDelegation(_ name: String) throws(LedgerOperation.OperationError) -> DelegationID {
+        guard let d = try delegation(name) else { throw error(name, "is required (a delegation id)") }
+        return d
+    }
+
     /// An integer in `range`, as a JSON number without fraction or exponent.
     mutating func integer(_ name: String, in range: ClosedRange<Int64>) throws(LedgerOperation.OperationError) -> Int64? {
         guard let v = raw(name), v != .null else { return nil }

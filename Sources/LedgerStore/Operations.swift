@@ -50,14 +50,21 @@ public struct LedgerOperation: Sendable {
         case transfer(from: String, to: String, amount: Int64)
         case adjust(pool: String, amount: Int64, against: AdjustmentAccount, memo: String)
         case advanceTime
+        /// From a pool (a root delegation) or from a delegation the identity holds.
+        case delegate(identity: String, child: String, pool: String?, delegation: DelegationID?, amount: Int64, expiresInMs: Int64?)
+        /// Without an identity: an admin's close.
+        case closeDelegation(identity: String?, delegation: DelegationID)
+        case delegatedDebit(identity: String, delegation: DelegationID, amount: Int64, tier: Int)
+        case delegatedAuthorize(identity: String, delegation: DelegationID, amount: Int64, tier: Int, expiresInMs: Int64)
+        case delegatedCapture(identity: String?, delegation: DelegationID, hold: HoldID, amount: Int64)
     }
 
     /// The ops, in the order the help lists them.
     public static let ops = ["create_pool", "create_identity", "entitle", "suspend", "resume", "revoke", "fund", "debit",
-                             "authorize", "capture", "release", "transfer", "adjust", "advance_time"]
+                             "authorize", "capture", "release", "transfer", "adjust", "advance_time", "delegate", "close_delegation"]
     /// Ops that change balances or rights: a retry must be recognisable, so they carry a key.
     static let keyed: Set<String> = ["entitle", "suspend", "resume", "revoke", "fund", "debit", "authorize", "capture",
-                                     "release", "transfer", "adjust"]
+                                     "release", "transfer", "adjust", "delegate", "close_delegation"]
     /// The longest line `apply` and `import` read (bytes); a longer one is an error.
     public static let maxLineBytes = 65_536
     /// The longest idempotency key, in UTF-8 bytes.
@@ -193,6 +200,19 @@ public struct LedgerOperation: Sendable {
             return .fund(pool: pool, amount: value, expiresInMs: expiresIn, effectiveInMs: effectiveIn, priority: Int32(priority),
                          category: category, priceMicrocreditsPerCredit: price)
         case "debit", "authorize":
+            // Against a delegation (`"delegation": ID` instead of `"pool"`), or against a pool.
+            if f.has("delegation") {
+                if f.has("pool") { throw f.error("pool", "give either 'pool' or 'delegation', not both") }
+                let who = try f.requiredName("identity"), delegation = try f.requiredDelegation("delegation")
+                let value = try f.requiredAmount("amount")
+                guard value > 0 else { throw f.error("amount", "must be positive") }
+                let tier = Int(try f.integer("tier", in: 0...63) ?? 0)
+                f.noteDefault("tier", String(tier))
+                if op == "debit" { return .delegatedDebit(identity: who, delegation: delegation, amount: value, tier: tier) }
+                let expiresIn = try f.duration("expires_in") ?? defaultHoldMs
+                f.noteDefault("expires_in", String(expiresIn))
+                return .delegatedAuthorize(identity: who, delegation: delegation, amount: value, tier: tier, expiresInMs: expiresIn)
+            }
             let who = try f.requiredName("identity"), pool = try f.requiredName("pool"), value = try f.requiredAmount("amount")
             // As for fund: a zero amount is bad input, refused before the ledger (which would journal its refusal).
             guard value > 0 else { throw f.error("amount", "must be positive") }
@@ -210,7 +230,26 @@ public struct LedgerOperation: Sendable {
             }
             f.replaceCanonical("hold", String(raw))  // "00" is hold 0, the same request as "0"
             if op == "release" { return .release(identity: who, hold: hold) }
+            // A capture may name the delegation its hold was placed through (checked by the ledger).
+            if let delegation = try f.delegation("delegation") {
+                return .delegatedCapture(identity: who, delegation: delegation, hold: hold, amount: try f.requiredAmount("amount"))
+            }
             return .capture(identity: who, hold: hold, amount: try f.requiredAmount("amount"))
+        case "delegate":
+            // From a pool (a root delegation, held on it) or from a delegation the identity holds.
+            let who = try f.requiredName("identity"), child = try f.requiredName("child")
+            let pool = try f.name("pool"), delegation = try f.delegation("delegation")
+            guard (pool == nil) != (delegation == nil) else {
+                throw f.error(pool == nil ? "pool" : "delegation", "give either 'pool' (a root delegation) or 'delegation' (a sub-delegation)")
+            }
+            let value = try f.requiredAmount("amount")
+            guard value > 0 else { throw f.error("amount", "must be positive") }
+            let expiresIn = try f.duration("expires_in")
+            if let expiresIn, expiresIn <= 0 { throw f.error("expires_in", "must be positive") }
+            return .delegate(identity: who, child: child, pool: pool, delegation: delegation, amount: value, expiresInMs: expiresIn)
+        case "close_delegation":
+            let who = try f.name("identity")
+            return .closeDelegation(identity: who, delegation: try f.requiredDelegation("delegation"))
         case "transfer":
             let from = try f.requiredName("from"), to = try f.requiredName("to"), value = try f.requiredAmount("amount")
             return .transfer(from: from, to: to, amount: value)
@@ -295,6 +334,29 @@ public struct LedgerOperation: Sendable {
             return pool(p).flatMap { one(.adjust(pool: $0, amountMicrocredits: amount, against: against, memo: memo)) }
         case .advanceTime:
             return one(.advanceTime)
+        case .delegate(let who, let child, let p, let delegation, let amount, let expiresIn):
+            var expiresAt: Int64?
+            if let expiresIn {
+                guard let e = Money.add(t, expiresIn) else { return .failure(OperationError(message: "'expires_in' is too far in the future", field: "expires_in")) }
+                expiresAt = e
+            }
+            return identity(who).flatMap { i in
+                let source: Result<DelegationSource, OperationError> = delegation.map { .success(.delegation($0)) } ?? pool(p!).map { .pool($0) }
+                return source.flatMap { one(.delegate(identity: i, child: child, from: $0, amountMicrocredits: amount, expiresAtMs: expiresAt)) }
+            }
+        case .closeDelegation(let who, let delegation):
+            guard let who else { return one(.closeDelegation(delegation, identity: nil)) }
+            return identity(who).flatMap { one(.closeDelegation(delegation, identity: $0)) }
+        case .delegatedDebit(let who, let delegation, let amount, let tier):
+            return identity(who).flatMap { one(.delegatedDebit(delegation: delegation, identity: $0, tier: tier, amountMicrocredits: amount)) }
+        case .delegatedAuthorize(let who, let delegation, let amount, let tier, let expiresIn):
+            guard let expiresAt = Money.add(t, expiresIn) else { return .failure(OperationError(message: "'expires_in' is too far in the future", field: "expires_in")) }
+            return identity(who).flatMap {
+                one(.delegatedAuthorize(delegation: delegation, identity: $0, tier: tier, amountMicrocredits: amount, expiresAtMs: expiresAt))
+            }
+        case .delegatedCapture(let who, let delegation, let hold, let amount):
+            guard let who else { return one(.delegatedCapture(delegation: delegation, hold: hold, amountMicrocredits: amount, identity: nil)) }
+            return identity(who).flatMap { one(.delegatedCapture(delegation: delegation, hold: hold, amountMicrocredits: amount, identity: $0)) }
         }
     }
 
@@ -312,6 +374,11 @@ public struct LedgerOperation: Sendable {
         } else if let a = outcomes.first?.acceptance {
             o.append(JSONField("status", .string("accepted")))
             if let hold = a.hold { o.append(JSONField("hold", .string(String(hold.raw)))) }
+            if let d = a.delegation {
+                o.append(JSONField("delegation", .number(String(d.raw))))
+                // What went back: to the pool on a close, to the delegation on a capture below its hold.
+                if a.releasedMicrocredits > 0 { o.append(JSONField("released_credits", .string(Money.formatCredits(a.releasedMicrocredits)))) }
+            }
             if a.chargedMicrocredits > 0 { o.append(JSONField("charged_credits", .string(Money.formatCredits(a.chargedMicrocredits)))) }
         }
         return o.sorted { $0.key < $1.key }

@@ -318,14 +318,14 @@ public struct LedgerService: Sendable {
         for field in fields where field.key == "op" || field.key == "key" {
             throw Problem.malformed("'\(field.key)': unknown field", field: field.key)
         }
-        if route.caller == .actingIdentity {
+        if route.caller != .admin {
             let named = fields.first(where: { $0.key == "identity" })?.value
             if let identity = key.identity {
                 if let named, named != .string(identity) {
                     throw Problem.forbidden("an identity key acts only as its identity ('\(identity)')")
                 }
                 if named == nil { object.append(JSONField("identity", .string(identity))) }
-            } else if named == nil {
+            } else if named == nil && route.caller == .actingIdentity {
                 throw Problem.malformed("an admin key names the identity it acts for: 'identity' is required", field: "identity")
             }
         }

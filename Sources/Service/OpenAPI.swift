@@ -109,6 +109,18 @@ paths:
       parameters: [{ $ref: "#/components/parameters/Hold" }, { $ref: "#/components/parameters/IdempotencyKey" }]
       requestBody: { content: { application/json: { schema: { $ref: "#/components/schemas/Release" } } } }
       responses: { "200": { $ref: "#/components/responses/Accepted" }, "400": { $ref: "#/components/responses/Problem" }, "401": { $ref: "#/components/responses/Problem" }, "403": { $ref: "#/components/responses/Problem" }, "404": { $ref: "#/components/responses/Problem" }, "409": { $ref: "#/components/responses/Problem" }, "422": { $ref: "#/components/responses/Problem" } }
+  /v1/delegations:
+    post:
+      summary: Delegate part of the identity's budget to a child identity (from a pool, or from a delegation it holds)
+      parameters: [{ $ref: "#/components/parameters/IdempotencyKey" }]
+      requestBody: { required: true, content: { application/json: { schema: { $ref: "#/components/schemas/Delegate" } } } }
+      responses: { "201": { $ref: "#/components/responses/Accepted" }, "400": { $ref: "#/components/responses/Problem" }, "401": { $ref: "#/components/responses/Problem" }, "402": { $ref: "#/components/responses/Problem" }, "403": { $ref: "#/components/responses/Problem" }, "404": { $ref: "#/components/responses/Problem" }, "409": { $ref: "#/components/responses/Problem" }, "422": { $ref: "#/components/responses/Problem" } }
+  /v1/delegations/{delegation}/close:
+    post:
+      summary: Close a delegation and everything below it (a delegator on its chain, or an admin)
+      parameters: [{ $ref: "#/components/parameters/Delegation" }, { $ref: "#/components/parameters/IdempotencyKey" }]
+      requestBody: { content: { application/json: { schema: { $ref: "#/components/schemas/Release" } } } }
+      responses: { "200": { $ref: "#/components/responses/Accepted" }, "400": { $ref: "#/components/responses/Problem" }, "401": { $ref: "#/components/responses/Problem" }, "403": { $ref: "#/components/responses/Problem" }, "404": { $ref: "#/components/responses/Problem" }, "409": { $ref: "#/components/responses/Problem" }, "422": { $ref: "#/components/responses/Problem" } }
   /v1/pools/{pool}/balance:
     get:
       summary: A pool's balance (admin, or an identity entitled to the pool)
@@ -161,6 +173,7 @@ components:
     Pool: { name: pool, in: path, required: true, schema: { $ref: "#/components/schemas/Name" } }
     Identity: { name: identity, in: path, required: true, schema: { $ref: "#/components/schemas/Name" } }
     Hold: { name: hold, in: path, required: true, schema: { type: string, pattern: "^[0-9]+$" } }
+    Delegation: { name: delegation, in: path, required: true, schema: { type: string, pattern: "^[0-9]+$" } }
   responses:
     Accepted:
       description: The command was accepted and is durable.
@@ -197,28 +210,40 @@ components:
       additionalProperties: false
       required: [amount]
       properties: { amount: { $ref: "#/components/schemas/Credits" }, expires_in: { $ref: "#/components/schemas/Duration" }, effective_in: { $ref: "#/components/schemas/Duration" }, priority: { type: integer }, category: { type: string, enum: [paid, promotional, rollover] }, price: { $ref: "#/components/schemas/Credits" } }
+    DelegationID: { description: "A delegation id from a delegate answer.", oneOf: [{ type: integer, minimum: 0 }, { type: string, pattern: "^[0-9]+$" }] }
     Debit:
       type: object
       additionalProperties: false
-      required: [pool, amount]
-      properties: { identity: { $ref: "#/components/schemas/Name", description: "Admin keys only: the identity acted for." }, pool: { $ref: "#/components/schemas/Name" }, amount: { $ref: "#/components/schemas/Credits" }, tier: { type: integer, minimum: 0, maximum: 63 } }
+      description: Exactly one of pool and delegation (a delegation made to the identity).
+      required: [amount]
+      oneOf: [{ required: [pool] }, { required: [delegation] }]
+      properties: { identity: { $ref: "#/components/schemas/Name", description: "Admin keys only: the identity acted for." }, pool: { $ref: "#/components/schemas/Name" }, delegation: { $ref: "#/components/schemas/DelegationID" }, amount: { $ref: "#/components/schemas/Credits" }, tier: { type: integer, minimum: 0, maximum: 63 } }
     Authorize:
       type: object
       additionalProperties: false
-      required: [pool, amount]
-      properties: { identity: { $ref: "#/components/schemas/Name" }, pool: { $ref: "#/components/schemas/Name" }, amount: { $ref: "#/components/schemas/Credits" }, tier: { type: integer, minimum: 0, maximum: 63 }, expires_in: { $ref: "#/components/schemas/Duration" } }
+      description: Exactly one of pool and delegation (a delegation made to the identity).
+      required: [amount]
+      oneOf: [{ required: [pool] }, { required: [delegation] }]
+      properties: { identity: { $ref: "#/components/schemas/Name" }, pool: { $ref: "#/components/schemas/Name" }, delegation: { $ref: "#/components/schemas/DelegationID" }, amount: { $ref: "#/components/schemas/Credits" }, tier: { type: integer, minimum: 0, maximum: 63 }, expires_in: { $ref: "#/components/schemas/Duration" } }
     Capture:
       type: object
       additionalProperties: false
       required: [amount]
-      properties: { identity: { $ref: "#/components/schemas/Name" }, amount: { $ref: "#/components/schemas/Credits" } }
+      properties: { identity: { $ref: "#/components/schemas/Name" }, amount: { $ref: "#/components/schemas/Credits" }, delegation: { $ref: "#/components/schemas/DelegationID", description: "The delegation the hold was placed through (checked)." } }
+    Delegate:
+      type: object
+      additionalProperties: false
+      description: "From a pool (a root delegation, held on it under the identity's entitlement and the pool's policies) or from a delegation the identity holds (at most 4 levels deep). The child is created if it does not exist."
+      required: [child, amount]
+      oneOf: [{ required: [pool] }, { required: [delegation] }]
+      properties: { identity: { $ref: "#/components/schemas/Name", description: "Admin keys only: the delegating identity." }, child: { $ref: "#/components/schemas/Name" }, pool: { $ref: "#/components/schemas/Name" }, delegation: { $ref: "#/components/schemas/DelegationID" }, amount: { $ref: "#/components/schemas/Credits" }, expires_in: { $ref: "#/components/schemas/Duration" } }
     Release:
       type: object
       additionalProperties: false
       properties: { identity: { $ref: "#/components/schemas/Name" } }
     Acceptance:
       type: object
-      properties: { status: { type: string, enum: [accepted] }, seq: { type: integer }, charged_credits: { $ref: "#/components/schemas/Credits" }, hold: { type: string } }
+      properties: { status: { type: string, enum: [accepted] }, seq: { type: integer }, charged_credits: { $ref: "#/components/schemas/Credits" }, hold: { type: string }, delegation: { type: integer }, released_credits: { $ref: "#/components/schemas/Credits" } }
       required: [status, seq]
     Balance:
       type: object

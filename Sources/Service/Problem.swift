@@ -22,11 +22,12 @@ struct Problem: Error, Sendable {
     /// money (402), because the ledger checks the identity first.
     static func status(of refusal: Refusal) -> HTTPResponse.Status {
         switch refusal {
-        case .unknownPool, .unknownIdentity, .unknownHold: .notFound
-        case .identitySuspended, .identityRevoked, .notEntitled, .tierNotAllowed, .holdNotOwned: .forbidden
+        case .unknownPool, .unknownIdentity, .unknownHold, .unknownDelegation: .notFound
+        case .identitySuspended, .identityRevoked, .notEntitled, .tierNotAllowed, .holdNotOwned, .delegationNotOwned,
+             .delegationDepthExceeded: .forbidden
         case .insufficientFunds, .rateCapExceeded, .spendCapExceeded, .degrade, .throttled: .paymentRequired
         case .idempotencyKeyReused: .unprocessableContent
-        case .duplicateName, .holdExpired, .holdSettled, .statusChangeNotAllowed: .conflict
+        case .duplicateName, .holdExpired, .holdSettled, .statusChangeNotAllowed, .delegationClosed: .conflict
         case .invalidArgument, .overflow: .badRequest
         case .timeWentBackwards: .internalServerError
         }

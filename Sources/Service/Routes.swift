@@ -6,6 +6,9 @@ struct WriteRoute: Sendable {
         case admin
         /// An identity key acts as its identity; an admin key names `"identity"` in the body.
         case actingIdentity
+        /// As `actingIdentity`, except that an admin key may name no identity: it then acts as
+        /// an admin (closing a delegation).
+        case identityOrAdmin
     }
 
     var path: String
@@ -27,5 +30,8 @@ struct WriteRoute: Sendable {
         WriteRoute(path: "/v1/holds", op: "authorize", caller: .actingIdentity, pathFields: [], created: true),
         WriteRoute(path: "/v1/holds/:hold/capture", op: "capture", caller: .actingIdentity, pathFields: [("hold", "hold")], created: false),
         WriteRoute(path: "/v1/holds/:hold/release", op: "release", caller: .actingIdentity, pathFields: [("hold", "hold")], created: false),
+        WriteRoute(path: "/v1/delegations", op: "delegate", caller: .actingIdentity, pathFields: [], created: true),
+        WriteRoute(path: "/v1/delegations/:delegation/close", op: "close_delegation", caller: .identityOrAdmin,
+                   pathFields: [("delegation", "delegation")], created: false),
     ]
 }

@@ -197,6 +197,24 @@ struct LedgerCLITests {
         #expect(overflow.status == 2 && overflow.err.contains("amount"), "\(overflow.err)")
     }
 
+    @Test func delegateDebitThroughItAndCloseItOnTheCommandLine() throws {
+        try requireBinary()
+        let path = temporaryDatabase()
+        defer { removeDatabase(path) }
+        _ = try run(["ledger", "apply", "--db", path], input: Self.setUp.split(separator: "\n").prefix(3).joined(separator: "\n") + "\n")
+        let made = try run(["ledger", "delegate", "--db", path, "--key", "d1", "--identity", "bot", "--child", "sub", "--pool", "eng",
+                            "--amount", "3", "--expires-in", "1h", "--json"])
+        #expect(made.status == 0 && made.out.contains(#""delegation":0"#), "\(made.out) \(made.err)")
+        // Exactly one of --pool and --delegation.
+        #expect(try run(["ledger", "debit", "--db", path, "--key", "x", "--identity", "sub", "--amount", "1"]).status != 0)
+        let spent = try run(["ledger", "debit", "--db", path, "--key", "x", "--identity", "sub", "--delegation", "0", "--amount", "4"])
+        #expect(spent.status == 1 && spent.out.contains("insufficient_funds"), "\(spent.out)")
+        #expect(try run(["ledger", "debit", "--db", path, "--key", "y", "--identity", "sub", "--delegation", "0", "--amount", "1"]).status == 0)
+        let closed = try run(["ledger", "close-delegation", "--db", path, "--key", "c", "--identity", "bot", "0", "--json"])
+        #expect(closed.status == 0 && closed.out.contains(#""released_credits":"2""#), "\(closed.out)")
+        #expect(try run(["ledger", "verify", "--db", path]).status == 0)
+    }
+
     @Test func anotherNameForTheSameFileIsStillTheSameLedger() throws {
         try requireBinary()
         let path = temporaryDatabase()

@@ -10,7 +10,9 @@ struct BenchLedger: ParsableCommand {
         discussion: """
             The pool holds three grants (different priorities and expiries) and two policies \
             (alerts and an overdraft). Keyed cases give every command an idempotency key, as \
-            commands from outside must; unkeyed cases are the simulator's path.
+            commands from outside must; unkeyed cases are the simulator's path. \
+            debit-delegated-depth3 debits as an agent three delegations below the entitled \
+            identity (each draw checks the delegation and charges its root's hold on the pool).
             """
     )
 

@@ -16,7 +16,7 @@ struct LedgerCommand: AsyncParsableCommand {
             """,
         subcommands: [LedgerInit.self, LedgerPool.self, LedgerIdentity.self, LedgerEntitle.self, LedgerSuspend.self, LedgerResume.self,
                       LedgerRevoke.self, LedgerFund.self, LedgerAuthorize.self, LedgerCapture.self,
-                      LedgerRelease.self, LedgerDebit.self, LedgerBalance.self, LedgerStatement.self, LedgerVerify.self,
+                      LedgerRelease.self, LedgerDebit.self, LedgerDelegate.self, LedgerCloseDelegation.self, LedgerBalance.self, LedgerStatement.self, LedgerVerify.self,
                       LedgerExport.self, LedgerImport.self, LedgerApply.self, LedgerKey.self]
     )
 }

@@ -122,10 +122,10 @@ struct LedgerDebit: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
     @OptionGroup var keyed: KeyOption
     @Option(name: .long, help: "The identity.") var identity: String
-    @Option(name: .long, help: "The pool.") var pool: String
+    @OptionGroup var source: DrawSourceOption
     @Option(name: .long, help: "Credits.") var amount: String
     func run() async throws {
-        try await runOperation(["op": "debit", "key": keyed.key, "identity": identity, "pool": pool, "amount": amount],
+        try await runOperation(source.fields(["op": "debit", "key": keyed.key, "identity": identity, "amount": amount]),
                                database: database, json: keyed.json)
     }
 }
@@ -135,12 +135,12 @@ struct LedgerAuthorize: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
     @OptionGroup var keyed: KeyOption
     @Option(name: .long, help: "The identity.") var identity: String
-    @Option(name: .long, help: "The pool.") var pool: String
+    @OptionGroup var source: DrawSourceOption
     @Option(name: .long, help: "Credits to hold.") var amount: String
     @Option(name: .long, help: "The hold lapses after this duration.") var expiresIn: String = "5m"
     func run() async throws {
-        try await runOperation(["op": "authorize", "key": keyed.key, "identity": identity, "pool": pool, "amount": amount,
-                                "expires_in": expiresIn], database: database, json: keyed.json)
+        try await runOperation(source.fields(["op": "authorize", "key": keyed.key, "identity": identity, "amount": amount,
+                                              "expires_in": expiresIn]), database: database, json: keyed.json)
     }
 }
 
@@ -157,9 +157,11 @@ struct LedgerCapture: AsyncParsableCommand {
     @Option(name: .long, help: "The identity that placed the hold.") var identity: String
     @Option(name: .long, help: "The hold id.") var hold: String
     @Option(name: .long, help: "Credits actually spent.") var amount: String
+    @Option(name: .long, help: "The delegation the hold was placed through (checked), if any.") var delegation: String?
     func run() async throws {
-        try await runOperation(["op": "capture", "key": keyed.key, "identity": identity, "hold": hold, "amount": amount],
-                               database: database, json: keyed.json)
+        var f: [String: Any] = ["op": "capture", "key": keyed.key, "identity": identity, "hold": hold, "amount": amount]
+        if let delegation { f["delegation"] = delegation }
+        try await runOperation(f, database: database, json: keyed.json)
     }
 }
 
