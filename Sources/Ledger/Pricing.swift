@@ -153,12 +153,8 @@ public struct PriceTable: Sendable {
         if price.longContext != nil {
             return cost(price, tokens: TokenCounts(input: inputTokens, output: outputTokens))
         }
-        guard inputTokens >= 0, outputTokens >= 0 else { return nil }
-        guard let a = Money.multiply(inputTokens, price.inputMicrocreditsPerMillionTokens),
-              let b = Money.multiply(outputTokens, price.outputMicrocreditsPerMillionTokens),
-              let exact = Money.add(a, b)
-        else { return nil }
-        return Money.add(Money.divideRoundingUp(exact, 1_000_000), price.fixedMicrocredits)
+        return PlainPrice.cost(inputTokens: inputTokens, outputTokens: outputTokens, input: price.inputMicrocreditsPerMillionTokens,
+                               output: price.outputMicrocreditsPerMillionTokens, fixed: price.fixedMicrocredits)
     }
 
     /// The cost of one call at `price` with `tokens` split by class, batched when `batch` (a row
@@ -187,5 +183,43 @@ public struct PriceTable: Sendable {
         let quotient = wide / divisor + (wide % divisor == 0 ? 0 : 1)
         guard quotient <= Int128(Int64.max) else { return nil }
         return Money.add(Int64(quotient), price.fixedMicrocredits)
+    }
+}
+
+/// A price row's uncached rates as plain integers, for a loop that prices `(input, output)` calls
+/// millions of times: copying a ``ModelPrice`` (its name, its optional tiers) per call cost the
+/// simulator's simple benchmark a tenth of its instructions. The rounding rule is
+/// ``PriceTable/cost(_:inputTokens:outputTokens:)``'s, in one place (``cost(inputTokens:outputTokens:input:output:fixed:)``).
+public struct PlainPrice: Sendable, Hashable {
+    public var inputMicrocreditsPerMillionTokens: Int64
+    public var outputMicrocreditsPerMillionTokens: Int64
+    public var fixedMicrocredits: Int64
+    public var tier: Int
+
+    /// The row's plain rates; nil for a row with a long-context tier, whose rates depend on the call.
+    public init?(_ price: ModelPrice) {
+        guard price.longContext == nil else { return nil }
+        inputMicrocreditsPerMillionTokens = price.inputMicrocreditsPerMillionTokens
+        outputMicrocreditsPerMillionTokens = price.outputMicrocreditsPerMillionTokens
+        fixedMicrocredits = price.fixedMicrocredits
+        tier = price.tier
+    }
+
+    /// The cost of a call with uncached input and output only; nil on overflow or a negative count.
+    @inlinable
+    public func cost(inputTokens: Int64, outputTokens: Int64) -> Int64? {
+        Self.cost(inputTokens: inputTokens, outputTokens: outputTokens, input: inputMicrocreditsPerMillionTokens,
+                  output: outputMicrocreditsPerMillionTokens, fixed: fixedMicrocredits)
+    }
+
+    /// `(input × input rate + output × output rate) / 10⁶`, rounded up once, plus `fixed`.
+    @inlinable
+    public static func cost(inputTokens: Int64, outputTokens: Int64, input: Int64, output: Int64, fixed: Int64) -> Int64? {
+        guard inputTokens >= 0, outputTokens >= 0 else { return nil }
+        guard let a = Money.multiply(inputTokens, input),
+              let b = Money.multiply(outputTokens, output),
+              let exact = Money.add(a, b)
+        else { return nil }
+        return Money.add(Money.divideRoundingUp(exact, 1_000_000), fixed)
     }
 }

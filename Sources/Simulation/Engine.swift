@@ -29,6 +29,10 @@ struct ReplicationRun {
     let hot: [HotWorkload]
     let profiles: [Profile]
     let prices: [ModelPrice]
+    /// Each row's plain rates (nil with a long-context tier) and tier: read per request without
+    /// copying the row.
+    let plainPrices: [PlainPrice?]
+    let priceTiers: [Int32]
     let poolIDs: [PoolID]
     let identityIDs: [IdentityID]
     let inputSamplers: [Sampler]
@@ -79,6 +83,8 @@ struct ReplicationRun {
         self.hot = DemandUncertainty.hotWorkloads(compiled, replication: replication)
         self.profiles = compiled.profiles
         self.prices = compiled.prices
+        self.plainPrices = compiled.prices.map { PlainPrice($0) }
+        self.priceTiers = compiled.prices.map { Int32($0.tier) }
         self.poolIDs = compiled.poolIDs
         self.identityIDs = compiled.identityIDs
         self.inputSamplers = compiled.model.workloads.map(\.inputTokens)

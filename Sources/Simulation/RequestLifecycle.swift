@@ -88,20 +88,24 @@ extension ReplicationRun {
         var split = TokenCounts(input: input, output: output)
         if let fixed = hot[w].fixedCost {
             cost = fixed
-            tier = modelIndex >= 0 ? Int32(prices[Int(modelIndex)].tier) : 0
+            tier = modelIndex >= 0 ? priceTiers[Int(modelIndex)] : 0
         } else if row >= 0, hot[w].tracePricedByClass {
             // A usage export: its recorded split, priced by class, or its logged cost.
             split = recordedSplit(replays[w]!, row: row, output: output)
             cost = replayCost(w, row: row, price: prices[Int(modelIndex)], split, logged: true) ?? .max
-            tier = Int32(prices[Int(modelIndex)].tier)
+            tier = priceTiers[Int(modelIndex)]
         } else if tokenClasses == nil {
-            cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
-            tier = Int32(prices[Int(modelIndex)].tier)
+            if let plain = plainPrices[Int(modelIndex)] {
+                cost = plain.cost(inputTokens: input, outputTokens: output) ?? .max
+            } else {
+                cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
+            }
+            tier = priceTiers[Int(modelIndex)]
         } else {
             // A model with a cache or batch pricing somewhere (Cache.swift).
             split = tokenClasses!.split(w, input: input, output: output, row: row, timeMs: now)
             cost = classCost(w, model: Int(modelIndex), split)
-            tier = Int32(prices[Int(modelIndex)].tier)
+            tier = priceTiers[Int(modelIndex)]
         }
         if instantDebit {
             // The common case, without a slot: authorize and capture at one instant are one debit,
