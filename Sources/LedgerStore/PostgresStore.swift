@@ -103,6 +103,14 @@ public actor PostgresLedgerStore: DurableLedger {
         lastSnapshotSeq = opened.2.snapshotSeq ?? 0
     }
 
+    /// A store dropped without `close()` (a command that exits early) still closes its
+    /// connections: each is kept alive by its own close future until the server has let it go.
+    deinit {
+        for connection in [writer, reader].compactMap({ $0 }) {
+            connection.close().whenComplete { _ in _ = connection }
+        }
+    }
+
     /// Closes the connections; the store must not be used after.
     public func close() async throws {
         broken = broken ?? .unavailable(path: location, reason: "the store was closed")
