@@ -61,8 +61,6 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
@@ -82,8 +80,15 @@ started=1
 
 export BURNRATE_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') for the tests at $BURNRATE_TEST_POSTGRES_URL (data in $dir)" >&2
+# The command runs in the background so that a signal to this script is acted on at once (bash
+# runs traps only between foreground commands): it is passed on, then the server is stopped.
+child=
+trap 'if [ -n "$child" ]; then kill -INT "$child" 2>/dev/null; wait "$child"; fi; exit 130' INT
+trap 'if [ -n "$child" ]; then kill -TERM "$child" 2>/dev/null; wait "$child"; fi; exit 143' TERM
 set +e
-"$@"
+"$@" &
+child=$!
+wait "$child"
 status=$?
 set -e
 exit "$status"
