@@ -28,14 +28,17 @@ find_bin() {
 PGBIN="$(find_bin)"
 if [ -z "$PGBIN" ]; then
   echo "PostgreSQL is not installed; installing it for the tests (apt-get install postgresql)…" >&2
-  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q postgresql >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q postgresql >/dev/null; } || true
+    $sudo apt-get install -y -q postgresql >/dev/null 2>&1 \
+      || { $sudo apt-get update -q >/dev/null 2>&1 && $sudo apt-get install -y -q postgresql >/dev/null; } || true
   fi
   PGBIN="$(find_bin)"
 fi
 if [ -z "$PGBIN" ]; then
-  echo "error: PostgreSQL is not available (no initdb under /usr/lib/postgresql/*/bin, and apt-get install postgresql failed or needs root): the PostgreSQL tests cannot run" >&2
+  echo "error: PostgreSQL is not available (no initdb under /usr/lib/postgresql/*/bin, and apt-get install postgresql failed): the PostgreSQL tests cannot run" >&2
   exit 1
 fi
 

@@ -182,6 +182,7 @@ extension PostgresLedgerStore {
             return VerifyReport(commands: rebuilt.lastSeq, digest: rebuilt.stateDigest, matchesMemory: rebuilt.stateDigest == current.stateDigest,
                                 invariantViolations: rebuilt.invariantViolations())
         } catch {
+            readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "verifying")
         }
     }
@@ -203,6 +204,7 @@ extension PostgresLedgerStore {
                 logger: logger)
             try await connection.query("DELETE FROM snapshot WHERE seq NOT IN (SELECT seq FROM snapshot ORDER BY seq DESC LIMIT 2)", logger: logger)
         } catch {
+            readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "writing a snapshot")
         }
     }
@@ -218,6 +220,7 @@ extension PostgresLedgerStore {
                 VALUES (\(key.keyID), \(key.secretSHA256), \(key.identity), \(key.admin), \(key.createdAtMs), \(key.expiresAtMs), \(key.revokedAtMs))
                 """, logger: logger)
         } catch {
+            readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "storing key \(key.keyID)")
         }
     }
@@ -231,6 +234,7 @@ extension PostgresLedgerStore {
             for try await _ in rows { found = true }
             return found
         } catch {
+            readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "revoking key \(id)")
         }
     }
@@ -255,6 +259,7 @@ extension PostgresLedgerStore {
             }
             return records
         } catch {
+            readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "reading API keys")
         }
     }
@@ -292,7 +297,8 @@ extension PostgresLedgerStore {
             }
             try await connection.query("COMMIT", logger: logger)
         } catch {
-            if connection.isClosed { writer = nil } else { _ = try? await connection.query("ROLLBACK", logger: logger) }
+            writer = nil
+            Self.drop(connection)
             throw Self.storeError(error, location: location, doing: "importing")
         }
         _ = try await committedState()

@@ -93,7 +93,7 @@ public actor PostgresLedgerStore: DurableLedger {
             if !readOnly { try await Self.migrate(connection, location: location, logger: logger) }
             opened = try await Self.open(connection, config: config, location: location, logger: logger)
         } catch {
-            try? await connection.close()
+            Self.drop(connection)
             throw Self.storeError(error, location: location, doing: "opening the ledger")
         }
         reader = connection
@@ -277,14 +277,12 @@ public actor PostgresLedgerStore: DurableLedger {
             lastChecksum = checksum
             return results
         } catch {
-            // A failed transaction is rolled back; on a failed connection it died with the
-            // connection (the server aborts it), and the next batch opens another connection.
-            if connection.isClosed || !Self.isServerError(error) {
-                writer = nil
-                try? await connection.close()
-            } else {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-            }
+            // The connection is dropped, not rolled back: closing it makes the server abort the
+            // transaction, and a ROLLBACK sent on a connection the server is ending (a FATAL
+            // error such as pg_terminate_backend's) was seen never to be answered by the driver.
+            // The next batch opens another connection.
+            writer = nil
+            Self.drop(connection)
             let failure = Self.storeError(error, location: location, doing: "committing \(writes.count) command(s); they were not acknowledged")
             if case .corrupt = failure { broken = failure }
             throw failure
@@ -297,6 +295,7 @@ public actor PostgresLedgerStore: DurableLedger {
         do {
             (ledger, lastChecksum) = try await Self.replay(connection, from: ledger, checksum: lastChecksum, location: location, logger: logger)
         } catch {
+            readerFailed(connection, error)
             let failure = Self.storeError(error, location: location, doing: "reading the journal")
             if case .corrupt = failure { broken = failure }
             throw failure
@@ -318,6 +317,7 @@ public actor PostgresLedgerStore: DurableLedger {
                 _ = ledger.apply(row.request, sink: &sink)
             }
         } catch {
+            readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "reading the journal")
         }
         return sink.records.filter { $0.seq >= fromSeq }
@@ -332,10 +332,24 @@ public actor PostgresLedgerStore: DurableLedger {
         return .unavailable(path: location, reason: "\(doing): \(describe(error))")
     }
 
-    /// Whether the server answered with an error (the connection is still usable after a
-    /// ROLLBACK), rather than the connection failing.
-    static func isServerError(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.code == .server
+    /// Whether the error leaves the connection usable: the server answered ERROR (not FATAL or
+    /// PANIC, after which it closes the connection) to a statement outside a transaction.
+    static func connectionSurvives(_ error: any Error) -> Bool {
+        guard let e = error as? PSQLError else { return !(error is CancellationError) }
+        return e.code == .server && e.serverInfo?[.severity] == "ERROR"
+    }
+
+    /// Closes a connection without waiting for it (kept alive by its close future until done).
+    static func drop(_ connection: PostgresConnection) {
+        connection.close().whenComplete { _ in _ = connection }
+    }
+
+    /// After a failed read: a connection that may be broken is dropped (the next use reconnects).
+    func readerFailed(_ connection: PostgresConnection, _ error: any Error) {
+        if connection.isClosed || !Self.connectionSurvives(error) {
+            if reader === connection { reader = nil }
+            Self.drop(connection)
+        }
     }
 
     /// What went wrong, from PostgreSQL's own message and SQLSTATE where there is one (the

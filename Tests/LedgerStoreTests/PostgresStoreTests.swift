@@ -8,7 +8,7 @@ import Testing
 /// The PostgreSQL store, several stores (each with its own connections, as several processes
 /// would have) on one database: the journal and its checksum chain, recovery, snapshots, verify,
 /// keys, and the failure modes of the README's "Several instances on one PostgreSQL".
-@Suite(.enabled(if: PostgresTestDatabase.available, PostgresTestDatabase.skipReason))
+@Suite(.enabled(if: PostgresTestDatabase.available, PostgresTestDatabase.skipReason), .timeLimit(.minutes(1)))
 struct PostgresStoreTests {
     static let credit = Money.microcreditsPerCredit
 
@@ -155,7 +155,7 @@ struct PostgresStoreTests {
                 for _ in 0..<200 where !aborted {
                     try await Task.sleep(for: .milliseconds(10))
                     let rows = try await other.query(PostgresQuery(unsafeSQL: """
-                        SELECT \(action)(pid) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND pid <> pg_backend_pid()
+                        SELECT \(action)(pid) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND pid <> pg_backend_pid()
                         """), logger: log)
                     for try await ok in rows.decode(Bool.self) { aborted = aborted || ok }
                 }

@@ -10,7 +10,7 @@ import Testing
 /// one PostgreSQL"): no overspend whichever instance a request reaches, nothing acknowledged lost
 /// when an instance is SIGKILLed, a retry on another instance answered exactly once, storage
 /// failures answered 503 and never as a refusal.
-@Suite(.enabled(if: PostgresTestDatabase.available, PostgresTestDatabase.skipReason))
+@Suite(.enabled(if: PostgresTestDatabase.available, PostgresTestDatabase.skipReason), .timeLimit(.minutes(1)))
 struct PostgresServeTests {
     /// A pool `eng` funded with `credits`, `alice` entitled to it; an admin key and alice's key.
     static func setUp(_ url: String, credits: String) throws -> (admin: String, alice: String) {
