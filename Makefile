@@ -25,9 +25,12 @@ build: deps
 release: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --product burnrate
 
+# The suite runs beside a private PostgreSQL server (scripts/with-postgres.sh installs PostgreSQL
+# when missing, starts it on loopback, passes its URL in BURNRATE_TEST_POSTGRES_URL and stops it
+# afterwards), so the tests of several instances on one PostgreSQL ledger always run here.
 test: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --build-tests
-	$(SWIFT) test $(RELEASE_FLAGS) --skip-build
+	./scripts/with-postgres.sh $(SWIFT) test $(RELEASE_FLAGS) --skip-build
 	$(BURNRATE_RELEASE) notebook --check --root . notebooks-md/*.md
 
 demo: release

@@ -410,7 +410,7 @@ public struct LedgerOperation: Sendable {
     }
 }
 
-extension LedgerStore {
+extension DurableLedger {
     /// Applies an operation durably at wall-clock time `nowMs` (never before the ledger's clock),
     /// or, for a history line, at its own time (which must not be before the ledger's clock).
     public func apply(_ operation: LedgerOperation, nowMs: Int64) async throws -> Result<[Outcome], LedgerOperation.OperationError> {

@@ -43,13 +43,14 @@ public enum APIKeys {
 
     /// The record of a secret that is a usable key at `nowMs`, or nil (unknown, wrong secret,
     /// revoked or expired: the caller answers all four with 401). Records found are kept in
-    /// `cache` (when given): the server holds the ledger's writer lock, so no other process can
-    /// revoke a key meanwhile, and the service's own revocation removes it from the cache.
-    static func authenticate(_ secret: String, in store: LedgerStore, nowMs: Int64, cache: KeyRecordCache? = nil) throws -> APIKeyRecord? {
+    /// `cache` (when given: a SQLite ledger, whose server holds the writer lock, so no other
+    /// process can revoke a key meanwhile, and the service's own revocation removes it from the
+    /// cache; a shared PostgreSQL ledger is given none).
+    static func authenticate(_ secret: String, in store: any DurableLedger, nowMs: Int64, cache: KeyRecordCache? = nil) async throws -> APIKeyRecord? {
         guard secret.utf8.count <= 128, let id = keyID(ofSecret: secret) else { return nil }
         let record: APIKeyRecord
         if let cached = cache?.record(id) { record = cached } else {
-            guard let stored = try store.key(id: id) else { return nil }
+            guard let stored = try await store.apiKey(id: id) else { return nil }
             cache?.insert(stored)
             record = stored
         }

@@ -13,7 +13,8 @@ import Synchronization
 /// decoded by the same strict rules; an answer is sent only once its command is durable (the
 /// store's group commit).
 public struct LedgerService: Sendable {
-    public let store: LedgerStore
+    /// The ledger: one SQLite file, or a PostgreSQL database shared with other instances.
+    public let store: any DurableLedger
     /// Idempotency keys whose first request has not been answered yet: a repeat meanwhile is 409.
     let inFlight = InFlightKeys()
     /// The wall clock in milliseconds (a parameter so that tests can move key expiry).
@@ -38,7 +39,7 @@ public struct LedgerService: Sendable {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
 
-    public init(store: LedgerStore, nowMs: @escaping @Sendable () -> Int64 = LedgerService.wallClockMs) {
+    public init(store: any DurableLedger, nowMs: @escaping @Sendable () -> Int64 = LedgerService.wallClockMs) {
         self.store = store
         self.nowMs = nowMs
         store.commitObservers.add { [metrics] commands in metrics.recordCommit(commands: commands) }
@@ -100,18 +101,26 @@ public struct LedgerService: Sendable {
         do { return try await work() } catch let problem as Problem {
             return problem.response
         } catch {
-            return Problem(status: .serviceUnavailable, reason: "storage_failure", detail: "the command could not be made durable: \(error)").response
+            // Never a refusal: the command was not acknowledged (for a shared ledger: the
+            // transaction failed or its outcome is unknown), and a retry with the same
+            // Idempotency-Key, on this instance or another, is answered exactly once.
+            var response = Problem(status: .serviceUnavailable, reason: "storage_failure", detail: "the command could not be made durable: \(error)").response
+            response.headers[.retryAfter] = "1"
+            return response
         }
     }
 
     // MARK: Authentication
 
-    func authenticate(_ request: Request) throws -> APIKeyRecord {
+    func authenticate(_ request: Request) async throws -> APIKeyRecord {
         let values = request.headers[values: .authorization]
         guard values.count == 1, let value = values.first else {
             throw Problem.unauthorized(values.isEmpty ? "an API key is required: Authorization: Bearer <secret>" : "one Authorization header, not \(values.count)")
         }
-        guard value.hasPrefix("Bearer "), let record = try APIKeys.authenticate(String(value.dropFirst(7)), in: store, nowMs: nowMs(), cache: keyCache) else {
+        // A shared ledger's keys may be revoked by another instance at any moment: read each time.
+        guard value.hasPrefix("Bearer "),
+              let record = try await APIKeys.authenticate(String(value.dropFirst(7)), in: store, nowMs: nowMs(), cache: store.isShared ? nil : keyCache)
+        else {
             throw Problem.unauthorized("the API key is unknown, expired or revoked")
         }
         return record
@@ -150,8 +159,8 @@ public struct LedgerService: Sendable {
     }
 
     func balance(_ request: Request, pool name: String) async throws -> Response {
-        let key = try authenticate(request)
-        let ledger = await store.state
+        let key = try await authenticate(request)
+        let ledger = try await store.committedState()
         let pool = try readablePool(name, key, ledger)
         guard let balance = ledger.balance(of: pool) else { throw Problem(status: .notFound, reason: "unknown_pool", detail: "no pool '\(name)'") }
         let body = StrictJSON.serialise(.object([
@@ -190,11 +199,11 @@ public struct LedgerService: Sendable {
     /// One record's lines (a debit drawn from several grants) are never split across pages; the
     /// statement is rebuilt from the journal, so its cost grows with the journal.
     func statement(_ request: Request, pool name: String) async throws -> Response {
-        let key = try authenticate(request)
+        let key = try await authenticate(request)
         let (after, limit) = try statementQuery(request)
-        let pool = try readablePool(name, key, await store.state)
-        let records = try store.records()
-        let ledger = await store.state
+        let ledger = try await store.committedState()
+        let pool = try readablePool(name, key, ledger)
+        let records = try await store.journalRecords()
         let statement = Statement(records: records, pool: pool, fromMs: .min, toMs: .max)
         let rest = statement.lines.drop { $0.seq <= after }
         var end = rest.startIndex
@@ -236,7 +245,7 @@ public struct LedgerService: Sendable {
     /// later process cannot be shown the secret: it is a 409 `secret_not_recoverable` naming the
     /// key to revoke. These keys are a namespace of their own, apart from the ledger's.
     func createKey(_ request: Request) async throws -> Response {
-        let caller = try authenticate(request)
+        let caller = try await authenticate(request)
         try requireAdmin(caller)
         let idempotencyKey = try idempotencyKey(request)
         var identity: String?, admin = false, expiresInMs: Int64?
@@ -260,7 +269,7 @@ public struct LedgerService: Sendable {
         guard (identity != nil) != admin else {
             throw Problem.malformed("give exactly one of 'identity' and \"admin\": true", field: identity == nil ? "identity" : "admin")
         }
-        if let identity, await store.state.identity(named: identity) == nil {
+        if let identity, try await store.committedState().identity(named: identity) == nil {
             throw Problem(status: .notFound, reason: "unknown_identity", detail: "no identity '\(OperationFieldsText.printable(identity))'")
         }
         guard inFlight.insert("keys\u{0}" + idempotencyKey) else {
@@ -269,7 +278,7 @@ public struct LedgerService: Sendable {
         defer { inFlight.remove("keys\u{0}" + idempotencyKey) }
         let keyID = APIKeys.keyID(forIdempotencyKey: idempotencyKey)
         let now = nowMs()
-        if let existing = try store.key(id: keyID) {
+        if let existing = try await store.apiKey(id: keyID) {
             let sameRequest = existing.identity == identity && existing.admin == admin
                 && existing.expiresAtMs.map({ $0 - existing.createdAtMs }) == expiresInMs
             guard sameRequest else { throw Problem.refused(.idempotencyKeyReused(idempotencyKey)) }
@@ -294,7 +303,7 @@ public struct LedgerService: Sendable {
 
     /// `DELETE /v1/keys/{key_id}`: the key authenticates nothing from now on (again: 200).
     func revokeKey(_ request: Request, id: String) async throws -> Response {
-        let caller = try authenticate(request)
+        let caller = try await authenticate(request)
         try requireAdmin(caller)
         guard id.utf8.count <= 64, try await store.revokeKey(id: id, atMs: nowMs()) else {
             throw Problem(status: .notFound, reason: "unknown_key", detail: "no key '\(OperationFieldsText.printable(id))'")
@@ -306,7 +315,7 @@ public struct LedgerService: Sendable {
     // MARK: Writes
 
     func write(_ route: WriteRoute, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let key = try authenticate(request)
+        let key = try await authenticate(request)
         if route.caller == .admin { try requireAdmin(key) }
         let idempotencyKey = try idempotencyKey(request)
         let fields = try await bodyFields(request)

@@ -13,7 +13,9 @@ info:
     key and request is answered with the first response and `Idempotent-Replayed: true`, the same key
     with a different request is 422, a repeat while the first is in flight is 409. A success is sent
     only once its command is durable. Errors are RFC 9457 problems with the ledger's refusal code as
-    `reason`; identity is checked before balance (403 before 402).
+    `reason`; identity is checked before balance (403 before 402). A command that could not be
+    committed is 503 `storage_failure` with Retry-After, never a refusal: retry it with the same
+    Idempotency-Key (on a PostgreSQL ledger, on any instance).
 servers:
   - url: http://127.0.0.1:8080
 security:

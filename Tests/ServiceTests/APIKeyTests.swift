@@ -24,12 +24,12 @@ import Testing
             let stored = try #require(try store.keys().first)
             #expect(stored.secretSHA256 == APIKeys.sha256Hex(issued.secret))
             #expect(stored.secretSHA256.count == 64)
-            #expect(try APIKeys.authenticate(issued.secret, in: store, nowMs: 2_000)?.identity == "alice")
+            #expect(try await APIKeys.authenticate(issued.secret, in: store, nowMs: 2_000)?.identity == "alice")
             var wrong = issued.secret
             wrong.removeLast()
             wrong.append(issued.secret.last == "A" ? "B" : "A")
-            #expect(try APIKeys.authenticate(wrong, in: store, nowMs: 2_000) == nil)
-            #expect(try APIKeys.authenticate("brk_key_0000000000000000_x", in: store, nowMs: 2_000) == nil)
+            #expect(try await APIKeys.authenticate(wrong, in: store, nowMs: 2_000) == nil)
+            #expect(try await APIKeys.authenticate("brk_key_0000000000000000_x", in: store, nowMs: 2_000) == nil)
         }
     }
 
@@ -47,12 +47,12 @@ import Testing
             let revoked = APIKeys.issue(identity: nil, admin: true, nowMs: 1_000, expiresInMs: nil)
             try await store.insertKey(expiring.record)
             try await store.insertKey(revoked.record)
-            #expect(try APIKeys.authenticate(expiring.secret, in: store, nowMs: 1_499) != nil)
-            #expect(try APIKeys.authenticate(expiring.secret, in: store, nowMs: 1_500) == nil)
+            #expect(try await APIKeys.authenticate(expiring.secret, in: store, nowMs: 1_499) != nil)
+            #expect(try await APIKeys.authenticate(expiring.secret, in: store, nowMs: 1_500) == nil)
             #expect(try await store.revokeKey(id: revoked.record.keyID, atMs: 2_000))
             #expect(try await store.revokeKey(id: revoked.record.keyID, atMs: 3_000))
             #expect(try store.key(id: revoked.record.keyID)?.revokedAtMs == 2_000)
-            #expect(try APIKeys.authenticate(revoked.secret, in: store, nowMs: 2_001) == nil)
+            #expect(try await APIKeys.authenticate(revoked.secret, in: store, nowMs: 2_001) == nil)
             #expect(try await store.revokeKey(id: "key_nope", atMs: 2_000) == false)
         }
     }
@@ -63,7 +63,7 @@ import Testing
             try await store.insertKey(issued.record)
             try await store.close()
             let reopened = try await LedgerStore(path: path)
-            #expect(try APIKeys.authenticate(issued.secret, in: reopened, nowMs: 2_000)?.admin == true)
+            #expect(try await APIKeys.authenticate(issued.secret, in: reopened, nowMs: 2_000)?.admin == true)
             try await reopened.close()
         }
     }

@@ -41,12 +41,21 @@ enum ServeProcess {
     /// process and its port. Its standard error goes to a temporary file, removed at once (the
     /// open descriptor keeps it readable).
     static func start(db: String, extra: [String] = []) async throws -> (Process, Int) {
+        try await start(arguments: ["--db", db] + extra)
+    }
+
+    /// `burnrate serve --store URL --listen 127.0.0.1:0`: one instance on a PostgreSQL ledger.
+    static func start(store: String, extra: [String] = []) async throws -> (Process, Int) {
+        try await start(arguments: ["--store", store] + extra)
+    }
+
+    static func start(arguments: [String]) async throws -> (Process, Int) {
         let errPath = temporaryPath("serve-stderr")
         FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--db", db, "--listen", "127.0.0.1:0"] + extra
+        process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()

@@ -52,9 +52,9 @@ struct ForecastCommand: AsyncParsableCommand {
         let store = try await database.open(readOnly: true, create: false)
         let result: Forecast.Result
         do {
-            result = try Forecast.run(records: try store.records(), config: await store.state.config, options: options)
+            result = try Forecast.run(records: try await store.journalRecords(), config: await store.state.config, options: options)
         } catch {
-            writeStandardError("error: \(database.db): \(error)\n")
+            writeStandardError("error: \(database.location): \(error)\n")
             throw ExitCode(2)
         }
         if let chart {

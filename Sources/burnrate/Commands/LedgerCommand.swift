@@ -7,7 +7,7 @@ import LedgerStore
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ledger",
-        abstract: "Hold real balances: a durable credit ledger in a SQLite file.",
+        abstract: "Hold real balances: a durable credit ledger in a SQLite file (or PostgreSQL, --store).",
         discussion: """
             Exit status: 0 accepted, 1 refused by the ledger (the reason is printed), 2 bad input, \
             a damaged database, or a ledger in use by another process (one process writes a ledger \
@@ -22,16 +22,33 @@ struct LedgerCommand: AsyncParsableCommand {
 }
 
 struct DatabaseOption: ParsableArguments {
-    @Option(name: .long, help: "The ledger database file.")
-    var db: String = "burnrate.db"
+    @Option(name: .long, help: "The ledger database file (SQLite; default burnrate.db).")
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A ledger in PostgreSQL, instead of --db: postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (password also from PGPASSWORD).",
+        discussion: "Several `serve` instances may share one such ledger (README, \"Several instances on one PostgreSQL\")."))
+    var store: String?
 
     @Option(name: .long, help: "Snapshot the state every N committed commands (0: never; default 1000000).")
     var snapshotEvery: UInt64 = 1_000_000
 
+    func validate() throws {
+        if db != nil, store != nil { throw ValidationError("give --db FILE or --store postgresql://…, not both") }
+        if let store, !LedgerStores.isPostgres(store) { throw ValidationError("--store: expected postgresql://USER@HOST:PORT/DB, got '\(store)'") }
+    }
+
+    /// The SQLite file, when the ledger is one.
+    var path: String { db ?? "burnrate.db" }
+    /// Where the ledger is, as messages name it (a PostgreSQL URL without its password).
+    var location: String { store.map { (try? PostgresEndpoint(url: $0))?.displayURL ?? "--store" } ?? path }
+
     /// `readOnly`: for commands that only read (balance, statement), which may run beside a writer.
     /// `create: false`: the ledger must exist (verify, export).
-    func open(readOnly: Bool = false, create: Bool = true) async throws -> LedgerStore {
-        do { return try await LedgerStore(path: db, snapshotEvery: snapshotEvery, readOnly: readOnly, create: create) } catch {
+    func open(readOnly: Bool = false, create: Bool = true, lockTimeoutMs: Int64 = 5_000) async throws -> any DurableLedger {
+        do {
+            return try await LedgerStores.open(store ?? path, snapshotEvery: snapshotEvery, readOnly: readOnly, create: create, lockTimeoutMs: lockTimeoutMs)
+        } catch {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)
         }
@@ -45,7 +62,7 @@ struct LedgerInit: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOption
     func run() async throws {
         let store = try await database.open()
-        print("ledger \(database.db): \(await store.state.lastSeq) journaled commands")
+        print("ledger \(database.location): \(await store.state.lastSeq) journaled commands")
         try finishOutput()
     }
 }
@@ -112,7 +129,7 @@ struct LedgerApply: AsyncParsableCommand {
                 print(LedgerOperation.errorLine(line: lineNumber, .init(message: "the command was not applied: \(error)"),
                                                 reason: "storage_failure"))
                 fflush(nil)
-                writeStandardError("error: \(database.db): line \(lineNumber) was not applied: \(error)\n")
+                writeStandardError("error: \(database.location): line \(lineNumber) was not applied: \(error)\n")
                 throw ExitCode(2)
             }
             switch result {
@@ -136,8 +153,8 @@ struct LedgerBalance: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await database.open(readOnly: true)
-        guard let b = await store.balance(of: pool) else {
-            writeStandardError("error: no pool '\(pool)' in \(database.db)\n")
+        guard let b = try await store.committedBalance(of: pool) else {
+            writeStandardError("error: no pool '\(pool)' in \(database.location)\n")
             throw ExitCode(2)
         }
         if json {
@@ -162,7 +179,7 @@ struct LedgerVerify: AsyncParsableCommand {
             throw ExitCode(2)
         }
         guard report.ok else {
-            writeStandardError("error: \(database.db): \(report.invariantViolations.joined(separator: "; "))\n")
+            writeStandardError("error: \(database.location): \(report.invariantViolations.joined(separator: "; "))\n")
             throw ExitCode(2)
         }
         print("ok: \(report.commands) commands, state digest \(String(report.digest, radix: 16))")
@@ -190,8 +207,8 @@ struct LedgerExport: AsyncParsableCommand {
         let records: [JournalRecord]
         do {
             let report = try await store.verify()
-            guard report.ok else { throw StoreError.corrupt(path: database.db, seq: report.commands, reason: report.invariantViolations.joined(separator: "; ")) }
-            records = try store.records()
+            guard report.ok else { throw StoreError.corrupt(path: database.location, seq: report.commands, reason: report.invariantViolations.joined(separator: "; ")) }
+            records = try await store.journalRecords()
         } catch {
             writeStandardError("error: \(error); not exported\n")
             throw ExitCode(2)
@@ -217,15 +234,17 @@ struct LedgerImport: AsyncParsableCommand {
             non-decreasing), and optionally "seq" and "answer", which must then match what the ledger \
             answers. Keys are optional. The header line {"format":"burnrate.journal/1"} is accepted, \
             not required. The import is all or nothing: it is written to a temporary database beside \
-            --db and moved into place only when every line went in; the first bad line stops it with \
-            its line number (exit 2) and leaves --db as it was.
+            --db and moved into place only when every line went in (with --store: copied into the \
+            empty PostgreSQL journal in one transaction); the first bad line stops it with its line \
+            number (exit 2) and leaves the ledger as it was.
             """
     )
     @OptionGroup var database: DatabaseOption
 
     func run() async throws {
-        let target = database.db
-        if FileManager.default.fileExists(atPath: target) {
+        let target = database.location
+        let postgres = database.store != nil
+        if !postgres, FileManager.default.fileExists(atPath: database.path) {
             let existing = try await database.open()
             guard await existing.state.lastSeq == 0 else {
                 writeStandardError("error: \(target) is not empty: import into a new database\n")
@@ -233,11 +252,15 @@ struct LedgerImport: AsyncParsableCommand {
             }
             try await existing.close()
         }
-        let temporary = target + ".import-\(getpid())"
+        // A scratch SQLite ledger takes the lines (beside --db, or in the temporary directory for
+        // --store); it becomes the ledger only once every line went in.
+        let temporary = postgres ? NSTemporaryDirectory() + "/burnrate-import-\(getpid()).db" : database.path + ".import-\(getpid())"
         LedgerStore.remove(path: temporary)
-        var scratch = database
-        scratch.db = temporary
-        let store = try await scratch.open()
+        let store: LedgerStore
+        do { store = try await LedgerStore(path: temporary, snapshotEvery: database.snapshotEvery) } catch {
+            writeStandardError("error: \(error)\n")
+            throw ExitCode(2)
+        }
         var reader = BoundedLineReader(maxBytes: LedgerOperation.maxLineBytes)
         var line = 0, imported = 0  // lines read, operations applied
         func fail(_ message: String) async throws -> Never {
@@ -274,9 +297,22 @@ struct LedgerImport: AsyncParsableCommand {
         if let problem = reader.readError { try await fail("cannot read standard input: \(problem)") }
         let commands = await store.state.lastSeq
         do {
-            try await store.close()
-            try LedgerStore.move(from: temporary, to: target)
+            if postgres {
+                // One transaction into an empty journal: all of it or nothing.
+                let destination = try await PostgresLedgerStore(url: database.store ?? "", snapshotEvery: database.snapshotEvery)
+                do { try await destination.importJournal(from: store) } catch {
+                    try? await destination.close()
+                    throw error
+                }
+                try await destination.close()
+                try await store.close()
+                LedgerStore.remove(path: temporary)
+            } else {
+                try await store.close()
+                try LedgerStore.move(from: temporary, to: database.path)
+            }
         } catch {
+            try? await store.close()
             LedgerStore.remove(path: temporary)
             writeStandardError("error: \(error); nothing imported\n")
             throw ExitCode(2)

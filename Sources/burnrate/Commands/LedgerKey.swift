@@ -12,8 +12,10 @@ struct LedgerKey: AsyncParsableCommand {
         discussion: """
             An identity key acts only as its identity; an admin key manages pools, identities and \
             grants, and may act for any identity by naming it. The secret is printed once; only its \
-            SHA-256 is stored. `create` and `revoke` write the ledger, so they run while no server \
-            holds it; `list` reads beside a running server.
+            SHA-256 is stored. `create` and `revoke` write the ledger, so on a SQLite file they run \
+            while no server holds it; `list` reads beside a running server. On a PostgreSQL ledger \
+            (--store) all three run at any time, and the running instances see the change at their \
+            next request.
             """,
         subcommands: [LedgerKeyCreate.self, LedgerKeyList.self, LedgerKeyRevoke.self]
     )
@@ -34,8 +36,8 @@ struct LedgerKeyCreate: AsyncParsableCommand {
 
     func run() async throws {
         let store = try await database.open()
-        if let identity, await store.state.identity(named: identity) == nil {
-            writeStandardError("error: no identity '\(identity)' in \(database.db)\n")
+        if let identity, try await store.committedState().identity(named: identity) == nil {
+            writeStandardError("error: no identity '\(identity)' in \(database.location)\n")
             throw ExitCode(2)
         }
         let issued = APIKeys.issue(identity: identity, admin: admin, nowMs: wallClockMs(), expiresInMs: expiresIn.flatMap(Millis.parse))
@@ -58,7 +60,7 @@ struct LedgerKeyList: AsyncParsableCommand {
     func run() async throws {
         let store = try await database.open(readOnly: true, create: false)
         let now = wallClockMs()
-        for k in try store.keys() {
+        for k in try await store.apiKeys() {
             let status = k.revokedAtMs != nil ? "revoked" : k.isUsable(atMs: now) ? "active" : "expired"
             if json {
                 var o: [String: Any] = ["key_id": k.keyID, "created_at": Timestamp.format(k.createdAtMs), "status": status]
@@ -84,7 +86,7 @@ struct LedgerKeyRevoke: AsyncParsableCommand {
     func run() async throws {
         let store = try await database.open()
         guard try await store.revokeKey(id: keyID, atMs: wallClockMs()) else {
-            writeStandardError("error: no key '\(keyID)' in \(database.db)\n")
+            writeStandardError("error: no key '\(keyID)' in \(database.location)\n")
             throw ExitCode(2)
         }
         try await store.close()

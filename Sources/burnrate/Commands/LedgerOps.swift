@@ -15,7 +15,7 @@ func runOperation(_ fields: [String: Any], database: DatabaseOption, json: Bool)
     let store = try await database.open()
     let result: Result<[Outcome], LedgerOperation.OperationError>
     do { result = try await store.apply(operation, nowMs: wallClockMs()) } catch {
-        writeStandardError("error: \(database.db): the command was not applied: \(error)\n")
+        writeStandardError("error: \(database.location): the command was not applied: \(error)\n")
         throw ExitCode(2)
     }
     switch result {
@@ -216,11 +216,11 @@ struct LedgerStatement: AsyncParsableCommand {
     @Flag(name: .long, help: "JSON instead of CSV.") var json = false
     func run() async throws {
         let store = try await database.open(readOnly: true)
-        guard let id = await store.state.pool(named: pool) else {
+        guard let id = try await store.committedState().pool(named: pool) else {
             writeStandardError("error: no pool '\(pool)'\n")
             throw ExitCode(2)
         }
-        let statement = Statement(records: try store.records(), pool: id, fromMs: .min, toMs: .max)
+        let statement = Statement(records: try await store.journalRecords(), pool: id, fromMs: .min, toMs: .max)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Ledger
 import LedgerStore
 import Service
 
@@ -12,13 +13,26 @@ struct Serve: AsyncParsableCommand {
             Writes `listening on http://HOST:PORT` to standard error once it accepts connections \
             (--listen with port 0 picks a free port). SIGTERM and SIGINT stop it gracefully: \
             requests in flight are answered, the ledger is closed, and it exits 0. The README's \
-            "The ledger as a service" lists the routes.
+            "The ledger as a service" lists the routes. With --store postgresql://… several \
+            instances serve one ledger; a command that could not be committed (a lock wait timed \
+            out, the database went away) is a 503 storage_failure with Retry-After, never a \
+            refusal: retry it with the same Idempotency-Key, on any instance.
             """
     )
     @OptionGroup var database: DatabaseOption
     @Option(help: "HOST:PORT to listen on.") var listen = "127.0.0.1:8080"
+    @Option(help: "With --store: how long a write waits for the journal's lock (held by another instance) before it is answered 503 (e.g. 5s, 500ms).")
+    var lockTimeout = "5s"
 
-    func validate() throws { _ = try address() }
+    func validate() throws {
+        _ = try address()
+        _ = try lockTimeoutMs()
+    }
+
+    func lockTimeoutMs() throws -> Int64 {
+        guard let ms = Millis.parse(lockTimeout), ms > 0 else { throw ValidationError("--lock-timeout: expected a positive duration such as 5s, got '\(lockTimeout)'") }
+        return ms
+    }
 
     func address() throws -> (host: String, port: Int) {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65_535).contains(port),
@@ -28,7 +42,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try address()
-        let store = try await database.open()
+        let store = try await database.open(lockTimeoutMs: try lockTimeoutMs())
         let service = LedgerService(store: store)
         do {
             try await service.run(host: host, port: port) { bound in writeStandardError("listening on http://\(host):\(bound)\n") }
