@@ -21,8 +21,9 @@ public struct Calibration: Sendable {
     public struct Side: Sendable, Equatable {
         public var requests: Double
         public var spendCredits: Double
-        /// Spend by ``TokenClass`` (in `allCases` order), credits.
-        public var classSpendCredits: [Double]
+        /// Spend by ``TokenClass`` (in `allCases` order), credits; nil when the run priced no
+        /// request by class (no cache split recorded or modelled), so the split is not known.
+        public var classSpendCredits: [Double]?
         /// Cache reads over all input tokens.
         public var cachedInputShare: Double
         /// Requests per hour of the window, hour 0 starting at midnight UTC of the first day.
@@ -154,7 +155,7 @@ public struct Calibration: Sendable {
         do {
             scenario = try Scenario.parse(yaml: yaml, file: file)
         } catch {
-            throw Failure(description: "\(error)")
+            throw Failure(description: Self.describe(error, generated: file))
         }
         if let window {
             for i in scenario.variants[0].model.workloads.indices {
@@ -186,7 +187,7 @@ public struct Calibration: Sendable {
         hourly[hours - 1] += Double(total - previous)
         let classes = r.tokenClasses
         return Side(requests: Double(total), spendCredits: Double(r.totals.spendMicrocredits) / 1_000_000,
-                    classSpendCredits: classes?.spendCredits ?? [Double(r.totals.spendMicrocredits) / 1_000_000, 0, 0, 0, 0],
+                    classSpendCredits: classes?.spendCredits,
                     cachedInputShare: classes?.cachedInputShare ?? 0, hourly: Array(hourly.prefix(hours)))
     }
 
@@ -194,16 +195,27 @@ public struct Calibration: Sendable {
     /// an unreadable or malformed table is an error naming the file (and its line and column).
     static func priceTable(_ options: Options) throws -> PriceTable {
         let path = absolute(options.pricesPath)
-        guard FileManager.default.isReadableFile(atPath: path) else {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              FileManager.default.isReadableFile(atPath: path) else {
             throw Failure(description: "\(options.pricesPath): cannot read the price table")
         }
         let yaml = "name: calibration-prices\nhorizon: 1h\ncredit: \(TraceFit.scalar(options.credit))\nprices: { file: \(TraceFit.scalar(path)) }\n"
             + "pools: [ { id: p, grants: [ { amount: 1 } ] } ]\nidentities: [ { id: i, pool: p } ]\n"
         do {
-            return try Scenario.parse(yaml: yaml, file: options.pricesPath).base.prices
+            return try Scenario.parse(yaml: yaml, file: "calibration-prices").base.prices
         } catch {
-            throw Failure(description: error.errors.map(\.description).joined(separator: "\n"))
+            throw Failure(description: describe(error, generated: "calibration-prices", as: options.pricesPath))
         }
+    }
+
+    /// Errors of a scenario this calibration wrote itself: one located in that text says only its
+    /// message (its line and column are of no file the user has); one in a file it names (the
+    /// export, the prices) keeps that file's location.
+    static func describe(_ errors: ScenarioErrors, generated file: String, as name: String? = nil) -> String {
+        errors.errors.map { e in
+            e.file == file ? "\(name ?? file): \(e.message)" : e.description
+        }.joined(separator: "\n")
     }
 
     static func absolute(_ path: String) -> String {

@@ -14,8 +14,12 @@ extension Calibration {
         public var fittedMean: Double
         public var fittedLow: Double
         public var fittedHigh: Double
-        /// The export's value lies within the fitted band.
-        public var inBand: Bool { export >= fittedLow && export <= fittedHigh }
+        /// The export's value lies within the fitted band, or within 0.5% of it (a difference
+        /// that small is the fit's rounding, not a departure).
+        public var inBand: Bool {
+            let slack = 0.005 * max(abs(fittedLow), abs(fittedHigh))
+            return export >= fittedLow - slack && export <= fittedHigh + slack
+        }
         /// (fitted mean − export) / export; nil when the export's value is 0.
         public var relativeError: Double? { export != 0 ? (fittedMean - export) / export : nil }
     }
@@ -32,11 +36,14 @@ extension Calibration {
             Self.row("requests", export: exportPriced.requests, fitted: fitted.map(\.requests)),
             Self.row("spend (credits)", export: exportPriced.spendCredits, logged: exportLogged?.spendCredits, fitted: fitted.map(\.spendCredits)),
         ]
+        // By class only when both sides priced requests by class (else the split is not known).
+        if let exportClasses = exportPriced.classSpendCredits, fitted.allSatisfy({ $0.classSpendCredits != nil }) {
         for (k, c) in TokenClass.allCases.enumerated() {
-            let export = exportPriced.classSpendCredits[k]
-            let fittedValues = fitted.map { $0.classSpendCredits[k] }
+            let export = exportClasses[k]
+            let fittedValues = fitted.map { $0.classSpendCredits![k] }
             guard export > 0 || fittedValues.contains(where: { $0 > 0 }) else { continue }
             rows.append(Self.row("spend on \(c.rawValue) (credits)", export: export, fitted: fittedValues))
+        }
         }
         rows.append(Self.row("cached share of input tokens", export: exportPriced.cachedInputShare, fitted: fitted.map(\.cachedInputShare)))
         return rows
@@ -116,9 +123,13 @@ extension Calibration {
             "The export (\(fit.format.rawValue)): \(Int(exportPriced.requests)) requests over \(Self.figure(days)) days"
                 + (fit.failedSkipped > 0 ? " (\(fit.failedSkipped) not successful, left out)" : "")
                 + ", replayed as it is at the price table" + (exportLogged != nil ? " and at its own logged cost" : "")
-                + ". The fitted workload (what `burnrate fit` prints) ran \(fitted.count) replications (seed \(seed)) over the same window. "
+                + ". The fitted workload (what `burnrate fit` prints) ran \(fitted.count) replication\(fitted.count == 1 ? "" : "s") (seed \(seed)) over the same window. "
                 + "Both sides ran in the same engine with the same prices; hours and days are UTC.", "",
         ]
+        if fitted.count < 5 {
+            lines.append("*With \(fitted.count) replication\(fitted.count == 1 ? "" : "s") the fitted band is no band: read the figures, not the flags (20 is the default).*")
+            lines.append("")
+        }
         let missed = misses
         if missed.isEmpty {
             lines.append("**Every figure of the export lies within the fitted 5th–95th percentile band.**")

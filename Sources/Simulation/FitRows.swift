@@ -91,12 +91,15 @@ final class FitRows {
     }
 
     private var pending: [ExportBucketResult] = []
+    /// The most requests one bucket may hold (its requests are expanded in memory, ~80 bytes each).
+    static let maxRequestsPerBucket: Int64 = 10_000_000
     /// The file the pending bucket was read from (for its errors).
     private var pendingPath = ""
 
     /// Turns the results of the pending bucket into requests (``UsageBuckets/expanded``).
     private func disaggregateBucket() throws(TraceError) {
         var buckets = UsageBuckets()
+        var bucketRequests: Int64 = 0
         var template = Trace()
         for b in pending {
             let n = b.requests ?? (b.totalTokens == 0 ? 0 : requestsPerBucket ?? 0)
@@ -106,6 +109,17 @@ final class FitRows {
             if n == 0 {
                 guard b.totalTokens == 0 else { throw TraceError(path: pendingPath, line: b.line, column: nil, message: "\(b.totalTokens) tokens over 0 requests (num_model_requests)") }
                 continue
+            }
+            // One bucket's requests are held at a time: bound them, and each request's tokens as a
+            // replay does (a count per request fits 32 bits).
+            guard n <= Self.maxRequestsPerBucket - bucketRequests else {
+                throw TraceError(path: pendingPath, line: b.line, column: nil,
+                                 message: "more than \(Self.maxRequestsPerBucket) requests in one bucket (num_model_requests \(n)): fit holds one bucket's requests in memory")
+            }
+            bucketRequests += n
+            for (v, what) in [(b.uncachedInputTokens + b.cachedInputTokens + b.cacheWriteTokens + b.cacheWrite1hTokens, "input"),
+                              (b.outputTokens, "output")] where (v + n - 1) / n > Int64(Int32.max) {
+                throw TraceError(path: pendingPath, line: b.line, column: nil, message: "\(v) \(what) tokens over \(n) requests: more than \(Int32.max) a request")
             }
             buckets.startMs.append(b.startMs); buckets.endMs.append(b.endMs); buckets.requests.append(n)
             buckets.uncachedInputTokens.append(b.uncachedInputTokens); buckets.cachedInputTokens.append(b.cachedInputTokens)

@@ -151,6 +151,58 @@ struct CalibrationTests {
         #expect(c.daily.map(\.export).reduce(0, +) == Double(fit.requests))
     }
 
+    /// An OpenAI usage page of two hourly buckets: the first with `input` tokens over `requests`.
+    static func openAIPage(input: Int64, requests: Int64) -> String {
+        func bucket(_ start: Int, _ input: Int64, _ n: Int64) -> String {
+            #"{"object": "bucket", "start_time": \#(start), "end_time": \#(start + 3600), "results": [{"object": "organization.usage.completions.result", "input_tokens": \#(input), "output_tokens": 10, "input_cached_tokens": 0, "num_model_requests": \#(n), "project_id": "p", "user_id": null, "api_key_id": "k", "model": "gpt-4o", "batch": false}]}"#
+        }
+        return #"{"object": "page", "data": ["# + bucket(1772438400, input, requests) + ", " + bucket(1772442000, 100, 5)
+            + #"], "has_more": false, "next_page": null}"#
+    }
+
+    @Test("an aggregated bucket too large to hold, or with more tokens a request than a replay takes, is a located error (it crashed fit)")
+    func hostileBucketsAreErrors() throws {
+        let dir = temporaryDirectory()
+        for (input, requests, message) in [(Int64(3_000_000_000), Int64(1), "more than 2147483647 a request"),
+                                           (Int64(1_000_000_000_000_000), Int64(3), "more than 2147483647 a request"),
+                                           (Int64(100), Int64(1_000_000_000_000), "more than 10000000 requests in one bucket")] {
+            let path = dir + "/usage-\(requests).json"
+            try Self.openAIPage(input: input, requests: requests).write(toFile: path, atomically: true, encoding: .utf8)
+            do {
+                _ = try TraceFit.fit(paths: [path], format: .openaiUsage)
+                Issue.record("a bucket of \(input) tokens over \(requests) requests was fitted")
+            } catch {
+                #expect(error.description.contains(message) && error.description.contains(path + ":1"), "\(error)")
+            }
+        }
+    }
+
+    @Test("without a recorded or modelled cache split, spend is not split by class (it was all labelled input)")
+    func noClassRowsWithoutASplit() throws {
+        var csv = "request_id,spend,prompt_tokens,completion_tokens,startTime,model,team_id,api_key,status,metadata\n"
+        for k in 0..<50 { csv += "r\(k),0.00035,100,10,2026-03-02 09:\(k < 10 ? "0" : "")\(k):00.000,gpt-4o,t,k,success,{}\n" }
+        let c = try calibrate(csv, replications: 3)
+        #expect(c.exportPriced.classSpendCredits == nil)
+        #expect(!c.totals.contains { $0.name.hasPrefix("spend on ") }, "\(c.totals.map(\.name))")
+        #expect(c.markdown.contains("With 3 replications the fitted band is no band"))
+    }
+
+    @Test("an error in a price table names the table, not the calibration's own scenario text")
+    func priceErrorsNameTheTable() throws {
+        let dir = temporaryDirectory()
+        try "model,input_usd_per_mtok\ngpt-4o,2.5\n".write(toFile: dir + "/bad.csv", atomically: true, encoding: .utf8)
+        let fit = try TraceFit.fit(paths: [simulationFixture("exports/litellm_spend_logs.csv")], format: .litellmSpendLogs)
+        for prices in [dir + "/bad.csv", dir] {
+            do {
+                _ = try Calibration.run(fit: fit, paths: [simulationFixture("exports/litellm_spend_logs.csv")], exportOptions: ExportOptions(),
+                                        options: Calibration.Options(pricesPath: prices, replications: 2), command: "")
+                Issue.record("\(prices) was accepted")
+            } catch {
+                #expect("\(error)".hasPrefix(prices + ":") && !"\(error)".contains(":4:17"), "\(error)")
+            }
+        }
+    }
+
     @Test("the report folder is written whole, and a folder burnrate did not write is refused")
     func writesAFolder() throws {
         let e = Self.export(days: 2)

@@ -102,7 +102,6 @@ struct Fit: ParsableCommand {
         do {
             let fit = try TraceFit.fit(paths: trace, format: format, options: ExportOptions(identityField: identityField),
                                        requestsPerBucket: requestsPerBucket)
-            print(fit.yaml(pool: pool), terminator: "")
             if let report, let prices {
                 writeStandardError("calibrating: replaying the export and running the fit \(replications) times\n")
                 let calibration = try Calibration.run(
@@ -110,11 +109,14 @@ struct Fit: ParsableCommand {
                     options: calibrationOptions(prices),
                     command: (["burnrate"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
                 try calibration.write(to: report)
+                print(fit.yaml(pool: pool), terminator: "")
                 let misses = calibration.misses
                 writeStandardError("calibration report: \(report)/calibration.md; "
                                    + (misses.isEmpty ? "every figure of the export is within the fitted band\n"
                                                      : "\(misses.count) departure\(misses.count == 1 ? "" : "s") from the export:\n"
                                                        + misses.map { "  \($0)\n" }.joined()))
+            } else {
+                print(fit.yaml(pool: pool), terminator: "")
             }
         } catch {
             printError("\(error)")
