@@ -103,6 +103,7 @@ extension ReplicationRun {
             cost = classCost(w, model: Int(modelIndex), split)
             tier = Int32(prices[Int(modelIndex)].tier)
         }
+        if hot[w].agents { runAgents(w, identity: identity, pool: pool) }
         if instantDebit {
             // The common case, without a slot: authorize and capture at one instant are one debit,
             // and the request's books are kept in one update.
