@@ -47,6 +47,17 @@ import Simulation
         }
     }
 
+    @Test func theWorkEstimateCountsEachTasksAgentTree() throws {
+        let plain = try Scenario.parse(yaml: Self.yaml("{ delegate: 1 }").replacingOccurrences(of: ", agents: { delegate: 1 }", with: ""),
+                                       file: "a.yaml", directory: ".")
+        let chain = try Scenario.parse(yaml: Self.yaml("{ delegate: [5, 1], children: 3, requests: 2 }"), file: "a.yaml", directory: ".")
+        #expect(plain.base.workloads[0].agents == nil)
+        let perTask = 1.0 + 12 * (1 + 2) + 3  // the task, 12 sub-agents' delegations and requests, 3 closes
+        let task = plain.work[0].parts[0].eventsPerReplication
+        #expect(task == 10)
+        #expect(chain.work[0].parts[0].eventsPerReplication == task * perTask)
+    }
+
     @Test func aReplayTakesNoAgents() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
