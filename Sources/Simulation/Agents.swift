@@ -89,11 +89,13 @@ extension ReplicationRun {
         }
         for _ in 0..<plan.chain.requests {
             count(identity: Int(identity), pool: Int(pool)) { $0.requestsTotal += 1 }
+            // Drawn whether or not it can be charged, so that a variant that refuses more draws
+            // the same requests (common random numbers).
+            let (cost, tier, m, split) = agentRequest(w)
             guard let delegation, let holder else {
                 agentGiveUp(why!, identity: identity, pool: pool)
                 continue
             }
-            let (cost, tier, m, split) = agentRequest(w)
             let o = apply(Request(atMs: now, .delegatedDebit(delegation: delegation, identity: holder, tier: Int(tier), amountMicrocredits: cost)))
             guard let a = o.acceptance else {
                 agentGiveUp(agentRejection(o.refusal!, fromPool: false, pool: pool), identity: identity, pool: pool)

@@ -123,6 +123,26 @@ import Testing
         }
     }
 
+    @Test func aTighterChainDrawsTheSameRequests() throws {
+        // Common random numbers: sub-agents' requests are drawn whether or not their delegation
+        // can pay, so a variant with smaller budgets below sees the same tasks and token draws,
+        // and the identity's own requests (depth 0) cost the same.
+        let prices = [ModelPrice(model: "m", tier: 0, inputMicrocreditsPerMillionTokens: 2_000_000, outputMicrocreditsPerMillionTokens: 8_000_000)]
+        func model(_ helpers: Int64) throws -> SimulationModel {
+            var m = singlePoolModel(horizonHours: 24, ratePerHour: 5, fundingMicrocredits: credits(1_000), prices: prices,
+                                    input: .lognormal(try LogNormal(median: 5_000, sigma: 1)), output: .constant(500))
+            m.workloads[0].agents = AgentChain(delegateMicrocredits: [credits(1), helpers], children: 2, requests: 2)
+            return m
+        }
+        let wide = try Engine.run(try CompiledModel(model(credits(1) / 4)), replication: 3)
+        let tight = try Engine.run(try CompiledModel(model(credits(1) / 100)), replication: 3)
+        #expect(wide.totals.requestsTotal == tight.totals.requestsTotal)
+        #expect(tight.totals.requestsRejected > wide.totals.requestsRejected)
+        let w = try #require(wide.spendByDepthMicrocredits), t = try #require(tight.spendByDepthMicrocredits)
+        #expect(w[0] == t[0] && w[0] > 0)
+        #expect(t[2] < w[2])
+    }
+
     @Test func setUpRefusesAChainTheLedgerCannotHold() {
         for chain in [AgentChain(delegateMicrocredits: [1, 1, 1, 1, 1]), AgentChain(delegateMicrocredits: [1], children: 0),
                       AgentChain(delegateMicrocredits: [-1]), AgentChain(delegateMicrocredits: [])] {
