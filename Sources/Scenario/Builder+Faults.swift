@@ -41,6 +41,8 @@ extension ModelBuilder {
             w.startMs = duration(f["at"], "at") ?? 0
             w.latencyMs = nil
             w.reserve = .actual
+            // A fault's loop is plain requests on the identity's credential: no agent chain.
+            w.agents = nil
             if leak {
                 guard leaked.insert(i).inserted else { d.error(body, "identity '\(who)' has a leaked_key already (one per identity)"); continue }
                 guard let detection = f["detected_after"] else {

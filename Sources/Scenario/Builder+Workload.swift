@@ -13,7 +13,7 @@ extension ModelBuilder {
     func workload(_ node: Node, name: String, identity: Int, pool: Int, prices: PriceTable,
                   identityIndex: [String: Int]) -> Workload? {
         let f = fields(node, "workload", allowed: ["arrivals", "model", "input_tokens", "output_tokens", "cost", "latency",
-                                                   "reserve", "on_reject", "replay", "uncertainty", "cache", "batch"])
+                                                   "reserve", "on_reject", "replay", "uncertainty", "cache", "batch", "agents"])
         var w = Workload(name: name, identity: identity, pool: pool, arrivals: .periodic(intervalMs: Millis.hour), models: [])
         // Model mix.
         if let m = f["model"] {
@@ -88,6 +88,13 @@ extension ModelBuilder {
             return nil
         }
         if let u = f["uncertainty"] { w.uncertainty = uncertainty(u, arrivals: w.arrivals) }
+        if let a = f["agents"] {
+            if case .replay = w.arrivals {
+                d.error(a, "agents spawn sub-agents from synthetic requests; a replayed trace's requests are the ones it recorded")
+            } else {
+                w.agents = agents(a, identityName: name)
+            }
+        }
         if w.models.isEmpty && w.fixedCostMicrocredits == nil {
             // A replay whose every request names a priced model needs no model of its own.
             if case .replay(let source) = w.arrivals, source.pricesEveryRequest { return w }
@@ -146,6 +153,74 @@ extension ModelBuilder {
             }
         }
         return u
+    }
+
+    /// `agents: { delegate: CREDITS | [CREDITS per level], depth: N, children: N, requests: N,
+    /// close: after | never }` (docs/scenario-format.md, "Agent chains"): each request is a task
+    /// whose sub-agents draw through delegations, at most the ledger's maximum depth (4) below the
+    /// identity.
+    func agents(_ node: Node, identityName: String) -> AgentChain? {
+        let f = fields(node, "agents", allowed: ["delegate", "depth", "children", "requests", "close"])
+        let maxDepth = LedgerConfig().maxDelegationDepth
+        guard let amountNode = f["delegate"] else {
+            d.error(node, "agents need 'delegate': the credits handed to each sub-agent (or a list, one amount per level)")
+            return nil
+        }
+        var amounts: [Int64] = []
+        var ok = true
+        if amountNode.sequence != nil {
+            for n in list(amountNode, "agents.delegate") {
+                guard let c = credits(n, "agents.delegate") else { ok = false; continue }
+                if c == 0 { d.error(n, "agents.delegate must be positive: a delegation of nothing is refused"); ok = false }
+                amounts.append(c)
+            }
+            if amounts.isEmpty && ok { d.error(amountNode, "agents.delegate lists one amount per level, at least one"); ok = false }
+        } else if let c = credits(amountNode, "agents.delegate") {
+            if c == 0 { d.error(amountNode, "agents.delegate must be positive: a delegation of nothing is refused"); ok = false }
+            amounts = [c]
+        } else {
+            ok = false
+        }
+        var depth = amountNode.sequence != nil ? amounts.count : 1
+        if let dn = f["depth"] {
+            guard let v = integer(dn, "agents.depth", min: 1) else { return nil }
+            guard v <= maxDepth else {
+                d.error(dn, "agents.depth is at most \(maxDepth), the ledger's max_delegation_depth (got \(v))")
+                return nil
+            }
+            if amountNode.sequence != nil, ok, v != amounts.count {
+                d.error(dn, "agents.depth \(v) differs from the \(amounts.count) amount(s) listed in 'delegate' (one per level)")
+                return nil
+            }
+            depth = v
+        } else if depth > maxDepth {
+            d.error(amountNode, "agents.delegate lists \(depth) levels; the ledger's max_delegation_depth is \(maxDepth)")
+            return nil
+        }
+        let children = f["children"].flatMap { integer($0, "agents.children", min: 1) } ?? 1
+        let requests = f["requests"].flatMap { integer($0, "agents.requests", min: 0) } ?? 1
+        var closesAfter = true
+        if let c = f["close"], let s = string(c, "agents.close") {
+            switch s {
+            case "after": closesAfter = true
+            case "never": closesAfter = false
+            default: d.error(c, "agents.close is after (the task closes its delegations once its sub-agents are done) or never, got \(quoted(s))")
+            }
+        }
+        guard ok else { return nil }
+        if amounts.count == 1 && depth > 1 { amounts = Array(repeating: amounts[0], count: depth) }
+        let chain = AgentChain(delegateMicrocredits: amounts, children: children, requests: requests, closesAfter: closesAfter)
+        // A task's tree runs at one instant: bound it, and the names the ledger gives its agents.
+        guard children <= 1_000, chain.agentsPerTask <= 10_000, chain.agentsPerTask * max(requests, 1) <= 100_000 else {
+            d.error(f["children"] ?? node, "a task's agent tree is at most 10,000 sub-agents and 100,000 requests (children^1 + … + children^depth sub-agents, each making 'requests')")
+            return nil
+        }
+        let longest = identityName.utf8.count + ":sub-".utf8.count + String(children).utf8.count * depth + (depth - 1)
+        if longest > LedgerName.maxLength {
+            d.error(node, "the sub-agents of '\(excerpt(identityName, limit: 60))' would have names of \(longest) characters; a name is at most \(LedgerName.maxLength)")
+            return nil
+        }
+        return chain
     }
 
     func fixedCost(_ node: Node) -> Int64? {

@@ -109,6 +109,11 @@ extension ModelBuilder {
                 events = source.loop || source.blockMs != nil
                     ? source.trace.ratePerHour / source.timeScale * hours : Double(source.trace.count)
             }
+            if let chain = w.agents {
+                // A task is its own request, plus each sub-agent's delegation and requests and the
+                // close of each root delegation: ledger commands run at the task's instant.
+                events *= Double(1 + chain.agentsPerTask * (1 + chain.requests) + chain.children)
+            }
             part("the workload of '\(w.name)'", events, i < workloadNodes.count ? workloadNodes[i] : nil)
         }
         for (p, pool) in model.pools.enumerated() {

@@ -85,6 +85,7 @@ extension ReplicationRun {
         result.ledgerDigest = ledger.stateDigest
         if let journal { result.journal = compiled.setupJournal + journal.records }
         if let tokenClasses { result.tokenClasses = tokenClasses.value.summary(prices) }
+        closeAgentBooks()
 
         func violation(_ message: String) -> ConservationError { ConservationError(replication: replication, message: message) }
         let t = result.totals

@@ -110,6 +110,16 @@ public final class CompiledModel: Sendable {
             default:
                 bounds.append(0)
             }
+            if let chain = w.agents {
+                if case .replay = w.arrivals { throw SetupError(message: "workload '\(w.name)': agents need synthetic arrivals, not a replay") }
+                guard w.leak == nil, !w.stopsAtFirstRefusal else { throw SetupError(message: "workload '\(w.name)': a fault's loop has no agents") }
+                guard chain.depth >= 1, chain.depth <= model.ledgerConfig.maxDelegationDepth else {
+                    throw SetupError(message: "workload '\(w.name)': agents' depth \(chain.depth) is not within 1…\(model.ledgerConfig.maxDelegationDepth)")
+                }
+                guard chain.children >= 1, chain.requests >= 0, chain.delegateMicrocredits.allSatisfy({ $0 > 0 }) else {
+                    throw SetupError(message: "workload '\(w.name)': agents need children ≥ 1, requests ≥ 0 and positive delegations")
+                }
+            }
             names.append(StreamSlot.allCases.map { "workload/\(w.name)/\($0.name)" })
         }
         self.mixes = mixes
@@ -143,6 +153,7 @@ public final class CompiledModel: Sendable {
                 h.tracePricedByClass = source.trace.hasCacheSplit || source.trace.buckets != nil || !source.trace.loggedCostsMicrocredits.isEmpty
             }
             h.leaks = workload.leak != nil
+            h.agents = workload.agents != nil
             if case .actual = h.reserve { h.instantDebit = !h.hasLatency && !h.stopsAtFirstRefusal && !h.leaks }
             hot.append(h)
             profiles.append(profile)
@@ -196,6 +207,8 @@ struct HotWorkload {
     /// A replayed usage export that records a cache split or its own cost: requests are priced
     /// by ``ReplicationRun/replayCost(_:row:price:outputTokens:logged:)``.
     var tracePricedByClass: Bool = false
+    /// Each request is a task that runs an agent chain first (Agents.swift).
+    var agents: Bool = false
 }
 
 /// The random streams of one workload, in the order they are laid out: a workload's streams are

@@ -68,6 +68,10 @@ struct ReplicationRun {
     /// What the starting ledger already holds (zero for a scenario's fresh ledger): the
     /// conservation laws are checked on what the run added.
     var opening = OpeningBooks()
+    /// Per workload, its agent chain (nil: none), and the spend by depth; `agentBooks` is nil
+    /// when no workload has agents.
+    let agentPlans: [AgentPlan?]
+    var agentBooks: AgentBooks?
 
     init(_ compiled: CompiledModel, replication: Int) {
         self.compiled = compiled
@@ -118,6 +122,10 @@ struct ReplicationRun {
         self.rejections = RejectionTally(pools: compiled.model.pools.count, identities: compiled.model.identities.count)
         self.now = compiled.model.startMs
         self.opening = OpeningBooks(compiled.ledger, pools: compiled.poolIDs)
+        self.agentPlans = compiled.model.workloads.map { w in
+            w.agents.map { AgentPlan($0, identity: compiled.model.identities[w.identity].spec.name) }
+        }
+        self.agentBooks = AgentBooks(compiled.model)
         self.tokenClasses = TokenClassRun.needed(compiled.model) ? TokenClassRun(compiled.model, replication: replication) : nil
     }
 

@@ -153,6 +153,17 @@ public struct Metric: Sendable, Hashable, CustomStringConvertible {
                                                  scopes: [.run, .identity],
                                                  "from a leak's start to the revocation its detection made; when detection falls after the horizon, the time to the horizon")
 
+    // MARK: Agent chains (runs in which some workload has `agents:`)
+
+    /// Spend by delegation depth: index 0 is the identities' own requests, index d what
+    /// sub-agents spent through delegations of depth d (DESIGN.md, "Delegation: budgets down an
+    /// agent chain"); up to the ledger's maximum depth, 4.
+    public static let spendByDepth: [Metric] = (0...4).map { d in
+        Metric("depth_\(d)_spend_credits", .quantity, unit: "credits", better: .neither, scopes: [.run, .identity],
+               d == 0 ? "spent by the identities' own requests, not through a delegation (runs with agent chains)"
+                      : "spent by sub-agents through delegations of depth \(d) (runs with agent chains)")
+    }
+
     /// Every metric, in the order reports list them.
     public static let all: [Metric] = [
         requestsTotal, requestsServed, requestsDegraded, requestsRejected, continuity, fullService,
@@ -160,7 +171,7 @@ public struct Metric: Sendable, Hashable, CustomStringConvertible {
         spendCredits, overageCredits, unusedCredits, spendCV, budgetUtilisation, overshootCredits,
         runawaySpendCredits, timeToStopMinutes, runawayStopped,
         cachedInputShare, cacheSavingsCredits, leakSpendCredits, leakRequestsServed, timeToRevokeHours,
-    ] + spendByTokenClass
+    ] + spendByTokenClass + spendByDepth
 
     static let byName: [String: Metric] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 

@@ -61,6 +61,9 @@ public struct IdentityOutcome: Sendable, Hashable, Codable {
     public var runawayExposureMs: Int64 = 0
     /// A leaked credential of this identity, when one started before the horizon.
     public var leak: LeakOutcome?
+    /// Spend by delegation depth (index 0: not through a delegation), when a workload of this
+    /// identity has agents (nil otherwise); as many entries as its deepest chain has levels, plus one.
+    public var spendByDepthMicrocredits: [Int64]?
 
     public init(name: String) { self.name = name }
 }
@@ -89,6 +92,10 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
     /// Served requests' tokens and spend by class, when some workload has a cache or batch
     /// pricing (nil otherwise, and the run has no token-class metrics).
     public var tokenClasses: TokenClassSummary?
+    /// Spend by delegation depth over the run (index 0: not through a delegation), when some
+    /// workload has agents (nil otherwise, and the run has no depth metrics); as many entries as
+    /// the deepest chain has levels, plus one.
+    public var spendByDepthMicrocredits: [Int64]?
 
     /// `(served + degraded) / total`; 1 when nothing was asked.
     public static func continuity(_ c: Counts) -> Double {
@@ -172,6 +179,9 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
             m[Metric.cacheSavingsCredits.name] = t.savedCredits
             for (k, metric) in Metric.spendByTokenClass.enumerated() { m[metric.name] = t.spendCredits[k] }
         }
+        if let depths = spendByDepthMicrocredits {
+            for (d, spend) in depths.enumerated() { m[Metric.spendByDepth[d].name] = Self.credits(spend) }
+        }
         return m
     }
 
@@ -202,7 +212,11 @@ public struct ReplicationResult: Sendable, Hashable, Codable {
         let runaway = d.runawayStarted
             ? Runaway(spendMicrocredits: d.runawaySpendMicrocredits, stoppedAfterMs: d.runawayStoppedAfterMs, exposureMs: d.runawayExposureMs)
             : nil
-        return Self.metrics(d.counts, horizonMs: horizonMs, funded: nil, unused: nil, exhaustedAtMs: .none, downtimeMs: nil,
-                            runaway: runaway, leak: d.leak)
+        var m = Self.metrics(d.counts, horizonMs: horizonMs, funded: nil, unused: nil, exhaustedAtMs: .none, downtimeMs: nil,
+                             runaway: runaway, leak: d.leak)
+        if let depths = d.spendByDepthMicrocredits {
+            for (k, spend) in depths.enumerated() { m[Metric.spendByDepth[k].name] = Self.credits(spend) }
+        }
+        return m
     }
 }

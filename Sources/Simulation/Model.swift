@@ -102,6 +102,8 @@ public struct Workload: Sendable {
     public var cache: CacheModel? = nil
     /// Priced with the model's batch multiplier.
     public var batch = false
+    /// Each request is a task that spawns sub-agents drawing through delegations (nil: none).
+    public var agents: AgentChain? = nil
 
     public init(name: String, identity: Int, pool: Int, arrivals: ArrivalProcess, models: [Int], modelWeights: [Double]? = nil,
                 inputTokens: Sampler = .constant(0), outputTokens: Sampler = .constant(0), fixedCostMicrocredits: Int64? = nil,
@@ -122,6 +124,43 @@ public struct Workload: Sendable {
         self.reserve = reserve
         self.retry = retry
         self.stopsAtFirstRefusal = stopsAtFirstRefusal
+    }
+}
+
+/// An agent chain (DESIGN.md, "Delegation: budgets down an agent chain"): each request of the
+/// workload is a task. At its arrival, before the task's own request (depth 0), the identity
+/// delegates `delegateMicrocredits[0]` from the workload's pool to each of `children` sub-agents
+/// (`<identity>:sub-1` … `<identity>:sub-N`, created by the ledger); each sub-agent makes
+/// `requests` requests through its delegation (delegated debits, at the task's instant, priced by
+/// the workload's model and token laws), then delegates `delegateMicrocredits[1]` from its own
+/// delegation to each of its `children` sub-agents (`<identity>:sub-1.1` …), and so on down to
+/// `depth` levels. With `closesAfter`, the task then closes each root delegation, which closes
+/// its subtree and returns the unspent rest to the pool; otherwise the delegations stay open.
+public struct AgentChain: Sendable, Hashable {
+    /// The amount of each delegation, by level (index 0: depth 1); its count is the depth.
+    public var delegateMicrocredits: [Int64]
+    /// Sub-agents each agent spawns.
+    public var children: Int
+    /// Requests each sub-agent makes.
+    public var requests: Int
+    /// The task closes its delegations once its sub-agents are done.
+    public var closesAfter: Bool
+
+    public init(delegateMicrocredits: [Int64], children: Int = 1, requests: Int = 1, closesAfter: Bool = true) {
+        self.delegateMicrocredits = delegateMicrocredits
+        self.children = children
+        self.requests = requests
+        self.closesAfter = closesAfter
+    }
+
+    /// How many levels of delegation below the identity.
+    public var depth: Int { delegateMicrocredits.count }
+
+    /// The sub-agents of one task, in the order they act (depth first).
+    public var agentsPerTask: Int {
+        var total = 0, level = 1
+        for _ in 0..<depth { level *= children; total += level }
+        return total
     }
 }
 

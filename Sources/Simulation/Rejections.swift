@@ -5,7 +5,9 @@ import Ledger
 /// out of reach when no funding reaches it (an identity's cap refuses whatever the pool holds).
 public enum RejectionReason: Int, CaseIterable, Sendable, Hashable {
     case insufficientFunds, spendCapExceeded, rateCapExceeded, throttled, tierNotAllowed, notEntitled,
-         identitySuspended, identityRevoked, degrade, noDegradeTier, other
+         identitySuspended, identityRevoked, degrade, noDegradeTier, other,
+         /// A sub-agent's draw or sub-delegation found its delegation short (Agents.swift).
+         delegationExhausted
 
     /// The ledger's refusal code (`Refusal.code`; `degrade` only ends a runaway loop, which stops
     /// at its first refusal), or `no_degrade_tier` when a `degrade` answer had no tier to go to
@@ -23,6 +25,7 @@ public enum RejectionReason: Int, CaseIterable, Sendable, Hashable {
         case .degrade: "degrade"
         case .noDegradeTier: "no_degrade_tier"
         case .other: "other"
+        case .delegationExhausted: "delegation_exhausted"
         }
     }
 

@@ -107,6 +107,7 @@ extension ReplicationRun {
             cost = classCost(w, model: Int(modelIndex), split)
             tier = priceTiers[Int(modelIndex)]
         }
+        if hot[w].agents { runAgents(w, identity: identity, pool: pool) }
         if instantDebit {
             // The common case, without a slot: authorize and capture at one instant are one debit,
             // and the request's books are kept in one update.

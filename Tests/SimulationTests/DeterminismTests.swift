@@ -166,7 +166,10 @@ struct MetricNameTests {
         // The leaked credential's, named by DESIGN.md's "Faults: a leaked credential".
         let known = contract.union(["spend_cv", "runaway_stopped", "leak_spend_credits", "leak_requests_served", "time_to_revoke_hours", "cached_input_share", "cache_savings_credits",
                                     "input_spend_credits", "cached_input_spend_credits", "cache_write_spend_credits",
-                                    "cache_write_1h_spend_credits", "output_spend_credits"])
+                                    "cache_write_1h_spend_credits", "output_spend_credits",
+                                    // Spend by delegation depth (DESIGN.md, "Delegation"): only in runs with agent chains.
+                                    "depth_0_spend_credits", "depth_1_spend_credits", "depth_2_spend_credits",
+                                    "depth_3_spend_credits", "depth_4_spend_credits"])
         #expect(Set(Metric.names) == known, "the registry and the contract differ")
         let names = Set(r.runMetrics.keys)
         #expect(names.isSubset(of: known), "unexpected: \(names.subtracting(known))")
