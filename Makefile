@@ -30,7 +30,7 @@ release: deps
 # afterwards), so the tests of several instances on one PostgreSQL ledger always run here.
 test: deps
 	$(SWIFT) build $(RELEASE_FLAGS) --build-tests
-	./scripts/with-postgres.sh $(SWIFT) test $(RELEASE_FLAGS) --skip-build
+	./scripts/with-postgres.sh ./scripts/run-tests.sh $(SWIFT) test $(RELEASE_FLAGS) --skip-build
 	$(BURNRATE_RELEASE) notebook --check --root . notebooks-md/*.md
 
 demo: release
