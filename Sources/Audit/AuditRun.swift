@@ -57,17 +57,22 @@ public struct AuditRun: Sendable {
         }
         guard problems.isEmpty else { throw Failure(description: problems.joined(separator: "\n")) }
         for db in databases {
-            let store: LedgerStore
-            do { store = try await LedgerStore(path: db, readOnly: true, create: false) } catch {
-                throw Failure(description: "\(AuditReport.cell(db)): \(error)")
+            // A SQLite file, or a PostgreSQL ledger (named without its password).
+            let name = LedgerStores.isPostgres(db) ? ((try? PostgresEndpoint(url: db))?.displayURL ?? "--store") : db
+            let store: any DurableLedger
+            do { store = try await LedgerStores.open(db, readOnly: true, create: false) } catch {
+                throw Failure(description: "\(AuditReport.cell(name)): \(error)")
             }
-            let locator = Locator(database: db)
-            findings += Audit.findings(in: await store.state, locator: locator)
-            do { findings += Audit.keyFindings(try store.keys(), asOfMs: asOfMs, locator: locator) } catch {
-                throw Failure(description: "\(AuditReport.cell(db)): cannot read the API keys (\(error))")
+            let locator = Locator(database: name)
+            do {
+                findings += Audit.findings(in: try await store.committedState(), locator: locator)
+                findings += Audit.keyFindings(try await store.apiKeys(), asOfMs: asOfMs, locator: locator)
+            } catch {
+                try? await store.close()
+                throw Failure(description: "\(AuditReport.cell(name)): cannot read the ledger or its API keys (\(error))")
             }
             try? await store.close()
-            files.append(db)
+            files.append(name)
         }
         return AuditReport(findings: findings, files: files)
     }

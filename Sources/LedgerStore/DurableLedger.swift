@@ -96,12 +96,13 @@ public enum LedgerStores {
     /// Opens the ledger at `location`: a `postgresql://USER[:PASSWORD]@HOST[:PORT]/DB` URL, or else a
     /// SQLite file path. `readOnly` and `create` as for ``LedgerStore/init(path:config:snapshotEvery:readOnly:create:)``;
     /// a PostgreSQL ledger is never locked against other processes, so `readOnly` only refuses commands there.
-    /// `lockTimeoutMs`: for PostgreSQL, how long a write waits for the journal's lock.
+    /// `timeouts`: for PostgreSQL, how long it waits for the journal's lock, for each round trip
+    /// and for a writer stopped inside a transaction (``PostgresTimeouts``).
     public static func open(_ location: String, config: LedgerConfig = LedgerConfig(), snapshotEvery: UInt64 = 1_000_000,
-                            readOnly: Bool = false, create: Bool = true, lockTimeoutMs: Int64 = 5_000) async throws -> any DurableLedger {
+                            readOnly: Bool = false, create: Bool = true, timeouts: PostgresTimeouts = PostgresTimeouts()) async throws -> any DurableLedger {
         if isPostgres(location) {
             return try await PostgresLedgerStore(url: location, config: config, snapshotEvery: snapshotEvery, readOnly: readOnly, create: create,
-                                                 lockTimeoutMs: lockTimeoutMs)
+                                                 timeouts: timeouts)
         }
         return try await LedgerStore(path: location, config: config, snapshotEvery: snapshotEvery, readOnly: readOnly, create: create)
     }

@@ -26,28 +26,26 @@ extension PostgresLedgerStore {
             """]),
     ]
 
-    static func hasSchema(_ connection: PostgresConnection, logger: Logger) async throws -> Bool {
-        let rows = try await connection.query("SELECT to_regclass('journal') IS NOT NULL AND to_regclass('snapshot') IS NOT NULL", logger: logger)
-        for try await exists in rows.decode(Bool.self) { return exists }
-        return false
+    static func hasSchema(_ connection: PostgresSession, logger: Logger) async throws -> Bool {
+        try await connection.rows("SELECT to_regclass('journal') IS NOT NULL AND to_regclass('snapshot') IS NOT NULL") { try $0.decode(Bool.self) }.first ?? false
     }
 
-    static func migrate(_ connection: PostgresConnection, location: String, logger: Logger) async throws {
-        try await connection.query("CREATE TABLE IF NOT EXISTS burnrate_migrations (identifier text PRIMARY KEY)", logger: logger)
+    static func migrate(_ connection: PostgresSession, location: String, logger: Logger) async throws {
+        try await connection.execute("CREATE TABLE IF NOT EXISTS burnrate_migrations (identifier text PRIMARY KEY)")
         for migration in migrations {
-            try await connection.query("BEGIN", logger: logger)
+            try await connection.execute("BEGIN")
             do {
-                try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
-                let rows = try await connection.query("SELECT count(*) FROM burnrate_migrations WHERE identifier = \(migration.identifier)", logger: logger)
-                var applied = false
-                for try await n in rows.decode(Int64.self) { applied = n > 0 }
+                try await connection.execute("SELECT pg_advisory_xact_lock(\(migrationLockKey))", extraMs: connection.timeouts.lockMs)
+                let applied = try await connection.rows("SELECT count(*) FROM burnrate_migrations WHERE identifier = \(migration.identifier)") {
+                    try $0.decode(Int64.self)
+                }.first ?? 0 > 0
                 if !applied {
-                    for statement in migration.sql { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                    try await connection.query("INSERT INTO burnrate_migrations (identifier) VALUES (\(migration.identifier))", logger: logger)
+                    for statement in migration.sql { try await connection.execute(PostgresQuery(unsafeSQL: statement)) }
+                    try await connection.execute("INSERT INTO burnrate_migrations (identifier) VALUES (\(migration.identifier))")
                 }
-                try await connection.query("COMMIT", logger: logger)
+                try await connection.execute("COMMIT")
             } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
+                _ = try? await connection.execute("ROLLBACK")
                 throw StoreError.unavailable(path: location, reason: "migration \(migration.identifier): \(describe(error))")
             }
         }
@@ -58,19 +56,15 @@ extension PostgresLedgerStore {
     /// Recovery at open, as the SQLite store's: the newest snapshot that checks out (its checksum
     /// is the journal's at its sequence number, it decodes, its keys' commands are in the journal),
     /// then the journal after it; without one, the whole journal.
-    static func open(_ connection: PostgresConnection, config: LedgerConfig, location: String, logger: Logger) async throws -> (Ledger, UInt64, LedgerStore.Recovery) {
-        var candidates: [(UInt64, String, Data)] = []
-        let rows = try await connection.query("SELECT seq, checksum, state FROM snapshot ORDER BY seq DESC", logger: logger)
-        for try await (seq, checksum, state) in rows.decode((Int64, String, Data).self) where seq > 0 {
-            candidates.append((UInt64(seq), checksum, state))
-        }
+    static func open(_ connection: PostgresSession, config: LedgerConfig, location: String, logger: Logger) async throws -> (Ledger, UInt64, LedgerStore.Recovery) {
+        // At most the two newest are kept (snapshotNow); a damaged table may hold more.
+        let candidates = try await connection.rows("SELECT seq, checksum, state FROM snapshot ORDER BY seq DESC LIMIT 8") {
+            try $0.decode((Int64, String, Data).self)
+        }.filter { $0.0 > 0 }.map { (UInt64($0.0), $0.1, $0.2) }
         var skipped: [String] = []
         for (seq, checksum, data) in candidates {
             do {
-                var journalChecksum: String?
-                for try await c in try await connection.query("SELECT checksum FROM journal WHERE seq = \(Int64(seq))", logger: logger).decode(String.self) {
-                    journalChecksum = c
-                }
+                let journalChecksum = try await connection.rows("SELECT checksum FROM journal WHERE seq = \(Int64(seq))") { try $0.decode(String.self) }.first
                 guard journalChecksum == checksum, let chain = UInt64(checksum, radix: 16) else {
                     throw LedgerStore.SnapshotProblem("its checksum is not the journal's at that sequence number")
                 }
@@ -79,14 +73,22 @@ extension PostgresLedgerStore {
                 var requests: [IdempotencyKey: Request] = [:]
                 if let first = snapshot.rememberedKeys.map(\.seq).min() {
                     let wanted = Set(snapshot.rememberedKeys.map { IdempotencyKey($0.key) })
-                    let keyed = try await connection.query(
-                        "SELECT key, record FROM journal WHERE seq BETWEEN \(Int64(first)) AND \(Int64(seq)) AND key IS NOT NULL", logger: logger)
-                    for try await (key, text) in keyed.decode((String, String).self) where wanted.contains(IdempotencyKey(key)) {
-                        if let row = JournalCodec.decode(text), row.answer.hasPrefix("A") { requests[IdempotencyKey(key)] = row.request }
+                    var after = Int64(first) - 1
+                    while true {
+                        let keyed = try await connection.rows(
+                            "SELECT seq, key, record FROM journal WHERE seq > \(after) AND seq <= \(Int64(seq)) AND key IS NOT NULL ORDER BY seq LIMIT \(readChunk)") {
+                            try $0.decode((Int64, String, String).self)
+                        }
+                        for (s, key, text) in keyed {
+                            after = s
+                            guard wanted.contains(IdempotencyKey(key)) else { continue }
+                            if let row = JournalCodec.decode(text), row.answer.hasPrefix("A") { requests[IdempotencyKey(key)] = row.request }
+                        }
+                        if keyed.count < readChunk { break }
                     }
                 }
                 let ledger = try Ledger(snapshot: snapshot, config: config) { requests[IdempotencyKey($0)] }
-                let (rebuilt, last) = try await replay(connection, from: ledger, checksum: chain, location: location, logger: logger)
+                let (rebuilt, last) = try await replay(connection, from: ledger, checksum: chain, location: location)
                 return (rebuilt, last, LedgerStore.Recovery(snapshotSeq: seq, replayed: rebuilt.lastSeq - seq, skipped: skipped))
             } catch let error as StoreError {
                 throw error
@@ -100,7 +102,7 @@ extension PostgresLedgerStore {
                 skipped.append("snapshot at \(seq): \(error)")
             }
         }
-        let (ledger, last) = try await replay(connection, from: Ledger(config: config), checksum: LedgerStore.chainSeed, location: location, logger: logger)
+        let (ledger, last) = try await replay(connection, from: Ledger(config: config), checksum: LedgerStore.chainSeed, location: location)
         return (ledger, last, LedgerStore.Recovery(snapshotSeq: nil, replayed: ledger.lastSeq, skipped: skipped))
     }
 
@@ -108,14 +110,27 @@ extension PostgresLedgerStore {
     /// continuing the checksum chain from `checksum`: the same checks as the SQLite store's
     /// replay (sequence, chain, columns against the record, every outcome). With `snapshotStates`
     /// (canonical snapshot bytes by sequence number), the state at each must equal the snapshot.
-    static func replay(_ connection: PostgresConnection, from start: Ledger, checksum start0: UInt64, location: String, logger: Logger,
+    /// The rows are read `readChunk` at a time, each read a round trip under the deadline.
+    static func replay(_ connection: PostgresSession, from start: Ledger, checksum start0: UInt64, location: String,
                        upTo: UInt64? = nil, snapshotStates: [UInt64: Data] = [:]) async throws -> (Ledger, UInt64) {
         var ledger = start
         var checksum = start0
-        let after = Int64(start.lastSeq), end = Int64(clamping: upTo ?? UInt64(Int64.max))
-        let rows = try await connection.query(
-            "SELECT seq, at_ms, key, record, checksum FROM journal WHERE seq > \(after) AND seq <= \(end) ORDER BY seq", logger: logger)
-        for try await (s, atMs, key, text, rowChecksum) in rows.decode((Int64, Int64, String?, String, String).self) {
+        let end = Int64(clamping: upTo ?? UInt64(Int64.max))
+        while true {
+            let after = Int64(ledger.lastSeq)
+            let rows = try await connection.rows(
+                "SELECT seq, at_ms, key, record, checksum FROM journal WHERE seq > \(after) AND seq <= \(end) ORDER BY seq LIMIT \(readChunk)") {
+                try $0.decode((Int64, Int64, String?, String, String).self)
+            }
+            try replay(rows, onto: &ledger, checksum: &checksum, location: location, snapshotStates: snapshotStates)
+            if rows.count < readChunk { break }
+        }
+        return (ledger, checksum)
+    }
+
+    private static func replay(_ rows: [(Int64, Int64, String?, String, String)], onto ledger: inout Ledger, checksum: inout UInt64, location: String,
+                               snapshotStates: [UInt64: Data]) throws {
+        for (s, atMs, key, text, rowChecksum) in rows {
             let expected = ledger.lastSeq + 1
             guard s > 0, UInt64(s) == expected else {
                 throw StoreError.corrupt(path: location, seq: expected, reason: "missing from the journal (next is \(s))")
@@ -144,7 +159,6 @@ extension PostgresLedgerStore {
                 throw StoreError.corrupt(path: location, seq: seq, reason: "the snapshot at this sequence number differs from the journal's state")
             }
         }
-        return (ledger, checksum)
     }
 
     /// Catches up, then replays the whole journal up to that point from nothing: every checksum,
@@ -156,7 +170,7 @@ extension PostgresLedgerStore {
         do {
             var states: [UInt64: Data] = [:]
             var newestSnapshot: Int64 = 0
-            for try await (s, data) in try await connection.query("SELECT seq, state FROM snapshot", logger: logger).decode((Int64, Data).self) {
+            for (s, data) in try await connection.rows("SELECT seq, state FROM snapshot", { try $0.decode((Int64, Data).self) }) {
                 newestSnapshot = max(newestSnapshot, s)
                 let seq = UInt64(max(0, s))
                 guard let snap = try? JSONDecoder().decode(LedgerSnapshot.self, from: data), let normal = try? LedgerStore.normalised(snap) else {
@@ -164,8 +178,7 @@ extension PostgresLedgerStore {
                 }
                 states[seq] = normal
             }
-            var journalEnd: Int64 = 0
-            for try await end in try await connection.query("SELECT COALESCE(MAX(seq), 0) FROM journal", logger: logger).decode(Int64.self) { journalEnd = end }
+            let journalEnd = try await connection.rows("SELECT COALESCE(MAX(seq), 0) FROM journal") { try $0.decode(Int64.self) }.first ?? 0
             if newestSnapshot > journalEnd {
                 throw StoreError.corrupt(path: location, seq: UInt64(journalEnd) + 1,
                                          reason: "missing: a snapshot at \(newestSnapshot) proves the journal held \(newestSnapshot) commands, but it ends at \(journalEnd) (its tail was lost)")
@@ -175,7 +188,7 @@ extension PostgresLedgerStore {
                                          reason: "missing: this process saw command \(current.lastSeq) committed, but the journal ends at \(journalEnd)")
             }
             let (rebuilt, _) = try await Self.replay(connection, from: Ledger(config: config), checksum: LedgerStore.chainSeed, location: location,
-                                                     logger: logger, upTo: current.lastSeq, snapshotStates: states)
+                                                     upTo: current.lastSeq, snapshotStates: states)
             guard rebuilt.lastSeq == current.lastSeq else {
                 throw StoreError.corrupt(path: location, seq: rebuilt.lastSeq + 1, reason: "missing from the journal (it ends at \(rebuilt.lastSeq))")
             }
@@ -199,10 +212,9 @@ extension PostgresLedgerStore {
         let data = try JSONEncoder().encode(snapshot)
         let connection = try await readerConnection()
         do {
-            try await connection.query(
-                "INSERT INTO snapshot (seq, checksum, state) VALUES (\(Int64(snapshot.lastSeq)), \(checksum), \(data)) ON CONFLICT (seq) DO NOTHING",
-                logger: logger)
-            try await connection.query("DELETE FROM snapshot WHERE seq NOT IN (SELECT seq FROM snapshot ORDER BY seq DESC LIMIT 2)", logger: logger)
+            try await connection.execute(
+                "INSERT INTO snapshot (seq, checksum, state) VALUES (\(Int64(snapshot.lastSeq)), \(checksum), \(data)) ON CONFLICT (seq) DO NOTHING")
+            try await connection.execute("DELETE FROM snapshot WHERE seq NOT IN (SELECT seq FROM snapshot ORDER BY seq DESC LIMIT 2)")
         } catch {
             readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "writing a snapshot")
@@ -215,10 +227,10 @@ extension PostgresLedgerStore {
     public func insertKey(_ key: APIKeyRecord) async throws {
         let connection = try await readerConnection()
         do {
-            try await connection.query("""
+            try await connection.execute("""
                 INSERT INTO api_key (key_id, secret_sha256, identity, admin, created_at_ms, expires_at_ms, revoked_at_ms)
                 VALUES (\(key.keyID), \(key.secretSHA256), \(key.identity), \(key.admin), \(key.createdAtMs), \(key.expiresAtMs), \(key.revokedAtMs))
-                """, logger: logger)
+                """)
         } catch {
             readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "storing key \(key.keyID)")
@@ -228,11 +240,8 @@ extension PostgresLedgerStore {
     public func revokeKey(id: String, atMs: Int64) async throws -> Bool {
         let connection = try await readerConnection()
         do {
-            let rows = try await connection.query(
-                "UPDATE api_key SET revoked_at_ms = COALESCE(revoked_at_ms, \(atMs)) WHERE key_id = \(id) RETURNING key_id", logger: logger)
-            var found = false
-            for try await _ in rows { found = true }
-            return found
+            return try await !connection.rows(
+                "UPDATE api_key SET revoked_at_ms = COALESCE(revoked_at_ms, \(atMs)) WHERE key_id = \(id) RETURNING key_id") { try $0.decode(String.self) }.isEmpty
         } catch {
             readerFailed(connection, error)
             throw Self.storeError(error, location: location, doing: "revoking key \(id)")
@@ -251,9 +260,9 @@ extension PostgresLedgerStore {
         let connection = try await readerConnection()
         do {
             var records: [APIKeyRecord] = []
-            for try await (id, hash, identity, admin, created, expires, revoked) in try await connection.query(query, logger: logger)
-                .decode((String, String, String?, Bool, Int64, Int64?, Int64?).self)
-            where admin == (identity == nil) {
+            for (id, hash, identity, admin, created, expires, revoked) in try await connection.rows(query, {
+                try $0.decode((String, String, String?, Bool, Int64, Int64?, Int64?).self)
+            }) where admin == (identity == nil) {
                 records.append(APIKeyRecord(keyID: id, secretSHA256: hash, identity: identity, admin: admin, createdAtMs: created,
                                             expiresAtMs: expires, revokedAtMs: revoked))
             }
@@ -273,10 +282,9 @@ extension PostgresLedgerStore {
         let rows = try await source.journalRows()
         let connection = try await writerConnection()
         do {
-            try await connection.query("BEGIN", logger: logger)
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.journalLockKey))", logger: logger)
-            var existing: Int64 = 0
-            for try await n in try await connection.query("SELECT count(*) FROM journal", logger: logger).decode(Int64.self) { existing = n }
+            try await connection.execute("BEGIN")
+            try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.journalLockKey))", extraMs: timeouts.lockMs)
+            let existing = try await connection.rows("SELECT count(*) FROM journal") { try $0.decode(Int64.self) }.first ?? 0
             guard existing == 0 else { throw StoreError.unavailable(path: location, reason: "the ledger is not empty (\(existing) journaled commands): import into a new database") }
             var start = 0
             while start < rows.count {
@@ -292,13 +300,13 @@ extension PostgresLedgerStore {
                     let b = i * 5
                     sql += (i == 0 ? "" : ",") + "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5))"
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                try await connection.execute(PostgresQuery(unsafeSQL: sql, binds: binds))
                 start += chunk.count
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.execute("COMMIT")
         } catch {
             writer = nil
-            Self.drop(connection)
+            PostgresSession.drop(connection.connection)
             throw Self.storeError(error, location: location, doing: "importing")
         }
         _ = try await committedState()

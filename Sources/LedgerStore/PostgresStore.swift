@@ -30,17 +30,16 @@ public actor PostgresLedgerStore: DurableLedger {
     public nonisolated let recovery: LedgerStore.Recovery
     public nonisolated let commitObservers = CommitObservers()
     public nonisolated var isShared: Bool { true }
-    /// How long a write waits for the journal's lock (held by another process's transaction)
-    /// before its commands get a retryable error instead of waiting on.
-    public nonisolated let lockTimeoutMs: Int64
+    /// How long it waits for the journal's lock, for each round trip, and for a stopped writer.
+    public nonisolated let timeouts: PostgresTimeouts
 
     var ledger: Ledger
     var lastChecksum: UInt64
     var lastSnapshotSeq: UInt64
     /// Runs the write transactions, one at a time (only the flush loop uses it).
-    var writer: PostgresConnection?
+    var writer: PostgresSession?
     /// Single statements outside any transaction: keys, snapshots, journal reads.
-    private var reader: PostgresConnection?
+    private var reader: PostgresSession?
     private var pending: [Entry] = []
     private var flushing = false
     private let readOnly: Bool
@@ -55,6 +54,8 @@ public actor PostgresLedgerStore: DurableLedger {
     static let migrationLockKey: Int64 = 0x6275_726e_7261_7466
     /// Rows per INSERT statement (5 parameters each, well under PostgreSQL's 65,535).
     static let insertChunk = 1_000
+    /// Journal rows per read while replaying (each read is one round trip under the deadline).
+    static let readChunk: Int64 = 5_000
 
     /// A unit of work: `make` builds its requests from the caught-up state; nil is a read that
     /// only waits for a catch-up.
@@ -67,9 +68,9 @@ public actor PostgresLedgerStore: DurableLedger {
     /// SQLite store's), and recovers the state: from the newest valid snapshot and the journal
     /// after it, or by replaying the whole journal. `create: false` or `readOnly`: the schema must
     /// exist already (a mistyped database name is an error, not a new empty ledger). `readOnly`
-    /// refuses commands; reads still catch up.
+    /// refuses commands; reads still catch up. `timeouts`: see ``PostgresTimeouts``.
     public init(url: String, config: LedgerConfig = LedgerConfig(), snapshotEvery: UInt64 = 1_000_000,
-                readOnly: Bool = false, create: Bool = true, lockTimeoutMs: Int64 = 5_000) async throws {
+                readOnly: Bool = false, create: Bool = true, timeouts: PostgresTimeouts = PostgresTimeouts()) async throws {
         let endpoint: PostgresEndpoint
         do { endpoint = try PostgresEndpoint(url: url) } catch {
             throw StoreError.unavailable(path: "--store", reason: error.description)
@@ -80,9 +81,9 @@ public actor PostgresLedgerStore: DurableLedger {
         self.config = config
         self.snapshotEvery = readOnly ? 0 : snapshotEvery
         self.readOnly = readOnly
-        self.lockTimeoutMs = lockTimeoutMs
+        self.timeouts = timeouts
         let logger = Logger(label: "burnrate.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
-        let connection = try await Self.connect(endpoint, lockTimeoutMs: lockTimeoutMs, logger: logger)
+        let connection = try await PostgresSession.connect(endpoint, timeouts: timeouts, id: Self.nextConnectionID(), logger: logger)
         let opened: (Ledger, UInt64, LedgerStore.Recovery)
         do {
             if readOnly || !create {
@@ -93,7 +94,7 @@ public actor PostgresLedgerStore: DurableLedger {
             if !readOnly { try await Self.migrate(connection, location: location, logger: logger) }
             opened = try await Self.open(connection, config: config, location: location, logger: logger)
         } catch {
-            Self.drop(connection)
+            PostgresSession.drop(connection.connection)
             throw Self.storeError(error, location: location, doing: "opening the ledger")
         }
         reader = connection
@@ -106,63 +107,41 @@ public actor PostgresLedgerStore: DurableLedger {
     /// A store dropped without `close()` (a command that exits early) still closes its
     /// connections: each is kept alive by its own close future until the server has let it go.
     deinit {
-        for connection in [writer, reader].compactMap({ $0 }) {
-            connection.close().whenComplete { _ in _ = connection }
-        }
+        for session in [writer, reader].compactMap({ $0 }) { PostgresSession.drop(session.connection) }
     }
 
     /// Closes the connections; the store must not be used after.
     public func close() async throws {
         broken = broken ?? .unavailable(path: location, reason: "the store was closed")
-        for connection in [writer, reader].compactMap({ $0 }) { try? await connection.close() }
+        for session in [writer, reader].compactMap({ $0 }) { await session.close() }
         writer = nil
         reader = nil
     }
 
     // MARK: Connections
 
-    /// A connection with the session settings every one of ours has: commits wait for the WAL
-    /// flush (`synchronous_commit = on`, whatever the server's default: an acknowledged command
-    /// survives a server crash), a lock wait ends after `lockTimeoutMs`, and a transaction left
-    /// idle (a process stopped in the middle of one) is ended by the server after 10 s, which
-    /// releases the journal's lock.
-    static func connect(_ endpoint: PostgresEndpoint, lockTimeoutMs: Int64, logger: Logger) async throws -> PostgresConnection {
-        var configuration = PostgresConnection.Configuration(host: endpoint.host, port: endpoint.port, username: endpoint.user,
-                                                             password: endpoint.password, database: endpoint.database, tls: .disable)
-        configuration.options.connectTimeout = .seconds(5)
-        let connection: PostgresConnection
-        do {
-            connection = try await PostgresConnection.connect(configuration: configuration, id: nextConnectionID(), logger: logger)
-        } catch {
-            throw StoreError.unavailable(path: endpoint.displayURL, reason: "cannot connect: \(describe(error))")
-        }
-        do {
-            try await connection.query("SET synchronous_commit = on", logger: logger)
-            try await connection.query(PostgresQuery(unsafeSQL: "SET lock_timeout = \(max(1, lockTimeoutMs))"), logger: logger)
-            try await connection.query("SET idle_in_transaction_session_timeout = 10000", logger: logger)
-        } catch {
-            try? await connection.close()
-            throw StoreError.unavailable(path: endpoint.displayURL, reason: "cannot set up the session: \(describe(error))")
-        }
-        return connection
-    }
+    // Every connection has the same session settings (PostgresSession.connect): commits wait for
+    // the WAL flush (`synchronous_commit = on`, whatever the server's default: an acknowledged
+    // command survives a server crash), a lock wait ends after `timeouts.lockMs`, and a
+    // transaction left idle (a process stopped in the middle of one) is ended by the server after
+    // `timeouts.idleTransactionMs`, which releases the journal's lock.
 
     private static let connectionIDs = Mutex(0)
     static func nextConnectionID() -> Int { connectionIDs.withLock { $0 += 1; return $0 } }
 
-    func writerConnection() async throws -> PostgresConnection {
+    func writerConnection() async throws -> PostgresSession {
         if let writer, !writer.isClosed { return writer }
-        let connection = try await Self.connect(endpoint, lockTimeoutMs: lockTimeoutMs, logger: logger)
-        writer = connection
-        return connection
+        let session = try await PostgresSession.connect(endpoint, timeouts: timeouts, id: Self.nextConnectionID(), logger: logger)
+        writer = session
+        return session
     }
 
-    func readerConnection() async throws -> PostgresConnection {
+    func readerConnection() async throws -> PostgresSession {
         if let broken, case .unavailable = broken, reader == nil { throw broken }
         if let reader, !reader.isClosed { return reader }
-        let connection = try await Self.connect(endpoint, lockTimeoutMs: lockTimeoutMs, logger: logger)
-        reader = connection
-        return connection
+        let session = try await PostgresSession.connect(endpoint, timeouts: timeouts, id: Self.nextConnectionID(), logger: logger)
+        reader = session
+        return session
     }
 
     // MARK: Submitting
@@ -240,11 +219,11 @@ public actor PostgresLedgerStore: DurableLedger {
     private func commit(_ writes: [Entry]) async throws -> [[Outcome]] {
         let connection = try await writerConnection()
         do {
-            try await connection.query("BEGIN", logger: logger)
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.journalLockKey))", logger: logger)
+            try await connection.execute("BEGIN")
+            try await connection.execute("SELECT pg_advisory_xact_lock(\(Self.journalLockKey))", extraMs: timeouts.lockMs)
             // Read in a statement after the lock was granted: under READ COMMITTED each statement
             // sees every transaction committed before it began, so every command before ours.
-            var (working, checksum) = try await Self.replay(connection, from: ledger, checksum: lastChecksum, location: location, logger: logger)
+            var (working, checksum) = try await Self.replay(connection, from: ledger, checksum: lastChecksum, location: location)
             var sink = CommandSink()
             var results: [[Outcome]] = []
             results.reserveCapacity(writes.count)
@@ -269,10 +248,10 @@ public actor PostgresLedgerStore: DurableLedger {
                     let b = i * 5
                     sql += (i == 0 ? "" : ",") + "($\(b + 1),$\(b + 2),$\(b + 3),$\(b + 4),$\(b + 5))"
                 }
-                try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+                try await connection.execute(PostgresQuery(unsafeSQL: sql, binds: binds))
                 start += chunk.count
             }
-            try await connection.query("COMMIT", logger: logger)
+            try await connection.execute("COMMIT")
             ledger = working
             lastChecksum = checksum
             return results
@@ -282,7 +261,7 @@ public actor PostgresLedgerStore: DurableLedger {
             // error such as pg_terminate_backend's) was seen never to be answered by the driver.
             // The next batch opens another connection.
             writer = nil
-            Self.drop(connection)
+            PostgresSession.drop(connection.connection)
             let failure = Self.storeError(error, location: location, doing: "committing \(writes.count) command(s); they were not acknowledged")
             if case .corrupt = failure { broken = failure }
             throw failure
@@ -293,7 +272,7 @@ public actor PostgresLedgerStore: DurableLedger {
     private func catchUp() async throws {
         let connection = try await readerConnection()
         do {
-            (ledger, lastChecksum) = try await Self.replay(connection, from: ledger, checksum: lastChecksum, location: location, logger: logger)
+            (ledger, lastChecksum) = try await Self.replay(connection, from: ledger, checksum: lastChecksum, location: location)
         } catch {
             readerFailed(connection, error)
             let failure = Self.storeError(error, location: location, doing: "reading the journal")
@@ -309,12 +288,19 @@ public actor PostgresLedgerStore: DurableLedger {
         var ledger = Ledger(config: config)
         var sink = RecordingSink()
         do {
-            let rows = try await connection.query("SELECT seq, record FROM journal ORDER BY seq", logger: logger)
-            for try await (seq, text) in rows.decode((Int64, String).self) {
-                guard let row = JournalCodec.decode(text) else {
-                    throw StoreError.corrupt(path: location, seq: UInt64(max(0, seq)), reason: "unreadable record")
+            var after: Int64 = 0
+            while true {
+                let rows = try await connection.rows("SELECT seq, record FROM journal WHERE seq > \(after) ORDER BY seq LIMIT \(Self.readChunk)") {
+                    try $0.decode((Int64, String).self)
                 }
-                _ = ledger.apply(row.request, sink: &sink)
+                for (seq, text) in rows {
+                    guard let row = JournalCodec.decode(text) else {
+                        throw StoreError.corrupt(path: location, seq: UInt64(max(0, seq)), reason: "unreadable record")
+                    }
+                    _ = ledger.apply(row.request, sink: &sink)
+                    after = seq
+                }
+                if rows.count < Self.readChunk { break }
             }
         } catch {
             readerFailed(connection, error)
@@ -339,16 +325,11 @@ public actor PostgresLedgerStore: DurableLedger {
         return e.code == .server && e.serverInfo?[.severity] == "ERROR"
     }
 
-    /// Closes a connection without waiting for it (kept alive by its close future until done).
-    static func drop(_ connection: PostgresConnection) {
-        connection.close().whenComplete { _ in _ = connection }
-    }
-
     /// After a failed read: a connection that may be broken is dropped (the next use reconnects).
-    func readerFailed(_ connection: PostgresConnection, _ error: any Error) {
-        if connection.isClosed || !Self.connectionSurvives(error) {
-            if reader === connection { reader = nil }
-            Self.drop(connection)
+    func readerFailed(_ session: PostgresSession, _ error: any Error) {
+        if session.isClosed || !Self.connectionSurvives(error) {
+            if reader?.connection === session.connection { reader = nil }
+            PostgresSession.drop(session.connection)
         }
     }
 

@@ -120,7 +120,7 @@ struct PostgresStoreTests {
     /// with the same key, once the lock is free, is applied once.
     @Test func aLockTimeoutIsAnErrorNotAnInsufficientFundsRefusal() async throws {
         try await PostgresTestDatabase.withDatabase { url in
-            let store = try await PostgresLedgerStore(url: url, lockTimeoutMs: 200)
+            let store = try await PostgresLedgerStore(url: url, timeouts: PostgresTimeouts(lockMs: 200))
             try await Self.setUp(store, credits: 10)
             let other = try await PostgresTestDatabase.connect(url)
             try await other.query("SELECT pg_advisory_lock(\(PostgresLedgerStore.journalLockKey))", logger: PostgresTestDatabase.logger)
@@ -143,7 +143,7 @@ struct PostgresStoreTests {
     /// reconnects, and a retry is applied exactly once.
     @Test func anAbortedOrKilledTransactionDropsNoSpendSilently() async throws {
         try await PostgresTestDatabase.withDatabase { url in
-            let store = try await PostgresLedgerStore(url: url, lockTimeoutMs: 10_000)
+            let store = try await PostgresLedgerStore(url: url, timeouts: PostgresTimeouts(lockMs: 10_000))
             try await Self.setUp(store, credits: 10)
             let other = try await PostgresTestDatabase.connect(url)
             let log = PostgresTestDatabase.logger
@@ -170,6 +170,48 @@ struct PostgresStoreTests {
             try await other.close()
             try await store.close()
         }
+    }
+
+    /// A server that stops answering mid-write (its backend processes SIGSTOPped, as a partition
+    /// or a hung host would look from here) fails the commands in flight after the query deadline
+    /// with a retryable error, instead of stalling the writer until TCP gives up; the store then
+    /// reconnects, and the retry is applied exactly once.
+    @Test func aServerThatStopsAnsweringFailsTheWriteAtTheDeadline() async throws {
+        try await PostgresTestDatabase.withDatabase { url in
+            let store = try await PostgresLedgerStore(url: url, timeouts: PostgresTimeouts(queryMs: 500))
+            try await Self.setUp(store, credits: 10)
+            let other = try await PostgresTestDatabase.connect(url)
+            let pids = try await Self.backends(other, of: PostgresSession.applicationName)
+            #expect(pids.count == 2, "the store's writer and reader sessions: \(pids)")
+            for pid in pids { #expect(kill(pid, SIGSTOP) == 0, "cannot stop backend \(pid): errno \(errno) (the tests run as root)") }
+            let clock = ContinuousClock(), start = clock.now
+            do {
+                _ = try await store.submitOne(Self.debit("stalled"))
+                Issue.record("a write to a stopped server succeeded")
+            } catch let StoreError.unavailable(_, reason) {
+                #expect(reason.contains("no answer from PostgreSQL within 500 ms"), "\(reason)")
+            }
+            let waited = clock.now - start
+            for pid in pids { kill(pid, SIGCONT) }
+            #expect(waited < .seconds(5), "the write failed after \(waited)")
+            let retry = try await store.submitOne(Self.debit("stalled"))
+            #expect(retry.isAccepted)
+            #expect(try await store.committedBalance(of: "eng")?.availableMicrocredits == 9 * Self.credit)
+            #expect(try await Self.strings(url, "SELECT key FROM journal WHERE key = 'stalled'") == ["stalled"])
+            #expect(try await store.verify().ok)
+            try await other.close()
+            try await store.close()
+        }
+    }
+
+    /// The backend pids of the sessions named `application` on this database.
+    static func backends(_ connection: PostgresConnection, of application: String) async throws -> [pid_t] {
+        var pids: [pid_t] = []
+        let rows = try await connection.query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = \(application) ORDER BY pid",
+            logger: PostgresTestDatabase.logger)
+        for try await pid in rows.decode(Int32.self) { pids.append(pid) }
+        return pids
     }
 
     /// A journal row altered in the database is damage, found by the next catch-up (named by its

@@ -216,7 +216,112 @@ struct PostgresServeTests {
             try await Self.stop(process)
         }
     }
+    /// An instance stopped (SIGSTOP) in the middle of a write transaction holds the journal's
+    /// lock: the other instance's writes wait, then the server ends the idle transaction after
+    /// --idle-transaction-timeout (1 s here), releasing the lock, and the other instance writes
+    /// again while the first is still stopped. Resumed, the first finds its session ended: its
+    /// commands were not committed and are answered 503, and the clients' retries (same key,
+    /// either instance) are applied once. Every acknowledged debit is journaled once with the
+    /// sequence number it was acknowledged with; both instances report the same balance.
+    @Test func anInstanceStoppedInsideATransactionDoesNotStopTheOthers() async throws {
+        try await PostgresTestDatabase.withDatabase { url in
+            let (_, alice) = try Self.setUp(url, credits: "100000")
+            let extra = ["--idle-transaction-timeout", "1s", "--lock-timeout", "10s"]
+            let (a, portA) = try await ServeProcess.start(store: url, extra: extra), (b, portB) = try await ServeProcess.start(store: url, extra: extra)
+            let ports = [portA, portB]
+            let tally = KillTally(), done = KillTally(), pidA = a.processIdentifier
+            let answers = try await withThrowingTaskGroup(of: [(String, Int, Int, Int)].self) { group in
+                for c in 0..<8 {
+                    group.addTask {
+                        var mine: [(String, Int, Int, Int)] = []
+                        var i = 0
+                        while done.answered.load(ordering: .relaxed) == 0 || i < 10 {
+                            let key = "stop-\(c)-\(i)"
+                            i += 1
+                            var attempt = 0
+                            while true {
+                                attempt += 1
+                                if attempt > 200 { Issue.record("\(key) never answered"); return mine }
+                                let instance = (c + attempt - 1) % 2
+                                do {
+                                    let r = try await HTTPClient(host: "127.0.0.1", port: ports[instance], timeout: .seconds(3))
+                                        .post("/v1/debits", alice, #"{"pool":"eng","amount":"1"}"#, idempotencyKey: key)
+                                    if r.status.code == 503 || r.status.code == 409 { try await Task.sleep(for: .milliseconds(10)); continue }
+                                    #expect(r.status.code == 201, "\(key): \(r.status) \(r.text)")
+                                    tally.answered.add(1, ordering: .relaxed)
+                                    mine.append((key, r.status.code, r.json["seq"] as? Int ?? -1, instance))
+                                    break
+                                } catch {
+                                    tally.unanswered.add(1, ordering: .relaxed)
+                                }
+                            }
+                        }
+                        return mine
+                    }
+                }
+                group.addTask {
+                    defer { done.answered.store(1, ordering: .relaxed) }
+                    while tally.answered.load(ordering: .relaxed) < 40 { try await Task.sleep(for: .milliseconds(2)) }
+                    let other = try await PostgresTestDatabase.connect(url)
+                    // Stop A until it is caught inside a transaction (its session idle in one).
+                    var caught = false
+                    for _ in 0..<100 where !caught {
+                        kill(pidA, SIGSTOP)
+                        try await Task.sleep(for: .milliseconds(30))
+                        caught = try await Self.count(other, """
+                            SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                            AND application_name = 'burnrate pid \(pidA)' AND state = 'idle in transaction'
+                            """) > 0
+                        if !caught { kill(pidA, SIGCONT); try await Task.sleep(for: .milliseconds(20)) }
+                    }
+                    #expect(caught, "A was never stopped inside a transaction: the test tested nothing")
+                    let before = tally.answered.load(ordering: .relaxed)
+                    try await Task.sleep(for: .seconds(3))
+                    let whileStopped = tally.answered.load(ordering: .relaxed) - before
+                    #expect(whileStopped > 0, "B accepted nothing while A was stopped holding the lock")
+                    kill(pidA, SIGCONT)
+                    try await other.close()
+                    print("postgres stopped-instance test: B answered \(whileStopped) debits while A was stopped inside a transaction")
+                    return []
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            let balances = try await [Self.availableCredits(portA, alice), Self.availableCredits(portB, alice)]
+            #expect(balances[0] == balances[1] && balances[0] == "\(100_000 - answers.count)", "\(balances) after \(answers.count) debits")
+            try await Self.stop(a)
+            try await Self.stop(b)
+            let journaled = try await Self.acceptedDebits(url)
+            #expect(journaled.count == answers.count)
+            for (key, _, seq, _) in answers { #expect(journaled[key] == [seq], "\(key) acknowledged as \(seq), journaled as \(journaled[key] ?? [])") }
+            let (status, out) = try ServeProcess.run(["ledger", "verify", "--store", url])
+            #expect(status == 0 && out.hasPrefix("ok: "), "\(out)")
+        }
+    }
+
+    /// `burnrate audit --store` reads a PostgreSQL ledger and its keys as `--db` reads a SQLite
+    /// one, naming it by its URL without the password.
+    @Test func auditReadsAPostgresLedger() async throws {
+        try await PostgresTestDatabase.withDatabase { url in
+            _ = try Self.setUp(url, credits: "100")
+            let (status, out) = try ServeProcess.run(["audit", "--store", url, "--json"])
+            #expect(status == 1, "alice is bounded only by the pool's balance (BR001, an error): \(out)")
+            let findings = try #require((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])["findings"] as? [[String: Any]]
+            let rules = Set((findings ?? []).compactMap { $0["rule"] as? String })
+            #expect(rules.contains("BR001") && rules.contains("BR008"), "\(rules)")
+            let name = try PostgresEndpoint(url: url).displayURL
+            #expect((findings ?? []).allSatisfy { ($0["file"] as? String) == name }, "\(out)")
+            let (missing, _) = try ServeProcess.run(["audit", "--store", url + "_none"])
+            #expect(missing == 2)
+        }
+    }
+
+    static func count(_ connection: PostgresConnection, _ sql: String) async throws -> Int64 {
+        var n: Int64 = 0
+        for try await c in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: PostgresTestDatabase.logger).decode(Int64.self) { n = c }
+        return n
+    }
 }
+
 
 /// What the kill test's tasks count: answers, attempts without one, replayed answers.
 final class KillTally: Sendable {

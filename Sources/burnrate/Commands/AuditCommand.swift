@@ -1,6 +1,7 @@
 import ArgumentParser
 import Audit
 import Foundation
+import LedgerStore
 
 extension Level: ExpressibleByArgument {}
 
@@ -20,17 +21,19 @@ struct AuditCommand: AsyncParsableCommand {
 
     @Argument(help: "Scenario files or directories.") var paths: [String] = []
     @Option(name: .long, help: "A ledger database to audit (repeatable).") var db: [String] = []
+    @Option(name: .long, help: "A PostgreSQL ledger to audit, postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (repeatable).") var store: [String] = []
     @Flag(name: .long, help: "Print the findings as JSON instead of a table.") var json = false
     @Option(name: .long, help: "Write SARIF 2.1.0 here.") var sarif: String?
     @Option(name: .long, help: "The lowest level that fails the audit: note, warning or error.") var failOn: Level = .error
 
     func validate() throws {
-        if paths.isEmpty && db.isEmpty { throw ValidationError("name scenario files or directories, or --db FILE") }
+        if paths.isEmpty && db.isEmpty && store.isEmpty { throw ValidationError("name scenario files or directories, --db FILE or --store postgresql://…") }
+        for url in store where !LedgerStores.isPostgres(url) { throw ValidationError("--store: expected postgresql://USER@HOST:PORT/DB, got '\(url)'") }
     }
 
     func run() async throws {
         let report: AuditReport
-        do { report = try await AuditRun(scenarioPaths: paths, databases: db, asOfMs: wallClockMs()).run() } catch {
+        do { report = try await AuditRun(scenarioPaths: paths, databases: db + store, asOfMs: wallClockMs()).run() } catch {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)
         }

@@ -33,9 +33,31 @@ struct DatabaseOption: ParsableArguments {
     @Option(name: .long, help: "Snapshot the state every N committed commands (0: never; default 1000000).")
     var snapshotEvery: UInt64 = 1_000_000
 
+    @Option(help: "With --store: how long a write waits for the journal's lock (held by another instance) before it is refused as unavailable (503 from serve), e.g. 5s, 500ms.")
+    var lockTimeout = "5s"
+
+    @Option(help: "With --store: the deadline of every round trip to PostgreSQL; a server or network that stops answering fails the commands in flight as unavailable after this long.")
+    var queryTimeout = "10s"
+
+    @Option(help: "With --store: a transaction left idle this long (its instance stopped or cut off while holding the journal's lock) is ended by the server, so the other instances can write again.")
+    var idleTransactionTimeout = "10s"
+
     func validate() throws {
         if db != nil, store != nil { throw ValidationError("give --db FILE or --store postgresql://…, not both") }
         if let store, !LedgerStores.isPostgres(store) { throw ValidationError("--store: expected postgresql://USER@HOST:PORT/DB, got '\(store)'") }
+        _ = try timeouts()
+    }
+
+    /// The PostgreSQL timeouts of the three options.
+    func timeouts() throws -> PostgresTimeouts {
+        func ms(_ text: String, _ option: String) throws -> Int64 {
+            guard let ms = Millis.parse(text), ms > 0, ms <= 24 * Millis.hour else {
+                throw ValidationError("--\(option): expected a positive duration of at most 24h, such as 5s or 500ms, got '\(text)'")
+            }
+            return ms
+        }
+        return PostgresTimeouts(lockMs: try ms(lockTimeout, "lock-timeout"), queryMs: try ms(queryTimeout, "query-timeout"),
+                                idleTransactionMs: try ms(idleTransactionTimeout, "idle-transaction-timeout"))
     }
 
     /// The SQLite file, when the ledger is one.
@@ -45,9 +67,9 @@ struct DatabaseOption: ParsableArguments {
 
     /// `readOnly`: for commands that only read (balance, statement), which may run beside a writer.
     /// `create: false`: the ledger must exist (verify, export).
-    func open(readOnly: Bool = false, create: Bool = true, lockTimeoutMs: Int64 = 5_000) async throws -> any DurableLedger {
+    func open(readOnly: Bool = false, create: Bool = true) async throws -> any DurableLedger {
         do {
-            return try await LedgerStores.open(store ?? path, snapshotEvery: snapshotEvery, readOnly: readOnly, create: create, lockTimeoutMs: lockTimeoutMs)
+            return try await LedgerStores.open(store ?? path, snapshotEvery: snapshotEvery, readOnly: readOnly, create: create, timeouts: try timeouts())
         } catch {
             writeStandardError("error: \(error)\n")
             throw ExitCode(2)

@@ -21,17 +21,9 @@ struct Serve: AsyncParsableCommand {
     )
     @OptionGroup var database: DatabaseOption
     @Option(help: "HOST:PORT to listen on.") var listen = "127.0.0.1:8080"
-    @Option(help: "With --store: how long a write waits for the journal's lock (held by another instance) before it is answered 503 (e.g. 5s, 500ms).")
-    var lockTimeout = "5s"
 
     func validate() throws {
         _ = try address()
-        _ = try lockTimeoutMs()
-    }
-
-    func lockTimeoutMs() throws -> Int64 {
-        guard let ms = Millis.parse(lockTimeout), ms > 0 else { throw ValidationError("--lock-timeout: expected a positive duration such as 5s, got '\(lockTimeout)'") }
-        return ms
     }
 
     func address() throws -> (host: String, port: Int) {
@@ -42,7 +34,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try address()
-        let store = try await database.open(lockTimeoutMs: try lockTimeoutMs())
+        let store = try await database.open()
         let service = LedgerService(store: store)
         do {
             try await service.run(host: host, port: port) { bound in writeStandardError("listening on http://\(host):\(bound)\n") }
