@@ -30,16 +30,57 @@ extension Ledger {
         if let refusal = admit(pool: p, amount: amount, tier: tier) { return .refused(refusal) }
         let before = pools[p].available
         let overdraft = drawFromGrants(pool: p, amount: amount, to: .usage)
-        pools[p].spentTotal &+= amount - overdraft
-        pools[p].overageTotal &+= overdraft
+        pools[p].book(spent: amount - overdraft, overage: overdraft)
         countDraw(pool: p)
         afterAvailableFell(pool: p, from: before)
         recordSpend(identity: Int(identity.index), entitlement: e, amount: amount, countsDraw: true)
         return .accepted(overageMicrocredits: overdraft)
     }
 
+    /// An unkeyed authorize whose journal record is discarded, answered as a small ``Placement``
+    /// instead of an ``Outcome``: exactly ``authorize(atMs:identity:pool:tier:amountMicrocredits:expiresAtMs:)``
+    /// (the same rules and journal sequence), for callers (the simulator's hot path) that need
+    /// only the hold or the refusal. Policy decisions are not attached: see ``lastDecisions``.
+    public mutating func placeHold(atMs t: Int64, identity: IdentityID, pool: PoolID, tier: Int,
+                                   amountMicrocredits: Int64, expiresAtMs: Int64) -> Placement {
+        if let refusal = beginUnkeyed(atMs: t) { return .refused(refusal) }
+        return placeHold(identity, pool, tier, amountMicrocredits, expiresAtMs)
+    }
+
+    /// An unkeyed capture whose journal record is discarded, answered as a ``Charge`` (accepted:
+    /// the whole amount charged, with its overage): exactly
+    /// ``capture(atMs:hold:amountMicrocredits:identity:)`` without building an ``Acceptance``.
+    /// Policy decisions are not attached: see ``lastDecisions``.
+    public mutating func captureCharge(atMs t: Int64, hold: HoldID, amountMicrocredits: Int64, identity: IdentityID? = nil) -> Charge {
+        if let refusal = beginUnkeyed(atMs: t) { return .refused(refusal) }
+        switch captureCore(hold, amountMicrocredits, by: identity) {
+        case .refused(let r): return .refused(r)
+        case .captured(_, _, let overage, _): return .accepted(overageMicrocredits: overage)
+        case .delegated(let h):
+            switch captureDelegated(hold: h, hold, amountMicrocredits) {
+            case .accepted(let a): return .accepted(overageMicrocredits: a.overageMicrocredits)
+            case .refused(let r): return .refused(r)
+            }
+        }
+    }
+
     mutating func authorize(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64,
                             _ expiresAtMs: Int64) -> Outcome {
+        switch placeHold(identity, pool, tier, amount, expiresAtMs) {
+        case .refused(let r): return .refused(r)
+        case .placed(let id):
+            var a = Acceptance(seq: lastSeq)
+            a.pool = pool
+            a.identity = identity
+            a.hold = id
+            return .accepted(a)
+        }
+    }
+
+    /// An authorize's rules, answered as a ``Placement`` (no ``Acceptance`` built).
+    @inline(__always)
+    mutating func placeHold(_ identity: IdentityID, _ pool: PoolID, _ tier: Int, _ amount: Int64,
+                            _ expiresAtMs: Int64) -> Placement {
         guard amount > 0 else { return .refused(.invalidArgument("amount must be positive")) }
         guard expiresAtMs > nowMs else { return .refused(.invalidArgument("hold expires before it is placed")) }
         let e: Int
@@ -60,27 +101,16 @@ extension Ledger {
             ledger.grants[Int(g)].reserved += take
             ledger.holds[h].segments.append(HoldState.Segment(grant: g, amount: take))
         }
-        pools[p].overdraftReserved += left
-        pools[p].held += amount
-        holds[h].generation = generation
-        holds[h].phase = .open
-        holds[h].identity = identity.index
-        holds[h].pool = pool.index
-        holds[h].tier = tier
-        holds[h].amount = amount
-        holds[h].expiresAtMs = expiresAtMs
-        holds[h].overdraftPart = left
+        // One access per element for each group of updates (every separate `pools[p]…` write
+        // checks the array's uniqueness again).
+        pools[p].reserve(amount, overdraftPart: left)
+        holds[h].open(generation: generation, identity: identity.index, pool: pool.index, tier: tier, amount: amount,
+                      expiresAtMs: expiresAtMs, overdraftPart: left)
         schedule(.holdExpiry, at: expiresAtMs, target: slot, generation: generation)
         countDraw(pool: p)
-        identities[Int(identity.index)].entitlements[e].openHeld &+= amount
-        noteRate(identity: Int(identity.index), entitlement: e)
+        identities[Int(identity.index)].entitlements[e].noteHold(amount, atMs: nowMs)
         afterAvailableFell(pool: p, from: before)
-
-        var a = Acceptance(seq: lastSeq)
-        a.pool = pool
-        a.identity = identity
-        a.hold = HoldID(slot: slot, generation: generation)
-        return .accepted(a)
+        return .placed(HoldID(slot: slot, generation: generation))
     }
 
     /// A free hold slot and its next generation (a new slot when none is free).
@@ -123,13 +153,32 @@ extension Ledger {
     }
 
     mutating func capture(_ id: HoldID, _ amount: Int64, by identity: IdentityID?) -> Outcome {
+        switch captureCore(id, amount, by: identity) {
+        case .refused(let r): return .refused(r)
+        case .delegated(let h): return captureDelegated(hold: h, id, amount)
+        case .captured(let pool, let holder, let overdraft, let released):
+            var a = Acceptance(seq: lastSeq)
+            a.pool = PoolID(pool)
+            a.identity = IdentityID(holder)
+            a.hold = id
+            a.chargedMicrocredits = amount
+            a.overageMicrocredits = overdraft
+            a.releasedMicrocredits = released
+            return .accepted(a)
+        }
+    }
+
+    /// A capture's rules, answered as a ``CaptureStep`` (no ``Acceptance`` built); a hold placed
+    /// through a delegation is left to `captureDelegated`.
+    @inline(__always)
+    mutating func captureCore(_ id: HoldID, _ amount: Int64, by identity: IdentityID?) -> CaptureStep {
         guard amount >= 0 else { return .refused(.invalidArgument("amount must not be negative")) }
         let h: Int
         switch ownedHold(id, by: identity) {
         case .failure(let r): return .refused(r)
         case .success(let slot): h = slot
         }
-        if holds[h].delegation != nil { return captureDelegated(hold: h, id, amount) }
+        if holds[h].delegation != nil { return .delegated(hold: h) }
         let holdPool = holds[h].pool, holdIdentity = holds[h].identity, holdAmount = holds[h].amount
         let p = Int(holdPool)
         let excess = amount - min(amount, holdAmount)
@@ -149,21 +198,13 @@ extension Ledger {
         if excess > 0 {
             overdraft += drawFromGrants(pool: p, amount: excess, to: .usage)
         }
-        pools[p].spentTotal &+= amount - overdraft
-        pools[p].overageTotal &+= overdraft
+        pools[p].book(spent: amount - overdraft, overage: overdraft)
         afterAvailableFell(pool: p, from: before)
         let i = Int(holdIdentity)
         if let e = identities[i].entitlementIndex(pool: holdPool) {
             recordSpend(identity: i, entitlement: e, amount: amount, countsDraw: false)
         }
-        var a = Acceptance(seq: lastSeq)
-        a.pool = PoolID(holdPool)
-        a.identity = IdentityID(holdIdentity)
-        a.hold = id
-        a.chargedMicrocredits = amount
-        a.overageMicrocredits = overdraft
-        a.releasedMicrocredits = settled.released
-        return .accepted(a)
+        return .captured(pool: holdPool, identity: holdIdentity, overageMicrocredits: overdraft, releasedMicrocredits: settled.released)
     }
 
     mutating func release(_ id: HoldID, by identity: IdentityID?) -> Outcome {
@@ -190,46 +231,41 @@ extension Ledger {
     /// returns the rest to its grants; a reservation whose grant expired meanwhile expires now.
     mutating func settle(hold h: Int, charge: Int64, phase: HoldState.Phase) -> (overdraft: Int64, released: Int64) {
         // Fields are read one by one: a copy of the hold would share its segment buffer and make
-        // the `removeAll(keepingCapacity:)` below reallocate it.
+        // the segments' removal below reallocate it.
         let p = Int(holds[h].pool)
         let account = Account.pool(PoolID(holds[h].pool))
         var left = charge
         var released: Int64 = 0
+        // The pool's totals are summed here and written once after the loop.
+        var expiredRest: Int64 = 0
         for k in holds[h].segments.indices {
             let segment = holds[h].segments[k]
-            let gi = Int(segment.grant)
             let used = min(segment.amount, left)
             left -= used
-            grants[gi].reserved -= segment.amount
-            post(account, .usage, used, grant: segment.grant)
             let rest = segment.amount - used
+            let (expired, listed) = grants[Int(segment.grant)].letGo(segment.amount, keeping: rest)
+            post(account, .usage, used, grant: segment.grant)
             guard rest > 0 else { continue }
-            if grants[gi].expired {
+            if expired {
                 post(account, .expiry, rest, grant: segment.grant)
-                pools[p].expiredTotal &+= rest
+                expiredRest &+= rest
             } else {
-                grants[gi].remaining += rest
-                pools[p].effectiveRemaining += rest
                 released += rest
-                if !grants[gi].listed { list(segment.grant) }
+                if !listed { list(segment.grant) }
             }
         }
         let overdraftPart = holds[h].overdraftPart
         let amount = holds[h].amount
         let identity = Int(holds[h].identity)
         let overdraftUsed = min(overdraftPart, left)
-        pools[p].overdraftReserved -= overdraftPart
+        pools[p].settleHold(amount, overdraftPart: overdraftPart, overdraftUsed: overdraftUsed,
+                            returned: released, expired: expiredRest)
         released += overdraftPart - overdraftUsed
-        if overdraftUsed > 0 {
-            pools[p].overdrawn += overdraftUsed
-            post(account, .overage, overdraftUsed)
-        }
-        pools[p].held -= amount
+        if overdraftUsed > 0 { post(account, .overage, overdraftUsed) }
         if let e = identities[identity].entitlementIndex(pool: Int32(p)) {
             identities[identity].entitlements[e].openHeld -= amount
         }
-        holds[h].phase = phase
-        holds[h].segments.removeAll(keepingCapacity: true)
+        holds[h].close(phase)
         freeHoldSlots.append(Int32(h))
         return (overdraftUsed, released)
     }

@@ -50,11 +50,28 @@ public enum Decision: Hashable, Sendable, Codable {
     case identitySuspended(identity: IdentityID, reason: String)
 }
 
-/// What ``Ledger/charge(atMs:identity:pool:tier:amountMicrocredits:)`` answers: a debit's outcome
-/// without the ``Acceptance`` record (the amount charged is the amount asked).
+/// What ``Ledger/charge(atMs:identity:pool:tier:amountMicrocredits:)`` and
+/// ``Ledger/captureCharge(atMs:hold:amountMicrocredits:identity:)`` answer: a debit's or a
+/// capture's outcome without the ``Acceptance`` record (the amount charged is the amount asked).
 public enum Charge: Hashable, Sendable {
     case accepted(overageMicrocredits: Int64)
     case refused(Refusal)
+}
+
+/// What ``Ledger/placeHold(atMs:identity:pool:tier:amountMicrocredits:expiresAtMs:)`` answers: an
+/// authorize's outcome without the ``Acceptance`` record (the hold placed, for the amount asked).
+public enum Placement: Hashable, Sendable {
+    case placed(HoldID)
+    case refused(Refusal)
+}
+
+/// What a capture's rules decided (`Ledger.captureCore`): captured, with the hold's pool and
+/// identity, the overage and what returned to the pool; refused; or a hold placed through a
+/// delegation, whose capture `captureDelegated` makes.
+enum CaptureStep {
+    case captured(pool: Int32, identity: Int32, overageMicrocredits: Int64, releasedMicrocredits: Int64)
+    case refused(Refusal)
+    case delegated(hold: Int)
 }
 
 /// Why a command was refused.

@@ -20,6 +20,16 @@ struct GrantState: Hashable, Codable, Sendable {
     var expired: Bool
     /// In its pool's `active` list.
     var listed: Bool
+
+    /// A hold lets go of `amount` reserved here, `rest` of which it did not charge: the rest
+    /// returns to `remaining` unless the grant expired meanwhile. Returns whether it had expired
+    /// and whether it is listed (the caller expires the rest, or lists the grant again).
+    @inline(__always)
+    mutating func letGo(_ amount: Int64, keeping rest: Int64) -> (expired: Bool, listed: Bool) {
+        reserved -= amount
+        if rest > 0 && !expired { remaining += rest }
+        return (expired, listed)
+    }
 }
 
 struct PoolState: Hashable, Codable, Sendable {
@@ -97,6 +107,34 @@ struct PoolState: Hashable, Codable, Sendable {
 
     /// What a draw may take without any overdraft (may be negative within an overdraft).
     var available: Int64 { effectiveRemaining - overdrawn - overdraftReserved }
+
+    // Updates grouped so that a command writes the pool in one access (each separate
+    // `pools[p]…` write checks the array's uniqueness again).
+
+    /// A hold of `amount` placed, `overdraftPart` of it on the overdraft.
+    @inline(__always)
+    mutating func reserve(_ amount: Int64, overdraftPart: Int64) {
+        overdraftReserved += overdraftPart
+        held += amount
+    }
+
+    /// A hold of `amount` settled: `overdraftUsed` of its overdraft part charged, `returned`
+    /// credits back to effective grants, `expired` credits to expiry.
+    @inline(__always)
+    mutating func settleHold(_ amount: Int64, overdraftPart: Int64, overdraftUsed: Int64, returned: Int64, expired: Int64) {
+        effectiveRemaining += returned
+        expiredTotal &+= expired
+        overdraftReserved -= overdraftPart
+        overdrawn += overdraftUsed
+        held -= amount
+    }
+
+    /// Spend charged: `spent` from grants, `overage` on the overdraft.
+    @inline(__always)
+    mutating func book(spent: Int64, overage: Int64) {
+        spentTotal &+= spent
+        overageTotal &+= overage
+    }
 }
 
 struct HoldState: Hashable, Codable, Sendable {
@@ -124,6 +162,29 @@ struct HoldState: Hashable, Codable, Sendable {
         var grant: Int32
         var amount: Int64
     }
+
+    /// Opens the hold in this slot (its segments are already written).
+    @inline(__always)
+    mutating func open(generation: UInt32, identity: Int32, pool: Int32, tier: Int, amount: Int64, expiresAtMs: Int64,
+                       overdraftPart: Int64) {
+        self.generation = generation
+        self.phase = .open
+        self.identity = identity
+        self.pool = pool
+        self.tier = tier
+        self.amount = amount
+        self.expiresAtMs = expiresAtMs
+        self.overdraftPart = overdraftPart
+    }
+
+    /// Closes the hold with `phase`, emptying its segments but keeping their buffer for the slot's
+    /// next hold (one by one: `removeAll(keepingCapacity:)` goes through a generic
+    /// `replaceSubrange`, several times the cost for the one or two segments a hold has).
+    @inline(__always)
+    mutating func close(_ phase: Phase) {
+        self.phase = phase
+        while !segments.isEmpty { segments.removeLast() }
+    }
 }
 
 struct EntitlementState: Hashable, Codable, Sendable {
@@ -145,6 +206,13 @@ struct EntitlementState: Hashable, Codable, Sendable {
             rateCount = 0
         }
         rateCount += 1
+    }
+
+    /// A hold of `amount` placed: held against the spend cap, and a draw against the rate cap.
+    @inline(__always)
+    mutating func noteHold(_ amount: Int64, atMs now: Int64) {
+        openHeld &+= amount
+        noteDraw(atMs: now)
     }
 
     /// Records spend: a draw against the rate cap (unless `countsDraw` is false: a capture was
@@ -218,6 +286,8 @@ struct IdentityState: Hashable, Codable, Sendable {
         usage[usage.count - 1].draws += 1
     }
 
+    /// Inlined: out of line, a call on `identities[i]` copies the identity (144 bytes) first.
+    @inline(__always)
     func entitlementIndex(pool: Int32) -> Int? {
         for i in entitlements.indices where entitlements[i].pool == pool { return i }
         return nil

@@ -130,8 +130,8 @@ struct ReplicationRun {
     }
 
     /// Every ledger command of a replication goes through here, or through the three below, which
-    /// skip building a request value when no journal is kept (the ledger's unkeyed entry points
-    /// run the same rule code as `apply`).
+    /// skip building a request value and an `Outcome` when no journal is kept (the ledger's
+    /// unkeyed entry points run the same rule code as `apply`).
     @inline(__always)
     mutating func apply(_ request: Request) -> Outcome {
         let o = journal != nil ? ledger.apply(request, sink: &journal!) : ledger.apply(request)
@@ -140,32 +140,45 @@ struct ReplicationRun {
     }
 
     @inline(__always)
-    mutating func debit(_ identity: IdentityID, _ pool: PoolID, tier: Int32, _ amount: Int64) -> Outcome {
+    mutating func authorize(_ identity: IdentityID, _ pool: PoolID, tier: Int32, _ amount: Int64, expiresAtMs: Int64) -> Placement {
         guard journal == nil else {
-            return apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount)))
+            switch apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(tier),
+                                                       amountMicrocredits: amount, expiresAtMs: expiresAtMs))) {
+            case .accepted(let a): return .placed(a.hold!)
+            case .refused(let r): return .refused(r)
+            }
         }
-        let o = ledger.debit(atMs: now, identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount)
+        let o = ledger.placeHold(atMs: now, identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount, expiresAtMs: expiresAtMs)
         if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
         return o
     }
 
+    /// A capture answered as a ``Charge``: accepted, the whole amount was charged.
     @inline(__always)
-    mutating func authorize(_ identity: IdentityID, _ pool: PoolID, tier: Int32, _ amount: Int64, expiresAtMs: Int64) -> Outcome {
-        guard journal == nil else {
-            return apply(Request(atMs: now, .authorize(identity: identity, pool: pool, tier: Int(tier),
-                                                       amountMicrocredits: amount, expiresAtMs: expiresAtMs)))
-        }
-        let o = ledger.authorize(atMs: now, identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount, expiresAtMs: expiresAtMs)
+    mutating func capture(_ hold: HoldID, _ amount: Int64) -> Charge {
+        guard journal == nil else { return Self.charge(apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: amount)))) }
+        let o = ledger.captureCharge(atMs: now, hold: hold, amountMicrocredits: amount)
         if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
         return o
     }
 
+    /// A debit answered as a ``Charge``, as ``capture(_:_:)`` is.
     @inline(__always)
-    mutating func capture(_ hold: HoldID, _ amount: Int64) -> Outcome {
-        guard journal == nil else { return apply(Request(atMs: now, .capture(hold: hold, amountMicrocredits: amount))) }
-        let o = ledger.capture(atMs: now, hold: hold, amountMicrocredits: amount)
+    mutating func debitCharge(_ identity: IdentityID, _ pool: PoolID, tier: Int32, _ amount: Int64) -> Charge {
+        guard journal == nil else {
+            return Self.charge(apply(Request(atMs: now, .debit(identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount))))
+        }
+        let o = ledger.charge(atMs: now, identity: identity, pool: pool, tier: Int(tier), amountMicrocredits: amount)
         if ledger.tookDecisions { noteAlerts(ledger.lastDecisions) }
         return o
+    }
+
+    /// A debit's or a capture's outcome as a ``Charge`` (the amount charged is the amount asked).
+    static func charge(_ o: Outcome) -> Charge {
+        switch o {
+        case .accepted(let a): .accepted(overageMicrocredits: a.overageMicrocredits)
+        case .refused(let r): .refused(r)
+        }
     }
 
     /// Books the alerts a command fired (the other decisions show in the ledger's state).

@@ -170,57 +170,65 @@ extension ReplicationRun {
     /// Tries to start a request: debit (zero latency, reserve actual), authorize a hold, or check
     /// the balance (reserve none).
     mutating func attempt(_ s: Int) {
-        let r = slots[s]
-        let h = hot[Int(r.workload)]
-        let identity = identityIDs[Int(r.identity)]
-        let pool = poolIDs[Int(r.pool)]
-        switch h.reserve {
+        // Field by field, as in `arrive`: copies of the whole Pending and HotWorkload show in
+        // profiles.
+        let w = Int(slots[s].workload), p = Int(slots[s].pool), tier = slots[s].tier
+        let cost = slots[s].costMicrocredits, latencyMs = slots[s].latencyMs
+        let identity = identityIDs[Int(slots[s].identity)]
+        let pool = poolIDs[p]
+        let reserve = hot[w].reserve
+        switch reserve {
         case .none:
             // Ask the ledger whether it would accept the debit now (a pure query with the debit's
             // own rules: identity, entitlement caps, pool policies); record after completion, as
             // many proxies do. Requests in flight together all pass, and may overshoot.
-            let admission = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
-                                             amountMicrocredits: r.costMicrocredits)
+            let admission = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(tier),
+                                             amountMicrocredits: cost)
             if let refusal = admission.refusal {
                 react(s, to: refusal)
                 return
             }
-            poolUp(Int(r.pool))
-            queue.push(now + r.latencyMs, .completion, Int32(s))
-        case .actual where r.latencyMs == 0:
+            poolUp(p)
+            queue.push(now + latencyMs, .completion, Int32(s))
+        case .actual where latencyMs == 0:
             // Authorize and capture at the same instant are one debit.
-            let out = debit(identity, pool, tier: r.tier, r.costMicrocredits)
-            switch out {
-            case .accepted(let a):
-                charged(s, a)
+            switch debitCharge(identity, pool, tier: tier, cost) {
+            case .accepted(let overage):
+                charged(s, cost, overage: overage)
                 serve(s)
             case .refused(let refusal):
                 react(s, to: refusal)
             }
         case .actual, .maxOutputTokens:
-            var amount = r.costMicrocredits
-            if case .maxOutputTokens(let n) = h.reserve, h.fixedCost == nil, r.model >= 0 {
-                if r.traceRow >= 0 && h.tracePricedByClass {
+            var amount = cost
+            let m = Int(slots[s].model)
+            if case .maxOutputTokens(let n) = reserve, hot[w].fixedCost == nil, m >= 0 {
+                if slots[s].traceRow >= 0 && hot[w].tracePricedByClass {
                     // A hold prices tokens, even when capture charges a logged cost.
-                    var t = r.tokens
+                    var t = slots[s].tokens
                     t.output = n
-                    amount = replayCost(Int(r.workload), row: Int(r.traceRow), price: prices[Int(r.model)], t, logged: false) ?? amount
+                    amount = replayCost(w, row: Int(slots[s].traceRow), price: prices[m], t, logged: false) ?? amount
                 } else if tokenClasses == nil {
-                    amount = PriceTable.cost(prices[Int(r.model)], inputTokens: r.inputTokens, outputTokens: n) ?? amount
+                    // The plain rates when the row has them: the same figure without copying the
+                    // row (a helper method here would copy the whole run first).
+                    if let plain = plainPrices[m] {
+                        amount = plain.cost(inputTokens: slots[s].inputTokens, outputTokens: n) ?? amount
+                    } else {
+                        amount = PriceTable.cost(prices[m], inputTokens: slots[s].inputTokens, outputTokens: n) ?? amount
+                    }
                 } else {
                     // The request's real class split, with the output it may reach.
-                    var t = r.tokens
+                    var t = slots[s].tokens
                     t.output = n
-                    amount = classCost(Int(r.workload), model: Int(r.model), t)
+                    amount = classCost(w, model: m, t)
                 }
             }
-            let out = authorize(identity, pool, tier: r.tier, amount, expiresAtMs: now + model.holdTimeoutMs)
-            switch out {
-            case .accepted(let a):
-                slots[s].hold = a.hold
+            switch authorize(identity, pool, tier: tier, amount, expiresAtMs: now + model.holdTimeoutMs) {
+            case .placed(let hold):
+                slots[s].hold = hold
                 slots[s].reservedMicrocredits = amount
-                poolUp(Int(r.pool))
-                queue.push(now + r.latencyMs, .completion, Int32(s))
+                poolUp(p)
+                queue.push(now + latencyMs, .completion, Int32(s))
             case .refused(let refusal):
                 react(s, to: refusal)
             }
@@ -229,60 +237,65 @@ extension ReplicationRun {
 
     /// Completion: capture the actual cost (reserve none: record it).
     mutating func complete(_ s: Int) {
-        let r = slots[s]
-        let identity = identityIDs[Int(r.identity)]
-        let pool = poolIDs[Int(r.pool)]
-        if let hold = r.hold {
-            var out = capture(hold, r.costMicrocredits)
-            if case .refused(let refusal) = out {
+        let i = Int(slots[s].identity), p = Int(slots[s].pool), tier = slots[s].tier
+        let cost = slots[s].costMicrocredits
+        let identity = identityIDs[i]
+        let pool = poolIDs[p]
+        // What was charged (each accepted charge is of the whole amount asked) and the overage.
+        var charge: (amount: Int64, overage: Int64)?
+        if let hold = slots[s].hold {
+            switch capture(hold, cost) {
+            case .accepted(let overage):
+                charge = (cost, overage)
+            case .refused(let refusal):
                 // The work is done: charge what the hold covers (or, if it expired, the part a
                 // debit would be accepted for); the rest was served beyond what the rules allowed.
                 let covered: Int64
+                let out: Charge
                 if refusal == .holdExpired || refusal == .holdSettled {
-                    covered = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
-                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
-                    out = covered > 0
-                        ? debit(identity, pool, tier: r.tier, covered)
-                        : .refused(refusal)
+                    covered = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(tier),
+                                               amountMicrocredits: cost).coverableMicrocredits
+                    out = covered > 0 ? debitCharge(identity, pool, tier: tier, covered) : .refused(refusal)
                 } else {
-                    covered = min(r.costMicrocredits, r.reservedMicrocredits)
+                    covered = min(cost, slots[s].reservedMicrocredits)
                     out = capture(hold, covered)
                 }
-                let charged = out.acceptance?.chargedMicrocredits ?? 0
-                count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
+                if case .accepted(let overage) = out { charge = (covered, overage) }
+                let charged = charge?.amount ?? 0
+                count(identity: i, pool: p) { $0.overshootMicrocredits += cost - charged }
             }
-            if let a = out.acceptance { charged(s, a) }
         } else {
-            var out = debit(identity, pool, tier: r.tier, r.costMicrocredits)
-            if out.refusal != nil {
+            switch debitCharge(identity, pool, tier: tier, cost) {
+            case .accepted(let overage):
+                charge = (cost, overage)
+            case .refused:
                 // Charge the part the ledger would still accept, by the debit's rules (the
                 // identity's spend cap included); the rest was served beyond them.
-                let partial = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(r.tier),
-                                               amountMicrocredits: r.costMicrocredits).coverableMicrocredits
-                out = partial > 0
-                    ? debit(identity, pool, tier: r.tier, partial)
-                    : out
-                let charged = out.acceptance?.chargedMicrocredits ?? 0
-                count(identity: Int(r.identity), pool: Int(r.pool)) { $0.overshootMicrocredits += r.costMicrocredits - charged }
+                let partial = ledger.admission(atMs: now, identity: identity, pool: pool, tier: Int(tier),
+                                               amountMicrocredits: cost).coverableMicrocredits
+                if partial > 0, case .accepted(let overage) = debitCharge(identity, pool, tier: tier, partial) {
+                    charge = (partial, overage)
+                }
+                let charged = charge?.amount ?? 0
+                count(identity: i, pool: p) { $0.overshootMicrocredits += cost - charged }
             }
-            if let a = out.acceptance { charged(s, a) }
         }
+        if let charge { charged(s, charge.amount, overage: charge.overage) }
         serve(s)
     }
 
-    /// Books what an accepted command charged.
-    mutating func charged(_ s: Int, _ a: Acceptance) {
-        let r = slots[s]
-        poolUp(Int(r.pool))
-        let spend = a.chargedMicrocredits, overage = a.overageMicrocredits
-        count(identity: Int(r.identity), pool: Int(r.pool)) {
+    /// Books what an accepted command charged: `spend`, `overage` of it on the overdraft.
+    mutating func charged(_ s: Int, _ spend: Int64, overage: Int64) {
+        let w = Int(slots[s].workload), i = Int(slots[s].identity), p = Int(slots[s].pool)
+        poolUp(p)
+        count(identity: i, pool: p) {
             $0.spendMicrocredits += spend
             $0.overageMicrocredits += overage
         }
-        if hot[Int(r.workload)].stopsAtFirstRefusal {
-            result.identities[Int(r.identity)].runawaySpendMicrocredits += spend
+        if hot[w].stopsAtFirstRefusal {
+            result.identities[i].runawaySpendMicrocredits += spend
         }
-        if hot[Int(r.workload)].leaks { result.identities[Int(r.identity)].leak?.spendMicrocredits += spend }
+        if hot[w].leaks { result.identities[i].leak?.spendMicrocredits += spend }
     }
 
     /// The request in slot `s` was served (at its model or degraded): counted, and its slot freed.
@@ -322,16 +335,14 @@ extension ReplicationRun {
 
     /// Acts on a refusal as the agent would.
     mutating func react(_ s: Int, to refusal: Refusal) {
-        let r = slots[s]
-        let h = hot[Int(r.workload)]
-        let retry = h.retry
-        if case .insufficientFunds = refusal { poolDown(Int(r.pool)) }
-        if h.stopsAtFirstRefusal {
+        // Field by field, as in `attempt`.
+        let w = Int(slots[s].workload), p = Int(slots[s].pool)
+        if case .insufficientFunds = refusal { poolDown(p) }
+        if hot[w].stopsAtFirstRefusal {
             // A runaway loop stops at its first refusal: a stop condition, a cap or exhaustion.
-            let w = Int(r.workload)
             if !stopped[w] {
                 stopped[w] = true
-                result.identities[Int(r.identity)].runawayStoppedAfterMs = now - h.startMs
+                result.identities[Int(slots[s].identity)].runawayStoppedAfterMs = now - hot[w].startMs
             }
             giveUp(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
             return
@@ -339,30 +350,36 @@ extension ReplicationRun {
         switch refusal {
         case .degrade(let toTier):
             let m = toTier >= 0 && toTier < compiled.tierModel.count ? compiled.tierModel[toTier] : -1
-            guard m >= 0, r.degradeSteps < 4 else { giveUp(s, .noDegradeTier, forCredit: true); return }
-            let price = prices[m]
+            guard m >= 0, slots[s].degradeSteps < 4 else { giveUp(s, .noDegradeTier, forCredit: true); return }
             slots[s].model = Int32(m)
-            slots[s].tier = Int32(price.tier)
+            slots[s].tier = priceTiers[m]
             slots[s].degraded = true
             slots[s].degradeSteps += 1
-            if h.fixedCost == nil {
-                slots[s].costMicrocredits = r.traceRow >= 0 && h.tracePricedByClass
-                    ? replayCost(Int(r.workload), row: Int(r.traceRow), price: price, r.tokens, logged: true) ?? .max
-                    : tokenClasses == nil
-                    ? PriceTable.cost(price, inputTokens: r.inputTokens, outputTokens: r.outputTokens) ?? .max
-                    : classCost(Int(r.workload), model: m, r.tokens)
+            if hot[w].fixedCost == nil {
+                let row = Int(slots[s].traceRow)
+                if row >= 0 && hot[w].tracePricedByClass {
+                    slots[s].costMicrocredits = replayCost(w, row: row, price: prices[m], slots[s].tokens, logged: true) ?? .max
+                } else if tokenClasses != nil {
+                    slots[s].costMicrocredits = classCost(w, model: m, slots[s].tokens)
+                } else if let plain = plainPrices[m] {
+                    slots[s].costMicrocredits = plain.cost(inputTokens: slots[s].inputTokens, outputTokens: slots[s].outputTokens) ?? .max
+                } else {
+                    slots[s].costMicrocredits = PriceTable.cost(prices[m], inputTokens: slots[s].inputTokens,
+                                                                outputTokens: slots[s].outputTokens) ?? .max
+                }
             }
             attempt(s)
         case .throttled(let after):
-            guard Int(r.throttleWaits) < retry.maxThrottleWaits else { giveUp(s, .throttled, forCredit: false); return }
+            guard Int(slots[s].throttleWaits) < hot[w].retry.maxThrottleWaits else { giveUp(s, .throttled, forCredit: false); return }
             slots[s].throttleWaits += 1
             queue.push(now + max(after, 1), .attempt, Int32(s))
         case .insufficientFunds, .spendCapExceeded, .rateCapExceeded:
-            guard Int(r.attempts) < retry.maxRetries else {
+            let retry = hot[w].retry, attempts = slots[s].attempts
+            guard Int(attempts) < retry.maxRetries else {
                 giveUp(s, RejectionReason(refusal), forCredit: { if case .insufficientFunds = refusal { true } else { false } }())
                 return
             }
-            var wait = Double(retry.backoffMs) * pow(retry.multiplier, Double(r.attempts))
+            var wait = Double(retry.backoffMs) * pow(retry.multiplier, Double(attempts))
             if case .rateCapExceeded(let after) = refusal { wait = max(wait, Double(after)) }
             slots[s].attempts += 1
             queue.push(now + max(1, Int64(min(wait, 1e15))), .attempt, Int32(s))

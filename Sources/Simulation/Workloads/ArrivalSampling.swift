@@ -54,53 +54,13 @@ extension ReplicationRun {
                 }
             }
         }
+        if hot[w].arrival == .renewal { return nextRenewal(w, after: t) }
         let h = hot[w]
         let horizon = h.stopMs
         let stream = streams[StreamSlot.arrivals.index(w)]
         switch h.arrival {
-        case .poisson:
+        case .poisson, .renewal:
             return nil
-        case .renewal:
-            // The gap is drawn in operational time, where the process runs at one expected arrival
-            // per unit (mean 1, the law's CV), and mapped back to clock time hour by hour through
-            // the rate function: rate × profile factor × growth, the factor constant within its
-            // hour and the growth taken at the start of each hour's stretch. So the profile shapes
-            // the rate at every hour. (A gap drawn at the rate in force at its start let a quiet
-            // hour's long gap spill into the busy hour after it: with a business-hours profile the
-            // first busy hour had half its requests and the first quiet one twice.) Consecutive
-            // gaps walk disjoint hours: the walk costs the horizon's hours plus one step a request.
-            guard h.ratePerMs > 0 else { return nil }
-            var need: Double
-            if h.gapIsGamma {
-                let k = 1 / (h.gapParameter * h.gapParameter)
-                need = stream.gamma(shape: k, scale: 1 / k)
-            } else {
-                need = stream.weibull(shape: h.gapParameter, scale: 1 / tgamma(1 + 1 / h.gapParameter))
-            }
-            var time = Double(t)
-            // A week of idle hours in a row means the profile never resumes.
-            var idleHours = 0
-            while true {
-                let ms = Int64(time)
-                let r = h.ratePerMs * profiles[w].factor(atMs: ms) * growthFactor(h.logGrowthPerMs, atMs: ms)
-                let hourEnd = Double((ms / 3_600_000 + 1) * 3_600_000)
-                if r > 0 {
-                    idleHours = 0
-                    let capacity = (hourEnd - time) * r
-                    if need <= capacity {
-                        time += need / r
-                        break
-                    }
-                    need -= capacity
-                } else {
-                    idleHours += 1
-                    guard idleHours <= 168 else { return nil }
-                }
-                time = hourEnd
-                guard time < Double(horizon) else { return nil }
-            }
-            let next = max(Int64(time.rounded()), t)
-            return next < horizon ? next : nil
         case .markov:
             guard case .markovModulated(let rates, let sojourn) = model.workloads[w].arrivals else { return nil }
             var time = Double(t)
@@ -125,6 +85,55 @@ extension ReplicationRun {
         case .replay:
             return nextReplay(w, replays[w]!)
         }
+    }
+
+    /// The next arrival of a renewal process (`nextArrival`'s case, apart: it reads the
+    /// workload's figures one by one rather than copying them).
+    mutating func nextRenewal(_ w: Int, after t: Int64) -> Int64? {
+        // The gap is drawn in operational time, where the process runs at one expected arrival
+        // per unit (mean 1, the law's CV), and mapped back to clock time hour by hour through
+        // the rate function: rate × profile factor × growth, the factor constant within its
+        // hour and the growth taken at the start of each hour's stretch. So the profile shapes
+        // the rate at every hour. (A gap drawn at the rate in force at its start let a quiet
+        // hour's long gap spill into the busy hour after it: with a business-hours profile the
+        // first busy hour had half its requests and the first quiet one twice.) Consecutive
+        // gaps walk disjoint hours: the walk costs the horizon's hours plus one step a request.
+        let rate = hot[w].ratePerMs, growth = hot[w].logGrowthPerMs, horizon = hot[w].stopMs
+        guard rate > 0 else { return nil }
+        var need: Double
+        let parameter = hot[w].gapParameter
+        if hot[w].gapIsGamma {
+            let k = 1 / (parameter * parameter)
+            need = fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef { $0.gamma(shape: k, scale: 1 / k) }
+        } else {
+            need = fastStreams[StreamSlot.arrivals.index(w)]._withUnsafeGuaranteedRef {
+                $0.weibull(shape: parameter, scale: 1 / tgamma(1 + 1 / parameter))
+            }
+        }
+        var time = Double(t)
+        // A week of idle hours in a row means the profile never resumes.
+        var idleHours = 0
+        while true {
+            let ms = Int64(time)
+            let r = rate * profiles[w].factor(atMs: ms) * growthFactor(growth, atMs: ms)
+            let hourEnd = Double((ms / 3_600_000 + 1) * 3_600_000)
+            if r > 0 {
+                idleHours = 0
+                let capacity = (hourEnd - time) * r
+                if need <= capacity {
+                    time += need / r
+                    break
+                }
+                need -= capacity
+            } else {
+                idleHours += 1
+                guard idleHours <= 168 else { return nil }
+            }
+            time = hourEnd
+            guard time < Double(horizon) else { return nil }
+        }
+        let next = max(Int64(time.rounded()), t)
+        return next < horizon ? next : nil
     }
 
     /// The next row of a replayed trace, in simulation time; advances the cursor.
