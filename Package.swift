@@ -114,6 +114,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The private PostgreSQL server of the tests (scripts/with-postgres.sh), for the test
+        // targets of the store and of the service.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: [.product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+            path: "Tests/PostgresTestSupport"
+        ),
         .testTarget(
             name: "StochasticTests",
             dependencies: ["Stochastic"]
@@ -131,7 +138,8 @@ let package = Package(
         .testTarget(
             name: "LedgerStoreTests",
             dependencies: ["LedgerStore", "Ledger", "Simulation", "Stochastic", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")],
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                           "PostgresTestSupport"],
             // Read by path (a ledger written by an older build, see its README).
             exclude: ["Fixtures"]
         ),
@@ -160,6 +168,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 // The tests of several instances on one PostgreSQL ledger act as another party on it.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                "PostgresTestSupport",
             ]
         ),
         .testTarget(

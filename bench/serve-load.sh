@@ -19,3 +19,8 @@ for _ in $(seq 50); do grep -q listening "$DIR/serve.log" 2>/dev/null && break; 
 if [ "${PERF:-0}" = 1 ]; then perf record -e cpu-clock -F 499 -g -p $SERVER -o "$DIR/perf.data" >/dev/null 2>&1 & PERFPID=$!; fi
 BURNRATE_KEY=$KEY BURNRATE_POOL=load wrk -t2 -c64 -d"${SECONDS_}s" --latency -s bench/wrk-debits.lua http://127.0.0.1:8088
 if [ "${PERF:-0}" = 1 ]; then kill -INT $PERFPID; wait $PERFPID || true; echo "perf data: $DIR/perf.data"; fi
+# What was acknowledged is in the ledger: stop the server (gracefully), then the pool's balance
+# (1,000,000 credits less 0.000001 a debit) and the journal's check.
+kill -TERM $SERVER; wait $SERVER || true
+"$BIN" ledger balance --db "$DIR/load.db" --pool load
+"$BIN" ledger verify --db "$DIR/load.db"

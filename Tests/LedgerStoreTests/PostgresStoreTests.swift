@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import PostgresNIO
+import PostgresTestSupport
 import Testing
 
 @testable import LedgerStore

@@ -34,9 +34,17 @@ struct HTTPClient: Requester {
                 head.headers.add(name: "Connection", value: "close")
                 for field in headers { head.headers.add(name: field.name.rawName, value: field.value) }
                 if let body { head.headers.add(name: "Content-Length", value: String(body.readableBytes)) }
-                try await outbound.write(.head(head))
-                if let body, body.readableBytes > 0 { try await outbound.write(.body(.byteBuffer(body))) }
-                try await outbound.write(.end(nil))
+                // The whole request in one write: sent part by part, a server that has its answer
+                // before the last part (it needs no `.end` after a Content-Length body, or it refuses
+                // on the headers alone) may answer and close first, and writing the rest would fail
+                // with "I/O on closed channel" though the answer had arrived (seen under load).
+                var parts: [HTTPClientRequestPart] = [.head(head)]
+                if let body, body.readableBytes > 0 { parts.append(.body(.byteBuffer(body))) }
+                parts.append(.end(nil))
+                do { try await outbound.write(contentsOf: parts) } catch let error as ChannelError where error == .ioOnClosedChannel || error == .alreadyClosed {
+                    // Closed while the request was still going out (a refusal on the headers):
+                    // its answer, if it sent one, is in what was read.
+                }
                 var status: HTTPResponse.Status?
                 var fields = HTTPFields()
                 var text = ByteBuffer()

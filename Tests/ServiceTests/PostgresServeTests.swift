@@ -3,6 +3,7 @@ import HTTPTypes
 import Ledger
 import LedgerStore
 import PostgresNIO
+import PostgresTestSupport
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The built `burnrate` binary, run as a process by the tests of `serve` and `ledger key`.
@@ -49,9 +50,24 @@ enum ServeProcess {
         try await start(arguments: ["--store", store] + extra)
     }
 
+    /// The standard error files of the servers started, by pid (kept open for ``said(_:)``).
+    static let stderrFiles = Mutex<[Int32: FileHandle]>([:])
+
+    /// What a server started here has written to its standard error so far, and whether it still
+    /// runs or how it ended: for a test's failure message.
+    static func said(_ process: Process) -> String {
+        let handle = stderrFiles.withLock { $0[process.processIdentifier] }
+        try? handle?.seek(toOffset: 0)
+        let text = (try? handle?.readToEnd()).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } } ?? ""
+        let state = process.isRunning ? "running" : "ended (\(process.terminationReason == .exit ? "exit" : "signal") \(process.terminationStatus))"
+        return "server pid \(process.processIdentifier) \(state); its stderr: \(text)"
+    }
+
     static func start(arguments: [String]) async throws -> (Process, Int) {
         let errPath = temporaryPath("serve-stderr")
         FileManager.default.createFile(atPath: errPath, contents: nil)
+        // Removed at once; the descriptors keep it readable (by ``said(_:)``, after a failure).
+        let reader = try FileHandle(forReadingFrom: URL(fileURLWithPath: errPath))
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
@@ -59,6 +75,7 @@ enum ServeProcess {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         try process.run()
+        stderrFiles.withLock { $0[process.processIdentifier] = reader }
         // Polled, not blocking: a blocked thread of the cooperative pool (two on two cores) would
         // stall every other test.
         for _ in 0..<400 {

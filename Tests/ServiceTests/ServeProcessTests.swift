@@ -44,7 +44,11 @@ import Testing
         let (process, bound) = try await ServeProcess.start(db: db)
         defer { if process.isRunning { process.terminate() } }
         #expect(bound > 0)
-        let ok = try await HTTPClient(host: "127.0.0.1", port: bound).post("/v1/pools", admin, #"{"pool":"eng"}"#)
+        let ok: Reply
+        do { ok = try await HTTPClient(host: "127.0.0.1", port: bound).post("/v1/pools", admin, #"{"pool":"eng"}"#) } catch {
+            Issue.record("POST /v1/pools on port \(bound): \(error); \(ServeProcess.said(process))")
+            return
+        }
         #expect(ok.status == .created, "\(ok.text)")
         kill(process.processIdentifier, signal)
         // Polled, not waitUntilExit(): a blocked thread of the cooperative pool (two on two cores)

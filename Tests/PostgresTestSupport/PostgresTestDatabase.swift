@@ -7,15 +7,15 @@ import Testing
 /// a private one and sets BURNRATE_TEST_POSTGRES_URL, so these tests always run there. Run by hand
 /// without it (`swift test`), they are skipped, saying why; `scripts/with-postgres.sh swift test`
 /// runs them.
-enum PostgresTestDatabase {
-    static let variable = "BURNRATE_TEST_POSTGRES_URL"
-    static var serverURL: String? { ProcessInfo.processInfo.environment[variable] }
-    static let skipReason: Comment = "BURNRATE_TEST_POSTGRES_URL is not set: run `make test` or `scripts/with-postgres.sh swift test` (make test always sets it)"
-    static var available: Bool { serverURL != nil }
-    static let logger = Logger(label: "tests.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+public enum PostgresTestDatabase {
+    public static let variable = "BURNRATE_TEST_POSTGRES_URL"
+    public static var serverURL: String? { ProcessInfo.processInfo.environment[variable] }
+    public static let skipReason: Comment = "BURNRATE_TEST_POSTGRES_URL is not set: run `make test` or `scripts/with-postgres.sh swift test` (make test always sets it)"
+    public static var available: Bool { serverURL != nil }
+    public static let logger = Logger(label: "tests.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// A connection to the server's `postgres` database, as its superuser (the test server trusts loopback).
-    static func admin() async throws -> PostgresConnection {
+    public static func admin() async throws -> PostgresConnection {
         let url = try #require(serverURL, "\(variable) is not set")
         guard let rest = url.split(separator: "@").last, let hostPort = rest.split(separator: "/").first,
               let port = Int(hostPort.split(separator: ":").last ?? "") else { throw Failure(message: "cannot read \(url)") }
@@ -26,7 +26,7 @@ enum PostgresTestDatabase {
     }
 
     /// Runs `body` with the URL of a new, empty database, dropped afterwards (whatever `body` did).
-    static func withDatabase(_ body: (String) async throws -> Void) async throws {
+    public static func withDatabase(_ body: (String) async throws -> Void) async throws {
         let url = try #require(serverURL, "\(variable) is not set")
         let name = "burnrate_t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let connection = try await admin()
@@ -41,7 +41,7 @@ enum PostgresTestDatabase {
     }
 
     /// A plain connection to the database at `url` (for a test to act as another party: hold a lock, alter a row).
-    static func connect(_ url: String) async throws -> PostgresConnection {
+    public static func connect(_ url: String) async throws -> PostgresConnection {
         let database = String(url.split(separator: "/").last ?? "")
         let server = try #require(serverURL)
         guard let rest = server.split(separator: "@").last, let hostPort = rest.split(separator: "/").first,
@@ -51,8 +51,8 @@ enum PostgresTestDatabase {
         return try await PostgresConnection.connect(configuration: configuration, id: 2, logger: logger)
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var message: String
-        var description: String { message }
+    public struct Failure: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 }
