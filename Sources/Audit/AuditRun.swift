@@ -57,8 +57,7 @@ public struct AuditRun: Sendable {
         }
         guard problems.isEmpty else { throw Failure(description: problems.joined(separator: "\n")) }
         for db in databases {
-            // A SQLite file, or a PostgreSQL ledger (named without its password).
-            let name = LedgerStores.isPostgres(db) ? ((try? PostgresEndpoint(url: db))?.displayURL ?? "--store") : db
+            let name = LedgerStores.displayName(db)
             let store: any DurableLedger
             do { store = try await LedgerStores.open(db, readOnly: true, create: false) } catch {
                 throw Failure(description: "\(AuditReport.cell(name)): \(error)")

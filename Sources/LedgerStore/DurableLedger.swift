@@ -93,6 +93,11 @@ public enum LedgerStores {
         location.hasPrefix("postgresql://") || location.hasPrefix("postgres://")
     }
 
+    /// How messages name the ledger at `location`: a PostgreSQL URL without its password, a file by its path.
+    public static func displayName(_ location: String) -> String {
+        isPostgres(location) ? ((try? PostgresEndpoint(url: location))?.displayURL ?? "--store") : location
+    }
+
     /// Opens the ledger at `location`: a `postgresql://USER[:PASSWORD]@HOST[:PORT]/DB` URL, or else a
     /// SQLite file path. `readOnly` and `create` as for ``LedgerStore/init(path:config:snapshotEvery:readOnly:create:)``;
     /// a PostgreSQL ledger is never locked against other processes, so `readOnly` only refuses commands there.

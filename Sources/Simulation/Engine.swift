@@ -173,6 +173,15 @@ struct ReplicationRun {
         return o
     }
 
+    /// The cost of `input` and `output` uncached tokens on model `m`: from its plain rates when the
+    /// row has them (no copy of the row, its name and tiers), else from the row. Static, over the
+    /// two arrays: a method would copy the whole run value first.
+    @inline(__always)
+    static func tokenCost(_ m: Int, _ plain: [PlainPrice?], _ prices: [ModelPrice], input: Int64, output: Int64) -> Int64? {
+        if let p = plain[m] { return p.cost(inputTokens: input, outputTokens: output) }
+        return PriceTable.cost(prices[m], inputTokens: input, outputTokens: output)
+    }
+
     /// A debit's or a capture's outcome as a ``Charge`` (the amount charged is the amount asked).
     static func charge(_ o: Outcome) -> Charge {
         switch o {

@@ -95,11 +95,7 @@ extension ReplicationRun {
             cost = replayCost(w, row: row, price: prices[Int(modelIndex)], split, logged: true) ?? .max
             tier = priceTiers[Int(modelIndex)]
         } else if tokenClasses == nil {
-            if let plain = plainPrices[Int(modelIndex)] {
-                cost = plain.cost(inputTokens: input, outputTokens: output) ?? .max
-            } else {
-                cost = PriceTable.cost(prices[Int(modelIndex)], inputTokens: input, outputTokens: output) ?? .max
-            }
+            cost = Self.tokenCost(Int(modelIndex), plainPrices, prices, input: input, output: output) ?? .max
             tier = priceTiers[Int(modelIndex)]
         } else {
             // A model with a cache or batch pricing somewhere (Cache.swift).
@@ -209,13 +205,7 @@ extension ReplicationRun {
                     t.output = n
                     amount = replayCost(w, row: Int(slots[s].traceRow), price: prices[m], t, logged: false) ?? amount
                 } else if tokenClasses == nil {
-                    // The plain rates when the row has them: the same figure without copying the
-                    // row (a helper method here would copy the whole run first).
-                    if let plain = plainPrices[m] {
-                        amount = plain.cost(inputTokens: slots[s].inputTokens, outputTokens: n) ?? amount
-                    } else {
-                        amount = PriceTable.cost(prices[m], inputTokens: slots[s].inputTokens, outputTokens: n) ?? amount
-                    }
+                    amount = Self.tokenCost(m, plainPrices, prices, input: slots[s].inputTokens, output: n) ?? amount
                 } else {
                     // The request's real class split, with the output it may reach.
                     var t = slots[s].tokens
@@ -361,11 +351,9 @@ extension ReplicationRun {
                     slots[s].costMicrocredits = replayCost(w, row: row, price: prices[m], slots[s].tokens, logged: true) ?? .max
                 } else if tokenClasses != nil {
                     slots[s].costMicrocredits = classCost(w, model: m, slots[s].tokens)
-                } else if let plain = plainPrices[m] {
-                    slots[s].costMicrocredits = plain.cost(inputTokens: slots[s].inputTokens, outputTokens: slots[s].outputTokens) ?? .max
                 } else {
-                    slots[s].costMicrocredits = PriceTable.cost(prices[m], inputTokens: slots[s].inputTokens,
-                                                                outputTokens: slots[s].outputTokens) ?? .max
+                    slots[s].costMicrocredits = Self.tokenCost(m, plainPrices, prices, input: slots[s].inputTokens,
+                                                               output: slots[s].outputTokens) ?? .max
                 }
             }
             attempt(s)

@@ -230,13 +230,13 @@ struct PostgresServeTests {
             let extra = ["--idle-transaction-timeout", "1s", "--lock-timeout", "10s"]
             let (a, portA) = try await ServeProcess.start(store: url, extra: extra), (b, portB) = try await ServeProcess.start(store: url, extra: extra)
             let ports = [portA, portB]
-            let tally = KillTally(), done = KillTally(), pidA = a.processIdentifier
+            let tally = KillTally(), done = Flag(), pidA = a.processIdentifier
             let answers = try await withThrowingTaskGroup(of: [(String, Int, Int, Int)].self) { group in
                 for c in 0..<8 {
                     group.addTask {
                         var mine: [(String, Int, Int, Int)] = []
                         var i = 0
-                        while done.answered.load(ordering: .relaxed) == 0 || i < 10 {
+                        while !done.value.load(ordering: .relaxed) || i < 10 {
                             let key = "stop-\(c)-\(i)"
                             i += 1
                             var attempt = 0
@@ -261,7 +261,7 @@ struct PostgresServeTests {
                     }
                 }
                 group.addTask {
-                    defer { done.answered.store(1, ordering: .relaxed) }
+                    defer { done.value.store(true, ordering: .relaxed) }
                     while tally.answered.load(ordering: .relaxed) < 40 { try await Task.sleep(for: .milliseconds(2)) }
                     let other = try await PostgresTestDatabase.connect(url)
                     // Stop A until it is caught inside a transaction (its session idle in one).
@@ -327,6 +327,11 @@ struct PostgresServeTests {
 /// What the kill test's tasks count: answers, attempts without one, replayed answers.
 final class KillTally: Sendable {
     let answered = Atomic<Int>(0), unanswered = Atomic<Int>(0), replayed = Atomic<Int>(0)
+}
+
+/// A flag tasks share (the stopped-instance test's "stop sending").
+final class Flag: Sendable {
+    let value = Atomic<Bool>(false)
 }
 
 /// Instances of `burnrate serve` on one PostgreSQL ledger, each startable, killable, restartable.

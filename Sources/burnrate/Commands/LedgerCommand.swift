@@ -63,7 +63,7 @@ struct DatabaseOption: ParsableArguments {
     /// The SQLite file, when the ledger is one.
     var path: String { db ?? "burnrate.db" }
     /// Where the ledger is, as messages name it (a PostgreSQL URL without its password).
-    var location: String { store.map { (try? PostgresEndpoint(url: $0))?.displayURL ?? "--store" } ?? path }
+    var location: String { LedgerStores.displayName(store ?? path) }
 
     /// `readOnly`: for commands that only read (balance, statement), which may run beside a writer.
     /// `create: false`: the ledger must exist (verify, export).
