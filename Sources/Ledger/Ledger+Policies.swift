@@ -41,6 +41,10 @@ extension Ledger {
             return .insufficientFunds(availableMicrocredits: max(pools[p].available, 0))
         }
         rollPeriod(pool: p)
+        // A covered draw that leaves every degrade and throttle threshold behind is admitted by
+        // the walk with no act on the way (top-ups and borrowing act only on short draws).
+        if amount >= 0 && amount <= pools[p].available
+            && Self.coveredDrawPasses(pools[p].policies, leaving: pools[p].available &- amount) { return nil }
         var walk = policyWalk(pool: p)
         while true {
             switch nextPolicyStep(pool: p, amount: amount, tier: tier, &walk) {
@@ -65,6 +69,23 @@ extension Ledger {
                    "the policy walk mispredicted a top-up or a borrowing")
             walk.adoptFigures(of: actual)
         }
+    }
+
+    /// Whether a covered draw leaving `left` available passes every degrade and throttle
+    /// threshold in `policies` (a degrade refuses below its threshold, a throttle counts only
+    /// below its own), so that the walk would admit it with no act on the way. Cheaper than the
+    /// walk; not stored in the pool, so that snapshots keep their fields.
+    @inline(__always)
+    static func coveredDrawPasses(_ policies: [Policy], leaving left: Int64) -> Bool {
+        for policy in policies {
+            switch policy {
+            case .degrade(_, let below), .throttle(_, _, let below):
+                if left < below { return false }
+            default:
+                continue
+            }
+        }
+        return true
     }
 
     /// What ``admit(pool:amount:tier:)`` would decide now, without acting: a top-up or a borrowing
